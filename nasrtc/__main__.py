@@ -1,0 +1,5 @@
+import sys
+
+from nasrtc.cli import main
+
+sys.exit(main())

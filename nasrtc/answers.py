@@ -1,0 +1,178 @@
+"""Read, check and write the answers file (`<dir>/nasrtc.yaml`).
+
+The file never holds secrets. A partial file is fine: every omitted key takes
+the profile's default, then the schema's.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nasrtc.errors import InputError, NasrtcError, Problem
+from nasrtc.profiles import load_profile
+from nasrtc.schema import BY_KEY, FIELDS, GROUPS, REQUIRED, describe_default
+
+ANSWERS_FILE = "nasrtc.yaml"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Every key resolved and checked. `given` names the keys the user wrote."""
+
+    values: dict[str, Any]
+    given: frozenset[str]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def read_yaml_mapping(path: Path, what: str = "answers file") -> dict[str, Any]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), f"no such {what}")], source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NasrtcError(f"cannot read {path}: {exc}", "check the path and permissions") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(
+            [Problem("(file)", f"is not valid YAML{where}: {problem}")], source=str(path)
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(
+            [Problem("(file)", "expected a mapping of keys such as 'domain: example.org'")],
+            source=str(path),
+        )
+    return data
+
+
+def _flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    flat: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, value in raw.items():
+        key = str(key)
+        if key in GROUPS:
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                problems.append(Problem(key, f"{value!r} should be a mapping of {key}.* keys"))
+                continue
+            for sub, sub_value in value.items():
+                flat[f"{key}.{sub}"] = sub_value
+        else:
+            flat[key] = value
+    for key in list(flat):
+        if key not in BY_KEY:
+            close = difflib.get_close_matches(key, list(BY_KEY), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else "; see the README for the keys"
+            problems.append(Problem(key, f"unknown key{hint}"))
+            del flat[key]
+    return flat, problems
+
+
+def resolve(raw: dict[str, Any], source: str = "the answers") -> Answers:
+    """Check every given key, fill the rest with defaults. Raises InputError."""
+    flat, problems = _flatten(raw)
+    profile_defaults: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for field in FIELDS:
+        if field.key in flat:
+            try:
+                values[field.key] = field.check(flat[field.key])
+            except ValueError as exc:
+                problems.append(Problem(field.key, str(exc)))
+                continue
+        else:
+            default = profile_defaults.get(field.key, field.default_for(values))
+            if default is REQUIRED:
+                problems.append(Problem(field.key, _missing_message(field.key)))
+                continue
+            values[field.key] = field.check(default) if default is not None else None
+        if field.key == "profile":
+            profile_defaults = load_profile(values["profile"]).defaults
+    _udp_mode(flat, values, problems)
+    if problems:
+        raise InputError(problems, source=source)
+    return Answers(values=values, given=frozenset(flat))
+
+
+def _missing_message(key: str) -> str:
+    field = BY_KEY[key]
+    return f"missing and has no default; add e.g. '{key}: {field.example}' ({field.doc})"
+
+
+def _udp_mode(flat: dict[str, Any], values: dict[str, Any], problems: list[Problem]) -> None:
+    """rtc_udp (mux, default) and rtc_udp_range are alternatives."""
+    if values.get("ports.rtc_udp_range") is None:
+        if "ports.rtc_udp" in values and values["ports.rtc_udp"] is None:
+            problems.append(
+                Problem("ports.rtc_udp", "is null but no rtc_udp_range is set; give one of them")
+            )
+        return
+    if flat.get("ports.rtc_udp") is not None:
+        problems.append(
+            Problem(
+                "ports.rtc_udp_range",
+                "and ports.rtc_udp are both set; keep one: a single UDP port (recommended, "
+                "one router rule) or a range",
+            )
+        )
+    values["ports.rtc_udp"] = None
+
+
+def load_answers(path: Path) -> Answers:
+    return resolve(read_yaml_mapping(path), source=str(path))
+
+
+def _scalar(value: Any) -> str:
+    import yaml
+
+    if isinstance(value, tuple):  # a port range
+        value = f"{value[0]}-{value[1]}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+    dumped: str = yaml.safe_dump(value, default_flow_style=True, width=1000)
+    return dumped.strip().removesuffix("...").strip()
+
+
+def dump_answers(answers: Answers) -> str:
+    """The answers as a commented nasrtc.yaml, same bytes for the same answers.
+
+    Keys the user gave are set; every other key is shown commented out with
+    its current default, so a later change of `domain` still moves jwt_host.
+    """
+    lines = [
+        "# nasrtc answers: the only input of the stack besides secrets/ (never put secrets here).",
+        "# Edit, then run `nasrtc render` to rebuild every file. Commented keys show the",
+        "# default in use; uncomment one to change it.",
+    ]
+    given = answers.given | {"version"}
+    opened: set[str] = set()
+    for field in FIELDS:
+        top, _, sub = field.key.partition(".")
+        is_set = field.key in given
+        if sub and top not in opened:
+            opened.add(top)
+            group_set = any(f.key in given for f in FIELDS if f.key.startswith(top + "."))
+            lines += ["", f"{top}:" if group_set else f"# {top}:"]
+        indent = "  " if sub else ""
+        doc = field.doc
+        if callable(field.default) or field.default is REQUIRED:
+            doc += f" (default: {describe_default(field)})"
+        if not sub:
+            lines.append("")
+        lines.append(f"{indent}# {doc}")
+        entry = f"{sub or top}: {_scalar(answers.values.get(field.key))}"
+        lines.append(f"{indent}{entry}" if is_set else f"{indent}# {entry}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,386 @@
+"""answers + profile + secrets -> one frozen Stack. Pure: no I/O.
+
+Every port, host name and container setting is decided here, once. Templates
+and the engine only read the Stack, so compose.yaml, livekit.yaml, the proxy
+table and the checklist cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nasrtc.answers import Answers
+from nasrtc.errors import InputError, Problem
+from nasrtc.profiles import Profile
+from nasrtc.secret_store import Secrets
+
+LIVEKIT_SERVICE = "livekit"
+JWT_SERVICE = "jwt"
+JWT_CONTAINER_PORT = 8080  # the auth service's default bind (:8080); we never change it
+LIVEKIT_CONFIG_PATH = "/etc/livekit.yaml"
+SECRETS_MOUNT = "/run/secrets"
+TURN_CERT_PATH = "/etc/livekit-turn/cert.pem"
+TURN_KEY_PATH = "/etc/livekit-turn/key.pem"
+PROXY_TIMEOUT_SECONDS = 3600  # long-lived WebSocket signalling; 60 s cuts idle calls
+RESTART_POLICY = "unless-stopped"
+
+
+@dataclass(frozen=True)
+class PortRule:
+    """A port the stack uses on the host."""
+
+    key: str  # the answers key that set it
+    service: str  # who listens
+    protocol: str  # tcp | udp
+    start: int
+    end: int
+    forward: bool  # the router must forward it from the internet
+
+    @property
+    def label(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+    @property
+    def count(self) -> int:
+        return self.end - self.start + 1
+
+
+@dataclass(frozen=True)
+class RouterRule:
+    protocol: str
+    ports: str
+    purpose: str
+    existing: bool = False  # usually already there for the homeserver
+
+
+@dataclass(frozen=True)
+class ProxyRoute:
+    host: str
+    upstream_host: str
+    upstream_port: int
+    service: str
+    websocket: bool
+    purpose: str
+
+    @property
+    def upstream(self) -> str:
+        return f"http://{self.upstream_host}:{self.upstream_port}"
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str  # relative to the stack dir (./...) or an absolute host path
+    target: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class PublishedPort:
+    host_ip: str
+    host_port: int
+    container_port: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    test: tuple[str, ...]
+    interval: str = "30s"
+    timeout: str = "5s"
+    retries: int = 3
+    start_period: str = "15s"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str
+    comment: str
+    command: tuple[str, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    volumes: tuple[Mount, ...] = ()
+    ports: tuple[PublishedPort, ...] = ()
+    network_mode: str | None = None  # None: the project's default network
+    extra_hosts: tuple[tuple[str, str], ...] = ()
+    restart: str = RESTART_POLICY
+    healthcheck: HealthCheck | None = None
+    health_note: str = ""
+
+
+@dataclass(frozen=True)
+class LiveKitConfig:
+    """Values for livekit.yaml; the template only lays them out."""
+
+    port: int
+    rtc_tcp: int
+    rtc_udp: int | None
+    rtc_udp_range: tuple[int, int] | None
+    use_external_ip: bool
+    node_ip: str | None
+    webhook_url: str
+    turn_enabled: bool
+    turn_domain: str
+    turn_udp_port: int | None
+    turn_tls_port: int | None
+    turn_cert_file: str = TURN_CERT_PATH  # paths inside the container
+    turn_key_file: str = TURN_KEY_PATH
+    external_turn: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Stack:
+    profile: Profile
+    project: str
+    domain: str
+    homeserver_url: str
+    jwt_host: str
+    sfu_host: str
+    jwt_url: str  # what the homeserver and well-known advertise
+    livekit_url: str  # wss:// URL the auth service hands to clients
+    full_access_homeservers: tuple[str, ...]
+    lan_ip: str | None
+    livekit_mode: str
+    ports: tuple[PortRule, ...]
+    router_rules: tuple[RouterRule, ...]
+    routes: tuple[ProxyRoute, ...]
+    services: tuple[Service, ...]
+    livekit: LiveKitConfig
+    cert_dir: str
+    proxy_timeout: int
+    images: dict[str, str]
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+
+    @property
+    def forwarded_ports(self) -> tuple[PortRule, ...]:
+        return tuple(p for p in self.ports if p.forward)
+
+    @property
+    def jwt_route(self) -> ProxyRoute:
+        return next(r for r in self.routes if r.host == self.jwt_host)
+
+    @property
+    def sfu_route(self) -> ProxyRoute:
+        return next(r for r in self.routes if r.host == self.sfu_host)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def port_rules(answers: Answers) -> list[PortRule]:
+    """Every host port the answers ask for, in a fixed order."""
+    rules = [
+        PortRule("ports.livekit_http", "LiveKit HTTP/WebSocket", "tcp",
+                 answers["ports.livekit_http"], answers["ports.livekit_http"], False),
+        PortRule("ports.rtc_tcp", "LiveKit media (TCP)", "tcp",
+                 answers["ports.rtc_tcp"], answers["ports.rtc_tcp"], True),
+    ]
+    udp_range = answers["ports.rtc_udp_range"]
+    if udp_range is not None:
+        rules.append(PortRule("ports.rtc_udp_range", "LiveKit media (UDP range)", "udp",
+                              udp_range[0], udp_range[1], True))
+    else:
+        rules.append(PortRule("ports.rtc_udp", "LiveKit media (UDP)", "udp",
+                              answers["ports.rtc_udp"], answers["ports.rtc_udp"], True))
+    rules.append(PortRule("ports.jwt_http", "MatrixRTC auth service", "tcp",
+                          answers["ports.jwt_http"], answers["ports.jwt_http"], False))
+    if answers["turn.enabled"]:
+        rules.append(PortRule("turn.udp_port", "LiveKit TURN (UDP)", "udp",
+                              answers["turn.udp_port"], answers["turn.udp_port"], True))
+        if answers["turn.tls_port"] is not None:
+            rules.append(PortRule("turn.tls_port", "LiveKit TURN (TLS)", "tcp",
+                                  answers["turn.tls_port"], answers["turn.tls_port"], True))
+    return rules
+
+
+def check_answers(answers: Answers, profile: Profile) -> list[Problem]:
+    """Rules that span several answers. Empty list: the answers are usable."""
+    problems: list[Problem] = []
+    rules = port_rules(answers)
+    for rule in rules:
+        for number in range(rule.start, rule.end + 1):
+            owner = profile.reserved_owner(rule.protocol, number)
+            if owner:
+                problems.append(Problem(rule.key, (
+                    f"{rule.protocol.upper()} port {number} is reserved on {profile.title}: "
+                    f"{owner} uses it; pick a port that is not "
+                    f"{_reserved_list(profile, rule.protocol)}")))
+                break
+    for index, first in enumerate(rules):
+        for second in rules[index + 1:]:
+            if first.protocol == second.protocol and first.start <= second.end \
+                    and second.start <= first.end:
+                problems.append(Problem(second.key, (
+                    f"{second.protocol.upper()} {second.label} overlaps {first.key} "
+                    f"({first.label}); every {second.protocol.upper()} port must be different")))
+    if answers["jwt_host"] == answers["sfu_host"]:
+        problems.append(Problem("sfu_host", (
+            f"{answers['sfu_host']!r} equals jwt_host; the reverse proxy maps one name to one "
+            "service, so use two names (e.g. jwt.<domain> and sfu.<domain>)")))
+    if answers["ports.rtc_udp_range"] is not None and answers["network.livekit_mode"] == "bridge":
+        problems.append(Problem("ports.rtc_udp_range", (
+            "needs network.livekit_mode: host; publishing a UDP range through Docker's bridge "
+            "starts one docker-proxy process per port (a 200-port range: ~400 processes, "
+            "~440 MB of RAM). Use host mode, or a single ports.rtc_udp")))
+    if answers["turn.enabled"] and answers["turn.tls_port"] is not None:
+        for key in ("turn.cert_file", "turn.key_file"):
+            if not answers[key]:
+                problems.append(Problem(key, (
+                    "is required with turn.tls_port: the host path of the PEM file for "
+                    f"{answers['sfu_host']}; or remove turn.tls_port")))
+    if answers["external_turn.host"] and not answers["external_turn.username"]:
+        problems.append(Problem("external_turn.username", (
+            "is required with external_turn.host (LiveKit hands clients a username and "
+            "credential); or set external_turn.host: null")))
+    return problems
+
+
+def _reserved_list(profile: Profile, protocol: str) -> str:
+    return ", ".join(str(p) for p in sorted(profile.reserved_ports.get(protocol, {})))
+
+
+# ---------------------------------------------------------------- build
+
+
+def build_stack(answers: Answers, profile: Profile, secrets: Secrets) -> Stack:
+    problems = check_answers(answers, profile)
+    if problems:
+        raise InputError(problems)
+    mode = answers["network.livekit_mode"]
+    bind = answers["network.bind_address"]
+    local = "127.0.0.1" if bind in ("127.0.0.1", "0.0.0.0") else bind
+    jwt_port = answers["ports.jwt_http"]
+    livekit_port = answers["ports.livekit_http"]
+    rules = tuple(port_rules(answers))
+
+    livekit = LiveKitConfig(
+        port=livekit_port,
+        rtc_tcp=answers["ports.rtc_tcp"],
+        rtc_udp=answers["ports.rtc_udp"],
+        rtc_udp_range=answers["ports.rtc_udp_range"],
+        use_external_ip=answers["network.public_ip"] == "stun",
+        node_ip=None if answers["network.public_ip"] == "stun" else answers["network.public_ip"],
+        # LiveKit calls the auth service back when a participant leaves.
+        webhook_url=(f"http://{local}:{jwt_port}/sfu_webhook" if mode == "host"
+                     else f"http://{JWT_SERVICE}:{JWT_CONTAINER_PORT}/sfu_webhook"),
+        turn_enabled=answers["turn.enabled"],
+        turn_domain=answers["sfu_host"],
+        turn_udp_port=answers["turn.udp_port"] if answers["turn.enabled"] else None,
+        turn_tls_port=answers["turn.tls_port"] if answers["turn.enabled"] else None,
+        external_turn=_external_turn(answers, secrets),
+    )
+    return Stack(
+        profile=profile,
+        project=answers["project"],
+        domain=answers["domain"],
+        homeserver_url=answers["homeserver_url"],
+        jwt_host=answers["jwt_host"],
+        sfu_host=answers["sfu_host"],
+        jwt_url=f"https://{answers['jwt_host']}",
+        livekit_url=f"wss://{answers['sfu_host']}",
+        full_access_homeservers=tuple(answers["full_access_homeservers"]),
+        lan_ip=answers["network.lan_ip"],
+        livekit_mode=mode,
+        ports=rules,
+        router_rules=_router_rules(rules),
+        routes=(
+            ProxyRoute(answers["jwt_host"], local, jwt_port, "MatrixRTC auth service", False,
+                       "Clients exchange their Matrix OpenID token for a LiveKit token"),
+            ProxyRoute(answers["sfu_host"], local, livekit_port, "LiveKit SFU", True,
+                       "Call signalling over WebSocket (wss://)"),
+        ),
+        services=(_livekit_service(answers, livekit, bind),
+                  _jwt_service(answers, bind)),
+        livekit=livekit,
+        cert_dir=answers["proxy.cert_dir"].rstrip("/"),
+        proxy_timeout=PROXY_TIMEOUT_SECONDS,
+        images={"livekit": answers["images.livekit"], "jwt": answers["images.jwt"]},
+        api_key=secrets.api_key,
+        api_secret=secrets.api_secret,
+    )
+
+
+def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:
+    if not answers["external_turn.host"]:
+        return None
+    return {
+        "host": answers["external_turn.host"],
+        "port": answers["external_turn.port"],
+        "protocol": answers["external_turn.protocol"],
+        "username": answers["external_turn.username"],
+        "credential": secrets.turn_credential or "",
+    }
+
+
+def _router_rules(rules: tuple[PortRule, ...]) -> tuple[RouterRule, ...]:
+    out = [
+        RouterRule("tcp", "443", "HTTPS to the reverse proxy (homeserver, jwt and sfu names)",
+                   existing=True),
+        RouterRule("tcp", "80", "HTTP for Let's Encrypt certificates", existing=True),
+    ]
+    out += [RouterRule(r.protocol, r.label, r.service) for r in rules if r.forward]
+    return tuple(out)
+
+
+def _livekit_service(answers: Answers, livekit: LiveKitConfig, bind: str) -> Service:
+    volumes = [Mount("./livekit/livekit.yaml", LIVEKIT_CONFIG_PATH)]
+    if livekit.turn_tls_port is not None:
+        volumes += [Mount(answers["turn.cert_file"], TURN_CERT_PATH),
+                    Mount(answers["turn.key_file"], TURN_KEY_PATH)]
+    ports: list[PublishedPort] = []
+    if answers["network.livekit_mode"] == "bridge":
+        ports.append(PublishedPort(bind, livekit.port, livekit.port, "tcp"))
+        ports.append(PublishedPort("", livekit.rtc_tcp, livekit.rtc_tcp, "tcp"))
+        if livekit.rtc_udp is not None:
+            ports.append(PublishedPort("", livekit.rtc_udp, livekit.rtc_udp, "udp"))
+        if livekit.turn_udp_port is not None:
+            ports.append(PublishedPort("", livekit.turn_udp_port, livekit.turn_udp_port, "udp"))
+        if livekit.turn_tls_port is not None:
+            ports.append(PublishedPort("", livekit.turn_tls_port, livekit.turn_tls_port, "tcp"))
+    return Service(
+        name=LIVEKIT_SERVICE,
+        image=answers["images.livekit"],
+        comment=("LiveKit SFU: relays the call's audio and video. "
+                 + ("Host networking: no docker-proxy per media port, and the advertised "
+                    "ports are the NAS's own." if answers["network.livekit_mode"] == "host"
+                    else "Bridge networking: each port below is published by Docker.")),
+        command=("--config", LIVEKIT_CONFIG_PATH),
+        volumes=tuple(volumes),
+        ports=tuple(ports),
+        network_mode="host" if answers["network.livekit_mode"] == "host" else None,
+        healthcheck=HealthCheck(
+            ("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{livekit.port}/")),
+        health_note="LiveKit answers 'OK' on its HTTP port once it has started.",
+    )
+
+
+def _jwt_service(answers: Answers, bind: str) -> Service:
+    mount = SECRETS_MOUNT
+    hosts = [answers["sfu_host"]] + [h for h in answers["network.local_hosts"]
+                                     if h != answers["sfu_host"]]
+    return Service(
+        name=JWT_SERVICE,
+        image=answers["images.jwt"],
+        comment=("MatrixRTC auth service (lk-jwt-service): checks the caller's Matrix "
+                 "identity and hands out LiveKit tokens."),
+        environment=(
+            # Public URL: returned to clients and used by the service itself.
+            ("LIVEKIT_URL", f"wss://{answers['sfu_host']}"),
+            ("LIVEKIT_KEY_FROM_FILE", f"{mount}/livekit_api_key"),
+            ("LIVEKIT_SECRET_FROM_FILE", f"{mount}/livekit_api_secret"),
+            ("LIVEKIT_FULL_ACCESS_HOMESERVERS", ",".join(answers["full_access_homeservers"])),
+        ),
+        volumes=(
+            Mount("./secrets/livekit_api_key", f"{mount}/livekit_api_key"),
+            Mount("./secrets/livekit_api_secret", f"{mount}/livekit_api_secret"),
+        ),
+        ports=(PublishedPort(bind, answers["ports.jwt_http"], JWT_CONTAINER_PORT, "tcp"),),
+        # Reach wss://<sfu_host> through this host even without NAT loopback.
+        extra_hosts=tuple((host, "host-gateway") for host in hosts),
+        health_note=("No healthcheck here: the image (FROM scratch) brings its own; "
+                     "LIVEKIT_JWT_BIND stays unset so that check works."),
+    )

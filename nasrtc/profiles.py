@@ -1,0 +1,59 @@
+"""Load platform profiles (data files in profiles/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nasrtc.data import data_dir
+from nasrtc.errors import NasrtcError
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    stack_dir: str
+    sudo: str
+    # protocol -> {port: who owns it}
+    reserved_ports: dict[str, dict[int, str]]
+    defaults: dict[str, Any]
+    reverse_proxy: dict[str, Any]
+    certificates: dict[str, Any]
+    firewall: dict[str, Any]
+    homeserver: dict[str, Any] = field(default_factory=dict)
+
+    def reserved_owner(self, protocol: str, port: int) -> str | None:
+        return self.reserved_ports.get(protocol, {}).get(port)
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in data_dir("profiles").glob("*.yaml"))
+
+
+def load_profile(name: str) -> Profile:
+    import yaml
+
+    path = data_dir("profiles") / f"{name}.yaml"
+    if not path.is_file():
+        raise NasrtcError(
+            f"unknown profile {name!r}",
+            f"use one of: {', '.join(profile_names())}",
+        )
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    reserved = {
+        proto: {int(port): str(owner) for port, owner in (ports or {}).items()}
+        for proto, ports in (raw.get("reserved_ports") or {}).items()
+    }
+    return Profile(
+        name=raw["name"],
+        title=raw["title"],
+        stack_dir=raw["stack_dir"],
+        sudo=raw.get("sudo", ""),
+        reserved_ports=reserved,
+        defaults=raw.get("defaults") or {},
+        reverse_proxy=raw["reverse_proxy"],
+        certificates=raw["certificates"],
+        firewall=raw["firewall"],
+        homeserver=raw.get("homeserver") or {},
+    )

@@ -1,0 +1,136 @@
+"""Generate, store (0600 in a 0700 folder) and load the stack's secrets.
+
+Secrets are never printed or logged: the dataclass hides them from repr, and
+messages name the file, never its content.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random_source
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nasrtc.errors import NasrtcError
+
+SECRETS_DIR = "secrets"
+API_KEY_FILE = "livekit_api_key"
+API_SECRET_FILE = "livekit_api_secret"
+TURN_CREDENTIAL_FILE = "external_turn_credential"
+TURN_CREDENTIAL_ENV = "NASRTC_EXTERNAL_TURN_CREDENTIAL"
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+MIN_SECRET_LENGTH = 32  # LiveKit logs an error for shorter secrets
+SECRET_LENGTH = 48
+
+
+@dataclass(frozen=True)
+class Secrets:
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    turn_credential: str | None = field(default=None, repr=False)
+
+
+def _random(length: int) -> str:
+    return "".join(random_source.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def new_api_key() -> str:
+    # LiveKit's own generator: "API" and 12 characters.
+    return "API" + _random(12)
+
+
+def new_api_secret() -> str:
+    return _random(SECRET_LENGTH)
+
+
+def _write_private(path: Path, value: str) -> None:
+    """Atomic write of one secret, created 0600 (never briefly readable)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, (value + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NasrtcError(
+            f"cannot read the secret file {path}: {exc.__class__.__name__}",
+            "check its owner and permissions (run with sudo on DSM)",
+        ) from None
+
+
+def _check_secret(path: Path, value: str, min_length: int) -> None:
+    if len(value) < min_length or any(ch not in _ALPHANUMERIC for ch in value):
+        raise NasrtcError(
+            f"the secret in {path} is not {min_length}+ letters and digits",
+            "delete the file and run `nasrtc init` again to generate a new one, or use "
+            "`nasrtc init --rotate-secrets` (a running stack must then be restarted)",
+        )
+
+
+def plan_secrets(stack_dir: Path, rotate: bool = False,
+                 need_turn_credential: bool = False) -> tuple[Secrets, dict[str, str]]:
+    """The secrets to use, and those still to store (new ones). Writes nothing."""
+    folder = stack_dir / SECRETS_DIR
+    values: dict[str, str] = {}
+    pending: dict[str, str] = {}
+    for name, make, min_length in (
+        (API_KEY_FILE, new_api_key, 3),
+        (API_SECRET_FILE, new_api_secret, MIN_SECRET_LENGTH),
+    ):
+        path = folder / name
+        current = None if rotate else _read(path)
+        if current is None:
+            current = pending[name] = make()
+        else:
+            _check_secret(path, current, min_length)
+        values[name] = current
+    turn_credential = None
+    if need_turn_credential:
+        path = folder / TURN_CREDENTIAL_FILE
+        turn_credential = _read(path)
+        if not turn_credential:
+            turn_credential = os.environ.get(TURN_CREDENTIAL_ENV, "").strip()
+            if not turn_credential:
+                raise NasrtcError(
+                    f"external_turn is set but its credential is missing ({path})",
+                    f"put the TURN credential on one line in {path}, or set "
+                    f"{TURN_CREDENTIAL_ENV} for this run; it is stored 0600 and never "
+                    "written to nasrtc.yaml",
+                )
+            pending[TURN_CREDENTIAL_FILE] = turn_credential
+    return Secrets(values[API_KEY_FILE], values[API_SECRET_FILE], turn_credential), pending
+
+
+def store_secrets(stack_dir: Path, pending: dict[str, str]) -> None:
+    """Write new secrets; make sure the folder is 0700 and every file 0600."""
+    folder = stack_dir / SECRETS_DIR
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    for name, value in pending.items():
+        _write_private(folder / name, value)
+    for path in folder.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o600)
+
+
+def require_secrets(stack_dir: Path) -> None:
+    """For `render`: the secrets must exist already (init creates them)."""
+    folder = stack_dir / SECRETS_DIR
+    for name in (API_KEY_FILE, API_SECRET_FILE):
+        if _read(folder / name) is None:
+            raise NasrtcError(
+                f"the secret file {folder / name} is missing",
+                "run `nasrtc init --dir ...` to generate the secrets (existing ones are kept)",
+            )

@@ -1,0 +1,213 @@
+"""Checks for one answer each. Each returns the normalised value or raises
+ValueError with a message that says what is allowed.
+
+The answers file and the wizard both call these: one set of rules, one set of
+messages.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+MIN_UDP_RANGE = 10  # each participant uses two ports; 10 fits a call of five
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", str: "text", list: "a list", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is {_type_name(value)}; expected a whole number")
+    return value
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is {_type_name(value)}; expected true or false")
+    return value
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is {_type_name(value)}; expected non-empty text")
+    return value.strip()
+
+
+def port(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    number = integer(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"{number} is not a port; allowed: 1 to 65535")
+    return number
+
+
+def hostname(value: Any) -> str:
+    """An RFC 1123 DNS name with at least one dot: no scheme, path or port."""
+    name = text(value).lower().rstrip(".")
+    hint = "expected a DNS name such as example.org"
+    if "://" in name:
+        raise ValueError(f"{value!r} has a scheme; {hint}, without 'https://'")
+    if "/" in name:
+        raise ValueError(f"{value!r} has a path; {hint}, without '/...'")
+    if ":" in name:
+        raise ValueError(f"{value!r} has a port; {hint}, without ':port'")
+    if len(name) > 253:
+        raise ValueError(f"{value!r} is longer than 253 characters; {hint}")
+    labels = name.split(".")
+    if len(labels) < 2:
+        raise ValueError(f"{value!r} has no dot; {hint} (a public name with a domain)")
+    for label in labels:
+        if not _LABEL.match(label):
+            raise ValueError(
+                f"{value!r}: part {label!r} is not allowed; {hint} "
+                "(letters, digits and inner hyphens, 1-63 characters per part)"
+            )
+    if labels[-1].isdigit():
+        raise ValueError(f"{value!r} is an IP address; {hint}")
+    return name
+
+
+def https_url(value: Any) -> str:
+    """An https:// base URL: host and optional port, no path."""
+    url = text(value).rstrip("/")
+    match = re.match(r"^https://([^/:]+)(?::(\d+))?$", url, re.IGNORECASE)
+    if not match:
+        raise ValueError(
+            f"{value!r} is not an https base URL; expected e.g. https://matrix.example.org "
+            "(https, a host name, optionally :port, no path)"
+        )
+    host = hostname(match.group(1))
+    if match.group(2):
+        port(int(match.group(2)))
+        return f"https://{host}:{match.group(2)}"
+    return f"https://{host}"
+
+
+def port_range(value: Any) -> tuple[int, int]:
+    match = _RANGE.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a port range; expected START-END, e.g. 50000-50200")
+    start, end = port(int(match.group(1))), port(int(match.group(2)))
+    if end < start:
+        raise ValueError(f"{value!r}: the end is below the start; expected START-END")
+    if end - start + 1 < MIN_UDP_RANGE:
+        raise ValueError(
+            f"{value!r} has {end - start + 1} ports; at least {MIN_UDP_RANGE} are needed "
+            "(each participant in a call uses two)"
+        )
+    return start, end
+
+
+def public_ip(value: Any) -> str:
+    """'stun' (discover the public address) or a fixed public IPv4 address."""
+    raw = text(value)
+    if raw.lower() == "stun":
+        return "stun"
+    try:
+        address = ipaddress.IPv4Address(raw)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is neither 'stun' nor an IPv4 address; expected 'stun' "
+            "(LiveKit discovers the address) or your public IPv4 address"
+        ) from None
+    if not address.is_global:
+        raise ValueError(
+            f"{raw} is a private or reserved address; LiveKit must advertise your public "
+            "address: use 'stun' or the address your router shows as its WAN IP"
+        )
+    return raw
+
+
+def ipv4(value: Any) -> str:
+    raw = text(value)
+    try:
+        return str(ipaddress.IPv4Address(raw))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 address; expected e.g. 192.168.1.10") from None
+
+
+def lan_ip(value: Any) -> str:
+    raw = ipv4(value)
+    if not ipaddress.IPv4Address(raw).is_private or raw.startswith("127."):
+        raise ValueError(
+            f"{raw} is not a LAN address; expected the NAS's address, e.g. 192.168.1.10")
+    return raw
+
+
+def project_name(value: Any) -> str:
+    name = text(value)
+    if not _PROJECT.match(name):
+        raise ValueError(
+            f"{value!r} is not a valid project name; expected lowercase letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+def image(value: Any) -> str:
+    ref = text(value)
+    if not _IMAGE.match(ref):
+        raise ValueError(f"{value!r} is not an image reference; expected e.g. repo/name:tag")
+    return ref
+
+
+def host_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError(f"{value!r} is {_type_name(value)}; expected a list of host names")
+    return [hostname(item) for item in value]
+
+
+def server_names(value: Any) -> list[str]:
+    """Homeserver names allowed full access to the SFU, or ['*'] for any."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{value!r}: expected a non-empty list of Matrix server names, or ['*']")
+    if value == ["*"]:
+        return ["*"]
+    return [hostname(item) for item in value]
+
+
+def answers_version(value: Any) -> int:
+    number = integer(value)
+    if number != 1:
+        raise ValueError(
+            f"{number} is not a format this nasrtc knows (it reads version 1); "
+            "upgrade nasrtc or write version: 1"
+        )
+    return number
+
+
+def profile_name(value: Any) -> str:
+    from nasrtc.profiles import profile_names
+
+    names = profile_names()
+    if value not in names:
+        raise ValueError(f"{value!r} is not a profile; expected one of: {', '.join(names)}")
+    return str(value)
+
+
+def choice(*allowed: str) -> Any:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not allowed; expected one of: {', '.join(allowed)}")
+        return str(value)
+
+    return check
+
+
+def optional(check: Any) -> Any:
+    """None (YAML `null` or an omitted key) passes through unchanged."""
+
+    def wrapped(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return wrapped

@@ -68,6 +68,8 @@ def render_all(stack: Stack) -> dict[str, Artifact]:
     artifacts = {
         "compose.yaml": Artifact(render("compose.yaml.j2"), PUBLIC,
                                  "the containers, for docker compose / Container Manager"),
+        ".env": Artifact(render("env.j2"), PUBLIC,
+                         "Compose project name, read by docker compose in this folder"),
         "livekit/livekit.yaml": Artifact(render("livekit.yaml.j2"), PRIVATE,
                                          "LiveKit SFU configuration (holds the API secret)"),
         "reverse-proxy.md": Artifact(render("reverse-proxy.md.j2"), PUBLIC,

@@ -1,0 +1,72 @@
+"""Shared helpers: write answers, run the real CLI, list what a folder holds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from nasrtc.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+FIXED_KEY = "APIgoldenKey0001"
+FIXED_SECRET = "GoldenSecret" + "0123456789" * 3 + "abcdef"  # 48 letters and digits
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def write_answers(folder: Path, answers: dict[str, Any], name: str = "answers.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(answers, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def seed_secrets(stack_dir: Path, turn_credential: str | None = None) -> None:
+    """Fixed secrets so rendered files can be compared byte for byte."""
+    folder = stack_dir / "secrets"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / "livekit_api_key").write_text(FIXED_KEY + "\n")
+    (folder / "livekit_api_secret").write_text(FIXED_SECRET + "\n")
+    if turn_credential:
+        (folder / "external_turn_credential").write_text(turn_credential + "\n")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below folder, by relative path (empty if it does not exist)."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run nasrtc in-process, as the console script would."""
+
+    def run(*args: str) -> Run:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def run_subprocess(*args: str, cwd: Path | None = None,
+                   env: dict[str, str] | None = None) -> Run:
+    """Run `python -m nasrtc` in a real process (exit codes, no terminal)."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "nasrtc", *args], cwd=cwd, env=full_env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    return Run(proc.returncode, proc.stdout, proc.stderr)

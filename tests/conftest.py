@@ -15,6 +15,17 @@ import yaml
 from nasrtc.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+# In CI a test that needs a missing tool must fail, not skip (see .ci/run).
+REQUIRE_TOOLS = bool(os.environ.get("NASRTC_REQUIRE_TOOLS"))
+
+
+def needs(tool: str, package: str) -> pytest.MarkDecorator:
+    """Skip without `tool`, with the install hint; never skip when CI requires tools."""
+    import shutil
+
+    return pytest.mark.skipif(
+        not shutil.which(tool) and not REQUIRE_TOOLS,
+        reason=f"{tool} is not installed (apt-get install {package}; tests/run.sh does)")
 FIXED_KEY = "APIgoldenKey0001"
 FIXED_SECRET = "GoldenSecret" + "0123456789" * 3 + "abcdef"  # 48 letters and digits
 

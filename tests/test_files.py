@@ -54,7 +54,7 @@ def test_livekit_yaml_uses_the_stored_key(cli: Any, tmp_path: Path) -> None:
 
 
 def test_rerun_keeps_secrets_and_is_byte_identical(cli: Any, tmp_path: Path) -> None:
-    stack, first = init(cli, tmp_path)
+    stack, _ = init(cli, tmp_path)
     before = snapshot(stack)
     again = cli("init", "--dir", str(stack), "--answers", str(tmp_path / "answers.yaml"))
     assert again.code == 0, again.err

@@ -4,7 +4,6 @@ tests/run.sh installs them, so CI runs these."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import write_answers
+from tests.conftest import needs, write_answers
 
-needs_nginx = pytest.mark.skipif(not shutil.which("nginx"), reason="nginx not installed "
-                                 "(apt-get install nginx; tests/run.sh does)")
-needs_caddy = pytest.mark.skipif(not shutil.which("caddy"), reason="caddy not installed "
-                                 "(apt-get install caddy; tests/run.sh does)")
-needs_compose = pytest.mark.skipif(not shutil.which("docker-compose"),
-                                   reason="docker-compose not installed (apt-get install "
-                                   "docker-compose; tests/run.sh does)")
-needs_openssl = pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not installed")
+needs_nginx = needs("nginx", "nginx")
+needs_caddy = needs("caddy", "caddy")
+needs_compose = needs("docker-compose", "docker-compose")
+needs_openssl = needs("openssl", "openssl")
 
 
 def make_cert(folder: Path, host: str) -> None:

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them all: ruff, mypy and pytest,
+# on the oldest supported Python (3.9, what DSM offers) and the newer ones found.
+#
+#   sudo bash tests/run.sh            # Debian/Ubuntu: installs packages as needed
+#   NASRTC_PYTHONS="python3" bash tests/run.sh    # choose the interpreters
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+log() { printf '\n== %s\n' "$*"; }
+
+# 1. The real programs the tests drive (nginx -t, caddy validate, docker-compose).
+PACKAGES="nginx caddy openssl docker.io docker-compose busybox-static"
+if command -v apt-get >/dev/null 2>&1; then
+  missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "tests/run.sh: needs root to install: $missing (run it with sudo)" >&2
+      exit 1
+    fi
+    log "installing Debian packages: $missing"
+    apt-get update -q
+    # nginx's package starts a server on port 80; the tests only need the binary.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
+fi
+
+# 2. A Docker engine for the engine tests (they skip without one, except in CI).
+if command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1 \
+    && [ "$(id -u)" -eq 0 ]; then
+  log "starting dockerd"
+  nohup dockerd >/tmp/nasrtc-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start:" >&2; tail -20 /tmp/nasrtc-dockerd.log >&2; }
+fi
+
+# 3. The Pythons: 3.9 (oldest supported) and the newer ones present.
+if [ -z "${NASRTC_PYTHONS:-}" ]; then
+  NASRTC_PYTHONS=""
+  for candidate in /root/.pyenv/versions/3.9*/bin/python3 python3.9 python3 \
+                   /root/.pyenv/versions/3.13*/bin/python3; do
+    path=$(command -v "$candidate" 2>/dev/null || true)
+    [ -n "$path" ] || continue
+    version=$("$path" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    case " $seen " in *" $version "*) continue ;; esac
+    seen="${seen:-} $version"
+    NASRTC_PYTHONS="$NASRTC_PYTHONS $path"
+  done
+fi
+
+status=0
+linted=""
+for python in $NASRTC_PYTHONS; do
+  version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  venv="$REPO/.venv-test/$version"
+  log "Python $version: installing nasrtc and its test needs into $venv"
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$venv/bin/python" -m pip install -q -e ".[test]"
+  if [ -z "$linted" ] && [ "$version" != "3.9" ]; then
+    log "ruff and mypy (Python $version)"
+    "$venv/bin/ruff" check . || status=1
+    "$venv/bin/mypy" || status=1
+    linted=yes
+  fi
+  log "pytest on Python $version"
+  set +e
+  "$venv/bin/python" -m pytest -p no:cacheprovider "$@"
+  code=$?
+  set -e
+  if [ "$code" -eq 5 ]; then
+    echo "tests/run.sh: pytest collected no tests on Python $version: that is a failure" >&2
+    status=1
+  elif [ "$code" -ne 0 ]; then
+    status=1
+  fi
+done
+[ -n "$NASRTC_PYTHONS" ] || { echo "tests/run.sh: no Python found" >&2; exit 1; }
+exit $status

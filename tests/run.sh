@@ -38,13 +38,16 @@ fi
 # 3. The Pythons: 3.9 (oldest supported) and the newer ones present.
 if [ -z "${NASRTC_PYTHONS:-}" ]; then
   NASRTC_PYTHONS=""
+  seen=""
   for candidate in /root/.pyenv/versions/3.9*/bin/python3 python3.9 python3 \
                    /root/.pyenv/versions/3.13*/bin/python3; do
     path=$(command -v "$candidate" 2>/dev/null || true)
     [ -n "$path" ] || continue
-    version=$("$path" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    # A pyenv shim may exist yet refuse to run: keep only interpreters that start.
+    version=$("$path" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) \
+      || continue
     case " $seen " in *" $version "*) continue ;; esac
-    seen="${seen:-} $version"
+    seen="$seen $version"
     NASRTC_PYTHONS="$NASRTC_PYTHONS $path"
   done
 fi

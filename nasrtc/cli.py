@@ -57,6 +57,16 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def _add_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
+                        help="stack folder (default: the current folder)")
+
+
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite files edited by hand, keeping them as <file>.bak")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
@@ -72,12 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the whole stack into DIR from an answers file. Secrets are "
                     "generated on the first run and kept afterwards.",
         epilog=INIT_EXAMPLES, formatter_class=fmt)
-    init.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
-                      help="stack folder (default: the current folder)")
+    _add_dir(init)
     init.add_argument("--answers", type=Path, metavar="FILE",
                       help="answers file (YAML, see README); without it the wizard asks")
-    init.add_argument("--force", action="store_true",
-                      help="overwrite files edited by hand, keeping them as <file>.bak")
+    _add_force(init)
     init.add_argument("--rotate-secrets", action="store_true",
                       help="generate a new LiveKit API key and secret")
     init.set_defaults(handler=_cmd_init)
@@ -87,10 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rebuild every generated file from DIR/nasrtc.yaml and the stored "
                     "secrets. A file edited by hand is not overwritten without --force.",
         epilog=RENDER_EXAMPLES, formatter_class=fmt)
-    render.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
-                        help="stack folder (default: the current folder)")
-    render.add_argument("--force", action="store_true",
-                        help="overwrite files edited by hand, keeping them as <file>.bak")
+    _add_dir(render)
+    _add_force(render)
     render.set_defaults(handler=_cmd_render)
     return parser
 

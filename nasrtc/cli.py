@@ -20,6 +20,10 @@ EXIT_USAGE = 2
 
 INIT_EXAMPLES = """\
 examples:
+  sudo nasrtc init
+      the guided wizard: asks, shows what it will write, and writes on your OK
+  nasrtc init --yes --domain example.org --dir /volume1/docker/matrixrtc
+      accept every default without asking
   nasrtc init --dir /volume1/docker/matrixrtc --answers answers.yaml
       write the stack from an answers file, no questions asked
   nasrtc init --dir . --answers nasrtc.yaml --force
@@ -82,9 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the whole stack into DIR from an answers file. Secrets are "
                     "generated on the first run and kept afterwards.",
         epilog=INIT_EXAMPLES, formatter_class=fmt)
-    _add_dir(init)
+    init.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                      help="stack folder (the wizard asks; otherwise the current folder)")
     init.add_argument("--answers", type=Path, metavar="FILE",
                       help="answers file (YAML, see README); without it the wizard asks")
+    init.add_argument("--yes", action="store_true",
+                      help="accept every default without asking (needs a domain)")
+    init.add_argument("--domain", metavar="NAME",
+                      help="Matrix server name, e.g. example.org (the wizard's default)")
     _add_force(init)
     init.add_argument("--rotate-secrets", action="store_true",
                       help="generate a new LiveKit API key and secret")
@@ -101,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_result(result: object, verb: str) -> None:
+def _print_result(result: object, verb: str, steps: bool = False) -> None:
     from nasrtc.generate import GenerateResult
+    from nasrtc.summary import next_steps
 
     assert isinstance(result, GenerateResult)
     stack, report = result.stack, result.report
@@ -113,35 +123,113 @@ def _print_result(result: object, verb: str) -> None:
         state = "written" if rel in report.written else "unchanged"
         print(f"  {state:<9}  {rel:<{width}}  {artifact.purpose}")
     for backup in report.backed_up:
-        print(f"  kept your edited copy as {backup}")
+        print(f"  kept the previous copy as {backup}")
     for rel in report.stale:
         print(f"  no longer generated: {rel} (delete it if nothing uses it)")
     if result.secrets_created:
         print(f"  secrets: created {', '.join(result.secrets_created)} in secrets/ (mode 0600)")
     else:
         print("  secrets: kept the existing ones in secrets/")
-    print("next: work through checklist.md (DNS, router, firewall, certificates, reverse proxy,"
-          " homeserver), then start the stack.")
+    if steps:
+        print("\nNext steps (every detail, with checkboxes: checklist.md):")
+        for number, step in enumerate(next_steps(stack, result.stack_dir), 1):
+            print(f"  {number}. {step}")
+    else:
+        print("next: work through checklist.md, then start the stack.")
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from nasrtc.generate import init_stack
+    from nasrtc.generate import apply_plan, init_stack, plan_from_raw
 
-    if args.answers is None:
-        if not sys.stdin.isatty():
-            raise InputError(
-                [Problem("--answers", "is needed when there is no terminal to ask questions in; "
-                         "run `nasrtc init --dir DIR --answers FILE` (see README for the file)")],
-                source="the command line")
-        raise NasrtcError(
-            "the interactive wizard is not in this version yet",
-            "write an answers file (one line is enough: `domain: example.org`) and run "
-            "`nasrtc init --dir DIR --answers FILE`",
-        )
-    result = init_stack(args.dir, args.answers, force=args.force,
-                        rotate_secrets=args.rotate_secrets)
-    _print_result(result, "wrote")
+    if args.answers is not None:
+        result = init_stack(args.dir or Path("."), args.answers, force=args.force,
+                            rotate_secrets=args.rotate_secrets)
+        _print_result(result, "wrote", steps=True)
+        return 0
+    if args.yes:
+        stack_dir = args.dir or Path(".")
+        plan = plan_from_raw(stack_dir, _defaults_raw(stack_dir, args.domain),
+                             args.rotate_secrets)
+        _print_result(apply_plan(plan, force=args.force), "wrote", steps=True)
+        return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError(
+            [Problem("--answers", "or --yes is needed when there is no terminal to ask "
+                     "questions in: run `nasrtc init --dir DIR --answers FILE` (see README) or "
+                     "`nasrtc init --dir DIR --yes --domain example.org`")],
+            source="the command line")
+    return _wizard(args)
+
+
+def _defaults_raw(stack_dir: Path, domain: str | None) -> dict[str, object]:
+    """--yes: the stack's previous answers (if any), the domain, the detected platform."""
+    from nasrtc.answers import ANSWERS_FILE, read_yaml_mapping
+    from nasrtc.wizard import platform
+
+    raw: dict[str, object] = {}
+    if (stack_dir / ANSWERS_FILE).is_file():
+        raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)
+    if domain:
+        raw["domain"] = domain
+    raw.setdefault("profile", platform().profile)
+    return raw
+
+
+def _wizard(args: argparse.Namespace) -> int:
+    from nasrtc.answers import ANSWERS_FILE
+    from nasrtc.errors import HandEditedError
+    from nasrtc.generate import apply_plan, plan_from_raw
+    from nasrtc.wizard import confirm, run_wizard
+
+    answers = run_wizard(args.dir, args.domain)
+    plan = plan_from_raw(answers.stack_dir, answers.raw, args.rotate_secrets)
+    status = plan.status()
+    print(f"\nSummary for {plan.stack.domain} ({plan.stack.profile.title})")
+    for line in _answer_lines(plan):
+        print(f"  {line}")
+    print(f"\nFiles in {answers.stack_dir.resolve()}:")
+    for rel, state in status.items():
+        note = ""
+        if state == "edited":
+            note = ("  (edited by hand: kept as .bak)" if rel == ANSWERS_FILE or args.force
+                    else "  (edited by hand)")
+        print(f"  {state:<9}  {rel}{note}")
+    blocked = [rel for rel, state in status.items() if state == "edited" and rel != ANSWERS_FILE]
+    if blocked and not args.force:
+        raise HandEditedError(
+            "these files were changed by hand since nasrtc wrote them; nothing was written:\n"
+            + "\n".join(f"  - {answers.stack_dir / rel}" for rel in blocked),
+            "run `nasrtc init --force` to overwrite them (each edited copy is kept as .bak), "
+            "or undo the edits")
+    if all(state == "unchanged" for state in status.values()) and not plan.pending_secrets:
+        print("\nEverything is up to date; nothing to write.")
+        return 0
+    if not confirm("Write these files?"):
+        print("nasrtc: nothing was written.")
+        return 1
+    result = apply_plan(plan, force=args.force, force_files=frozenset({ANSWERS_FILE}))
+    print()
+    _print_result(result, "wrote", steps=True)
     return 0
+
+
+def _answer_lines(plan: object) -> list[str]:
+    from nasrtc.generate import Plan
+
+    assert isinstance(plan, Plan)
+    stack = plan.stack
+    media = ", ".join(f"{r.protocol.upper()} {r.label}" for r in stack.forwarded_ports)
+    public = "discovered with STUN" if stack.livekit.use_external_ip else stack.livekit.node_ip
+    return [
+        f"Matrix server name  {stack.domain}",
+        f"Homeserver          {stack.homeserver_url}",
+        f"Auth service        {stack.jwt_url} -> port {stack.jwt_route.upstream_port}",
+        f"SFU                 {stack.livekit_url} -> port {stack.sfu_route.upstream_port}",
+        f"Router forwards     {media}",
+        f"TURN                {'on' if stack.livekit.turn_enabled else 'off'}",
+        f"Public address      {public}",
+        f"NAS LAN address     {stack.lan_ip or '(fill in by hand)'}",
+    ]
 
 
 def _cmd_render(args: argparse.Namespace) -> int:

@@ -1,18 +1,43 @@
-"""`init` and `render`: answers -> stack -> files on disk. Returns a result;
-the CLI does the printing."""
+"""`init` and `render`: answers -> stack -> files on disk. Planning happens in
+memory (so the wizard can show what will change); applying writes. Returns
+results; the CLI does the printing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers, load_answers
+from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers, load_answers, resolve
 from nasrtc.errors import InputError, NasrtcError, Problem
 from nasrtc.model import Stack, build_stack, check_answers
 from nasrtc.profiles import load_profile
 from nasrtc.render import PUBLIC, Artifact, render_all
 from nasrtc.secret_store import plan_secrets, require_secrets, store_secrets
 from nasrtc.writer import WriteReport, hand_edited, write_artifacts
+
+
+@dataclass
+class Plan:
+    stack_dir: Path
+    answers: Answers
+    stack: Stack
+    artifacts: dict[str, Artifact]
+    pending_secrets: dict[str, str] = field(repr=False)
+
+    def status(self) -> dict[str, str]:
+        """Per file: new, changes, unchanged, or edited (by hand since last written)."""
+        edited = set(hand_edited(self.stack_dir, self.artifacts))
+        out = {}
+        for rel, artifact in self.artifacts.items():
+            path = self.stack_dir / rel
+            if not path.exists():
+                out[rel] = "new"
+            elif path.read_bytes() == artifact.text.encode("utf-8"):
+                out[rel] = "unchanged"
+            else:
+                out[rel] = "edited" if rel in edited else "changes"
+        return out
 
 
 @dataclass
@@ -24,14 +49,16 @@ class GenerateResult:
     secrets_created: list[str] = field(default_factory=list)
 
 
-def _check_dir(stack_dir: Path) -> None:
+def check_stack_dir(stack_dir: Path) -> None:
     if stack_dir.exists() and not stack_dir.is_dir():
         raise InputError([Problem("--dir", f"{stack_dir} exists and is not a folder")],
                          source="the command line")
 
 
-def _generate(stack_dir: Path, answers: Answers, extra: dict[str, Artifact], force: bool,
-              rotate: bool, keep_in_manifest: tuple[str, ...] = ()) -> GenerateResult:
+def plan_stack(stack_dir: Path, answers: Answers, write_answers_file: bool,
+               rotate: bool = False) -> Plan:
+    """Everything that would be written, in memory. Raises on bad answers."""
+    check_stack_dir(stack_dir)
     profile = load_profile(answers["profile"])
     problems = check_answers(answers, profile)
     if problems:
@@ -39,39 +66,54 @@ def _generate(stack_dir: Path, answers: Answers, extra: dict[str, Artifact], for
     secrets, pending = plan_secrets(stack_dir, rotate=rotate,
                                     need_turn_credential=bool(answers["external_turn.host"]))
     stack = build_stack(answers, profile, secrets)
-    artifacts = {**extra, **render_all(stack)}
-    if not force and hand_edited(stack_dir, artifacts):
-        write_artifacts(stack_dir, artifacts)  # raises HandEditedError, writes nothing
+    artifacts: dict[str, Artifact] = {}
+    if write_answers_file:
+        artifacts[ANSWERS_FILE] = Artifact(dump_answers(answers), PUBLIC, "your answers")
+    artifacts.update(render_all(stack))
+    return Plan(stack_dir, answers, stack, artifacts, pending)
+
+
+def apply_plan(plan: Plan, force: bool = False,
+               force_files: frozenset[str] = frozenset()) -> GenerateResult:
+    """Write secrets then files; stops before writing anything on a hand edit."""
+    edited = set(hand_edited(plan.stack_dir, plan.artifacts)) - force_files
+    if edited and not force:
+        write_artifacts(plan.stack_dir, plan.artifacts)  # raises HandEditedError
     try:
-        stack_dir.mkdir(parents=True, exist_ok=True)
-        store_secrets(stack_dir, pending)
-        report = write_artifacts(stack_dir, artifacts, force=force,
-                                 keep_in_manifest=keep_in_manifest)
+        plan.stack_dir.mkdir(parents=True, exist_ok=True)
+        store_secrets(plan.stack_dir, plan.pending_secrets)
+        report = write_artifacts(plan.stack_dir, plan.artifacts, force=True,
+                                 keep_in_manifest=(ANSWERS_FILE,))
     except PermissionError as exc:
         raise NasrtcError(
-            f"permission denied writing {exc.filename or stack_dir}",
+            f"permission denied writing {exc.filename or plan.stack_dir}",
             "run as the folder's owner, or with sudo (on DSM: `sudo nasrtc ...`)",
         ) from None
-    return GenerateResult(stack_dir, stack, artifacts, report, sorted(pending))
+    return GenerateResult(plan.stack_dir, plan.stack, plan.artifacts, report,
+                          sorted(plan.pending_secrets))
 
 
 def init_stack(stack_dir: Path, answers_path: Path, force: bool = False,
                rotate_secrets: bool = False) -> GenerateResult:
     """Non-interactive init: validate the answers file, then write everything."""
-    _check_dir(stack_dir)
+    check_stack_dir(stack_dir)
     answers = load_answers(answers_path)
     target = stack_dir / ANSWERS_FILE
-    extra: dict[str, Artifact] = {}
     # The user's own nasrtc.yaml is the source: never rewrite it under them.
-    if not (target.exists() and target.resolve() == answers_path.resolve()):
-        extra[ANSWERS_FILE] = Artifact(dump_answers(answers), PUBLIC, "your answers")
-    return _generate(stack_dir, answers, extra, force, rotate_secrets,
-                     keep_in_manifest=(ANSWERS_FILE,))
+    own_file = target.exists() and target.resolve() == answers_path.resolve()
+    plan = plan_stack(stack_dir, answers, write_answers_file=not own_file,
+                      rotate=rotate_secrets)
+    return apply_plan(plan, force=force)
+
+
+def plan_from_raw(stack_dir: Path, raw: dict[str, Any], rotate_secrets: bool = False) -> Plan:
+    """For the wizard and --yes: answers given as data, written to nasrtc.yaml."""
+    return plan_stack(stack_dir, resolve(raw), write_answers_file=True, rotate=rotate_secrets)
 
 
 def render_stack(stack_dir: Path, force: bool = False) -> GenerateResult:
     """Re-render every file from <dir>/nasrtc.yaml and the stored secrets."""
-    _check_dir(stack_dir)
+    check_stack_dir(stack_dir)
     source = stack_dir / ANSWERS_FILE
     if not source.is_file():
         raise NasrtcError(
@@ -80,5 +122,4 @@ def render_stack(stack_dir: Path, force: bool = False) -> GenerateResult:
         )
     answers = load_answers(source)
     require_secrets(stack_dir)
-    return _generate(stack_dir, answers, {}, force, rotate=False,
-                     keep_in_manifest=(ANSWERS_FILE,))
+    return apply_plan(plan_stack(stack_dir, answers, write_answers_file=False), force=force)

@@ -1,0 +1,69 @@
+"""What this host can tell the wizard: busy ports, its LAN address, its public
+address. Every probe is bounded in time and tolerates failure (returns None)."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import socket
+
+# Tests point this at a server on loopback; users get a public what-is-my-IP service.
+PUBLIC_IP_URL_ENV = "NASRTC_PUBLIC_IP_URL"
+DEFAULT_PUBLIC_IP_URL = "https://api.ipify.org"
+
+
+def port_in_use(protocol: str, port: int) -> bool:
+    """True when something on this host already holds the port."""
+    kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as probe:
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+def docker_port_owner(protocol: str, port: int) -> str | None:
+    """Name of a container publishing the port, if a Docker engine answers quickly."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        for container in client.containers.list():
+            ports = container.attrs.get("NetworkSettings", {}).get("Ports") or {}
+            for spec, bindings in ports.items():
+                if spec == f"{port}/{protocol}" or any(
+                        str(b.get("HostPort")) == str(port) for b in (bindings or [])
+                        if spec.endswith(f"/{protocol}")):
+                    return f"container {container.name}"
+    except Exception:  # no engine, no permission, old API: the probe just has no answer
+        return None
+    return None
+
+
+def lan_address() -> str | None:
+    """This host's LAN address: the source address of a route to a private
+    network. A UDP connect sends no packet."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 9))
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    parsed = ipaddress.IPv4Address(address)
+    return address if parsed.is_private and not parsed.is_loopback else None
+
+
+def public_address(timeout: float = 3.0) -> tuple[str, str] | None:
+    """(address, where it came from), or None without network."""
+    url = os.environ.get(PUBLIC_IP_URL_ENV, DEFAULT_PUBLIC_IP_URL)
+    try:
+        import requests
+
+        answer = requests.get(url, timeout=timeout).text.strip()
+        address = ipaddress.IPv4Address(answer)
+    except Exception:  # offline, blocked, or not an address: offer STUN only
+        return None
+    return (str(address), url.split("://", 1)[-1].split("/", 1)[0]) if address.is_global \
+        else None

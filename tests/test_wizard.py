@@ -294,3 +294,27 @@ def test_yes_accepts_defaults_without_a_terminal(tmp_path: Path) -> None:
     assert missing.code == 2
     assert "- domain: missing" in missing.err
     assert not (tmp_path / "other").exists()
+
+
+def test_without_dir_the_stack_folder_is_asked_with_the_profile_default(tmp_path: Path) -> None:
+    root = tmp_path / "dsm"
+    (root / "etc.defaults").mkdir(parents=True)
+    (root / "etc.defaults" / "VERSION").write_text(DSM_VERSION)
+    w = Wizard(tmp_path, root=root)
+    w.expect(r"Stack folder[^\n]*/volume1/docker/matrixrtc")
+    w.child.send(CLEAR + "mystack\r")
+    w.select("Platform")
+    w.text("Matrix server name", "example.org")
+    for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
+        w.text(prompt)
+    w.select("How should media use UDP")
+    for prompt in ("UDP port for media", "TCP port for media", "LiveKit's local HTTP port",
+                   "Auth service's local HTTP port"):
+        w.text(prompt)
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.select("How should LiveKit learn your public IP address")
+    w.text("The NAS's LAN address", "")
+    w.confirm("Write these files", True)
+    assert w.finish() == 0
+    assert (tmp_path / "mystack" / "compose.yaml").is_file()
+    assert "profile: synology" in (tmp_path / "mystack" / "nasrtc.yaml").read_text()

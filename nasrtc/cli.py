@@ -123,7 +123,7 @@ def _print_result(result: object, verb: str, steps: bool = False) -> None:
         state = "written" if rel in report.written else "unchanged"
         print(f"  {state:<9}  {rel:<{width}}  {artifact.purpose}")
     for backup in report.backed_up:
-        print(f"  kept the previous copy as {backup}")
+        print(f"  kept your edited copy as {backup}")
     for rel in report.stale:
         print(f"  no longer generated: {rel} (delete it if nothing uses it)")
     if result.secrets_created:

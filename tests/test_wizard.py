@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import http.server
 import os
+import socket
+import subprocess
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,23 +22,29 @@ DSM_VERSION = 'productversion="7.2.1"\nbuildnumber="69057"\nsmallfixnumber="5"\n
 NOT_COMPARED = {".nasrtc-manifest.json", "nasrtc.yaml"}
 
 
-@pytest.fixture(scope="module")
-def ip_service() -> Iterator[str]:
-    """A what-is-my-IP service on loopback (the wizard never leaves this machine here)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"93.184.216.34\n")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+@pytest.fixture
+def ip_service(tmp_path: Path) -> Iterator[str]:
+    """A what-is-my-IP service on loopback (the wizard never leaves this machine here).
+    A separate process, not a thread: forking a pty from a threaded process can deadlock."""
+    folder = tmp_path / "ip-service"
+    folder.mkdir()
+    (folder / "ip").write_text("93.184.216.34\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/ip"
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=5)
 
 
 class Wizard:
@@ -192,8 +199,6 @@ def test_reserved_port_on_dsm_is_flagged_as_typed(tmp_path: Path) -> None:
 
 
 def test_port_in_use_on_this_host_is_flagged(tmp_path: Path) -> None:
-    import socket
-
     with socket.socket() as holder:
         holder.bind(("0.0.0.0", 0))
         holder.listen()

@@ -43,9 +43,30 @@ examples:
       also overwrite files edited by hand (kept as <file>.bak)
 """
 
+UP_EXAMPLES = """\
+examples:
+  sudo nasrtc up --dir /volume1/docker/matrixrtc
+      create or update the containers and wait until they are healthy
+  sudo nasrtc up --force
+      first re-render compose.yaml/livekit.yaml you edited by hand (kept as .bak)
+"""
+
+DOWN_EXAMPLES = """\
+examples:
+  sudo nasrtc down --dir /volume1/docker/matrixrtc
+      stop and remove this stack's containers; the folder, answers and secrets stay
+"""
+
+STATUS_EXAMPLES = """\
+examples:
+  sudo nasrtc status --dir /volume1/docker/matrixrtc
+  sudo nasrtc status --json | jq '.[] | {service, state, health}'
+"""
+
 MAIN_EXAMPLES = """\
 examples:
-  nasrtc init --dir /volume1/docker/matrixrtc --answers answers.yaml
+  sudo nasrtc init
+  sudo nasrtc up
   nasrtc render --dir /volume1/docker/matrixrtc
 
 Run `nasrtc COMMAND --help` for a command's options.
@@ -107,6 +128,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dir(render)
     _add_force(render)
     render.set_defaults(handler=_cmd_render)
+
+    up = commands.add_parser(
+        "up", help="start the stack (create or update the containers)",
+        description="Create what compose.yaml describes through the Docker engine, recreate "
+                    "only containers whose settings changed, and wait until they are running "
+                    "and healthy.", epilog=UP_EXAMPLES, formatter_class=fmt)
+    _add_dir(up)
+    up.add_argument("--force", action="store_true",
+                    help="re-render hand-edited compose.yaml/.env/livekit.yaml (kept as .bak)")
+    up.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="how long to wait for healthy containers (default 120)")
+    up.set_defaults(handler=_cmd_up)
+
+    down = commands.add_parser(
+        "down", help="stop and remove the stack's containers",
+        description="Stop and remove the containers and network nasrtc created for this "
+                    "stack. Never touches other containers, the folder, answers or secrets.",
+        epilog=DOWN_EXAMPLES, formatter_class=fmt)
+    _add_dir(down)
+    down.set_defaults(handler=_cmd_down)
+
+    status = commands.add_parser(
+        "status", help="show each service's container, health, image, ports and uptime",
+        description="Show the state of the stack's containers.", epilog=STATUS_EXAMPLES,
+        formatter_class=fmt)
+    _add_dir(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(handler=_cmd_status)
     return parser
 
 
@@ -232,6 +281,83 @@ def _answer_lines(plan: object) -> list[str]:
     ]
 
 
+def _project(stack_dir: Path) -> str:
+    """down/status need only the project name: no secrets, no rendering."""
+    from nasrtc.answers import ANSWERS_FILE, load_answers
+
+    if not (stack_dir / ANSWERS_FILE).is_file():
+        raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
+                          "point --dir at the stack folder (where nasrtc init wrote it)")
+    return str(load_answers(stack_dir / ANSWERS_FILE)["project"])
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from nasrtc import engine
+    from nasrtc.generate import prepare_up
+    from nasrtc.progress import PullProgress
+
+    plan, rendered = prepare_up(args.dir, force=args.force)
+    stack = plan.stack
+    for rel in rendered:
+        print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
+    result = engine.up(stack, args.dir, PullProgress(), print, timeout=args.timeout)
+    if not result.changed:
+        print(f"nasrtc: {stack.project} is up to date: nothing was recreated.")
+    for item in result.services:
+        health = f", {item.health}" if item.health else ""
+        print(f"  {item.service:<8} {item.action:<9} ({item.state}{health})")
+    print("\nWhere it answers:")
+    print(f"  LiveKit SFU   {stack.sfu_route.upstream} on this host; "
+          f"public {stack.livekit_url} through the reverse proxy")
+    print(f"  Auth service  {stack.jwt_route.upstream}/healthz on this host; "
+          f"public {stack.jwt_url}/healthz")
+    print("next: finish checklist.md if you have not, then make a test call "
+          "(one phone on mobile data).")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    from nasrtc import engine
+
+    project = _project(args.dir)
+    result = engine.down(project)
+    if not result.removed:
+        print(f"nasrtc: {project} is not running; nothing to stop.")
+        return 0
+    for name in result.removed:
+        print(f"  stopped and removed {name}")
+    for name in result.networks:
+        print(f"  removed network {name}")
+    print(f"nasrtc: {project} is down; {args.dir.resolve()} (answers, secrets) is untouched.")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from nasrtc import engine
+    from nasrtc.model import JWT_SERVICE, LIVEKIT_SERVICE
+
+    project = _project(args.dir)
+    rows = engine.status(project, (LIVEKIT_SERVICE, JWT_SERVICE))
+    if args.json:
+        print(json.dumps([row.as_dict() for row in rows], indent=2))
+        return 0
+    print(f"{'SERVICE':<8}  {'STATE':<11}  {'HEALTH':<9}  {'UPTIME':<8}  {'IMAGE':<42}  PORTS")
+    for row in rows:
+        uptime = _duration(row.uptime_seconds) if row.uptime_seconds is not None else "-"
+        print(f"{row.service:<8}  {row.state:<11}  {row.health or '-':<9}  {uptime:<8}  "
+              f"{row.image or '-':<42}  {', '.join(row.ports) or '-'}")
+    return 0
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     from nasrtc.generate import render_stack
 
@@ -262,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NasrtcError as exc:
         print(f"nasrtc: error: {exc.render()}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `nasrtc status | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("\nnasrtc: interrupted; nothing more was written.", file=sys.stderr)
         return 130

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers, load_answers, resolve
-from nasrtc.errors import InputError, NasrtcError, Problem
+from nasrtc.errors import HandEditedError, InputError, NasrtcError, Problem
 from nasrtc.model import Stack, build_stack, check_answers
 from nasrtc.profiles import load_profile
 from nasrtc.render import PUBLIC, Artifact, render_all
@@ -109,6 +109,38 @@ def init_stack(stack_dir: Path, answers_path: Path, force: bool = False,
 def plan_from_raw(stack_dir: Path, raw: dict[str, Any], rotate_secrets: bool = False) -> Plan:
     """For the wizard and --yes: answers given as data, written to nasrtc.yaml."""
     return plan_stack(stack_dir, resolve(raw), write_answers_file=True, rotate=rotate_secrets)
+
+
+RUNTIME_FILES = ("compose.yaml", ".env", "livekit/livekit.yaml")
+
+
+def prepare_up(stack_dir: Path, force: bool = False) -> tuple[Plan, list[str]]:
+    """The stack to run, with the files the containers read brought up to date.
+
+    A hand-edited compose.yaml, .env or livekit.yaml stops here (unless force,
+    which keeps the edit as .bak): `up` never runs something other than the
+    files the user sees. Files merely out of date are rendered, and named."""
+    source = stack_dir / ANSWERS_FILE
+    if not source.is_file():
+        raise NasrtcError(
+            f"no {ANSWERS_FILE} in {stack_dir}",
+            "run `nasrtc init` first, or point --dir at the stack folder")
+    require_secrets(stack_dir)
+    plan = plan_stack(stack_dir, load_answers(source), write_answers_file=False)
+    runtime = {rel: plan.artifacts[rel] for rel in RUNTIME_FILES}
+    edited = hand_edited(stack_dir, runtime)
+    if edited and not force:
+        raise HandEditedError(
+            "these files differ from what nasrtc.yaml renders (edited by hand?); nothing was "
+            "started:\n" + "\n".join(f"  - {stack_dir / rel}" for rel in edited),
+            "put the change into nasrtc.yaml and run `nasrtc render`, or use `nasrtc up "
+            "--force` to re-render them (your copies are kept as .bak) and start")
+    stale = [rel for rel, artifact in runtime.items()
+             if not (stack_dir / rel).exists()
+             or (stack_dir / rel).read_bytes() != artifact.text.encode("utf-8")]
+    if stale:
+        write_artifacts(stack_dir, runtime, force=True, partial=True)
+    return plan, stale
 
 
 def render_stack(stack_dir: Path, force: bool = False) -> GenerateResult:

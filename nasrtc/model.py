@@ -86,7 +86,7 @@ class PublishedPort:
 @dataclass(frozen=True)
 class HealthCheck:
     test: tuple[str, ...]
-    interval: str = "30s"
+    interval: str = "10s"  # the first probe runs one interval after start
     timeout: str = "5s"
     retries: int = 3
     start_period: str = "15s"

@@ -23,5 +23,5 @@ def next_steps(stack: Stack, stack_dir: Path) -> list[str]:
         "Homeserver: add matrix/homeserver.yaml to homeserver.yaml, serve "
         f"matrix/well-known-client.json at https://{stack.domain}/.well-known/matrix/client, "
         "restart Synapse",
-        f"Start: cd {folder} && {stack.profile.sudo}docker compose up -d",
+        f"Start: {stack.profile.sudo}nasrtc up --dir {folder}",
     ]

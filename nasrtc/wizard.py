@@ -93,12 +93,6 @@ def previous_answers(stack_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             flat = {k: v for k, v in flat.items() if k not in bad}
 
 
-def _port_owner(protocol: str, port: int) -> str | None:
-    if not hostinfo.port_in_use(protocol, port):
-        return None
-    return hostinfo.docker_port_owner(protocol, port) or "another program"
-
-
 def ask_stack_dir(given: Path | None, detected: Platform) -> Path:
     import questionary
 
@@ -145,7 +139,7 @@ def run_wizard(given_dir: Path | None, given_domain: str | None) -> WizardResult
     _say("  Looking up this host's addresses...")
     ctx = Context(base=base, previous=previous, platform_profile=detected.profile,
                   platform_text=detected.description, lan_ip=hostinfo.lan_address(),
-                  public_ip=hostinfo.public_address(), port_check=_port_owner)
+                  public_ip=hostinfo.public_address(), port_check=hostinfo.port_owner)
     for question in _questions_in_order(ctx):
         _say(f"  {question.help}")
         answer = _ask(_prompt(question, ctx))

@@ -73,7 +73,8 @@ def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
 
 
 def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool = False,
-                    keep_in_manifest: tuple[str, ...] = ()) -> WriteReport:
+                    keep_in_manifest: tuple[str, ...] = (), partial: bool = False) -> WriteReport:
+    """Write every artifact (or, with partial, only these, keeping the rest's records)."""
     edited = hand_edited(stack_dir, artifacts)
     if edited and not force:
         raise HandEditedError(
@@ -84,7 +85,7 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
         )
     old_manifest = read_manifest(stack_dir)
     report = WriteReport()
-    manifest: dict[str, str] = {}
+    manifest: dict[str, str] = dict(old_manifest) if partial else {}
     for rel, artifact in artifacts.items():
         path = stack_dir / rel
         data = artifact.text.encode("utf-8")

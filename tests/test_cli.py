@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import run_subprocess
 
 
-@pytest.mark.parametrize("command", ["init", "render"])
+@pytest.mark.parametrize("command", ["init", "render", "up", "down", "status"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     result = run_subprocess(command, "--help")
     assert result.code == 0
@@ -21,7 +21,7 @@ def test_every_command_has_help_with_examples(command: str) -> None:
 def test_top_level_help_lists_commands() -> None:
     result = run_subprocess("--help")
     assert result.code == 0
-    for command in ("init", "render"):
+    for command in ("init", "render", "up", "down", "status"):
         assert command in result.out
     assert "examples:" in result.out
 

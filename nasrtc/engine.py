@@ -1,0 +1,463 @@
+"""Stack -> Docker engine: create, recreate, start, stop and inspect the
+project's containers through the Docker SDK, as `docker compose` would.
+
+Containers carry Compose v2's names and labels (so `docker compose ps`,
+Container Manager and Portainer see one project) plus our own label; nasrtc
+only ever touches containers that carry both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from nasrtc.docker_client import EngineError, connect, explain
+from nasrtc.errors import NasrtcError
+from nasrtc.model import Service, Stack
+
+OURS = "io.nasrtc.project"
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+CONFIG_HASH = "com.docker.compose.config-hash"
+STOP_TIMEOUT = 10  # seconds before SIGKILL, like compose
+
+
+def _seconds(value: str) -> int:
+    """'10s' / '1m' -> nanoseconds, the engine's unit."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(float(value[:-1]) * units[value[-1]] * 1_000_000_000)
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything the engine needs to create one service's container."""
+
+    service: str
+    name: str
+    image: str
+    command: list[str] | None
+    environment: list[str]
+    binds: list[str]
+    ports: dict[str, list[tuple[str, int]]]  # "8080/tcp" -> [(host_ip, host_port)]
+    network_mode: str  # "host" or the project network's name
+    extra_hosts: list[str]
+    restart: str
+    healthcheck: dict[str, Any] | None
+    labels: dict[str, str] = field(default_factory=dict)
+    host_ports: tuple[tuple[str, int], ...] = ()  # (protocol, port) held on this host
+
+    def create_kwargs(self, api: Any) -> dict[str, Any]:
+        host_config = api.create_host_config(
+            binds=self.binds, port_bindings=self.ports or None, network_mode=self.network_mode,
+            restart_policy={"Name": self.restart, "MaximumRetryCount": 0},
+            extra_hosts=self.extra_hosts or None)
+        networking = None
+        if self.network_mode != "host":
+            networking = api.create_networking_config(
+                {self.network_mode: api.create_endpoint_config(aliases=[self.service])})
+        return dict(
+            image=self.image, command=self.command, name=self.name, detach=True,
+            environment=self.environment, labels=self.labels, host_config=host_config,
+            networking_config=networking, healthcheck=self.healthcheck,
+            ports=[tuple(spec.split("/")) for spec in self.ports] or None,
+            use_config_proxy=False, stop_timeout=STOP_TIMEOUT)
+
+
+def network_name(stack: Stack) -> str:
+    return f"{stack.project}_default"
+
+
+def container_name(stack: Stack, service: Service) -> str:
+    return f"{stack.project}-{service.name}-1"
+
+
+def specs(stack: Stack, stack_dir: Path) -> list[ContainerSpec]:
+    """One spec per service, hashed over its settings and the files it mounts."""
+    folder = stack_dir.resolve()
+    out = []
+    for service in stack.services:
+        binds, file_hashes = [], {}
+        for mount in service.volumes:
+            source = (folder / mount.source).resolve() if mount.source.startswith(".") \
+                else Path(mount.source)
+            binds.append(f"{source}:{mount.target}{':ro' if mount.read_only else ''}")
+            try:  # LiveKit reads its config at start only: a changed file needs a new container
+                file_hashes[mount.target] = hashlib.sha256(source.read_bytes()).hexdigest()
+            except OSError:
+                file_hashes[mount.target] = "missing"
+        ports: dict[str, list[tuple[str, int]]] = {}
+        for port in service.ports:
+            ports.setdefault(f"{port.container_port}/{port.protocol}", []).append(
+                (port.host_ip, port.host_port))
+        health = None
+        if service.healthcheck:
+            check = service.healthcheck
+            health = {"Test": list(check.test), "Interval": _seconds(check.interval),
+                      "Timeout": _seconds(check.timeout), "Retries": check.retries,
+                      "StartPeriod": _seconds(check.start_period)}
+        host_mode = service.network_mode == "host"
+        held = tuple((p.protocol, p.host_port) for p in service.ports)
+        if host_mode:
+            held = tuple((r.protocol, n) for r in stack.ports
+                         if r.key.startswith(("ports.livekit", "ports.rtc", "turn."))
+                         for n in range(r.start, r.end + 1))
+        spec = ContainerSpec(
+            service=service.name, name=container_name(stack, service), image=service.image,
+            command=list(service.command) or None,
+            environment=[f"{k}={v}" for k, v in service.environment], binds=binds, ports=ports,
+            network_mode="host" if host_mode else network_name(stack),
+            extra_hosts=[f"{host}:{address}" for host, address in service.extra_hosts],
+            restart=service.restart, healthcheck=health, host_ports=held)
+        digest = hashlib.sha256(json.dumps(
+            {"spec": spec.__dict__, "files": file_hashes}, sort_keys=True, default=str,
+        ).encode()).hexdigest()
+        labels = {
+            PROJECT: stack.project, SERVICE: service.name,
+            "com.docker.compose.container-number": "1",
+            "com.docker.compose.oneoff": "False",
+            CONFIG_HASH: digest,
+            "com.docker.compose.project.working_dir": str(folder),
+            "com.docker.compose.project.config_files": str(folder / "compose.yaml"),
+            OURS: stack.project,
+        }
+        out.append(ContainerSpec(**{**spec.__dict__, "labels": labels}))
+    return out
+
+
+# ---------------------------------------------------------------- engine helpers
+
+
+def _ours(container: Any, project: str) -> bool:
+    labels = container.labels or {}
+    return labels.get(OURS) == project and labels.get(PROJECT) == project
+
+
+def project_containers(client: Any, project: str) -> dict[str, Any]:
+    found = client.containers.list(all=True, filters={"label": f"{OURS}={project}"})
+    return {c.labels.get(SERVICE, c.name): c for c in found if _ours(c, project)}
+
+
+def _engine_arch(client: Any) -> str:
+    arch = str(client.info().get("Architecture", ""))
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(arch, arch)
+
+
+@dataclass
+class ServiceResult:
+    service: str
+    action: str  # created, recreated, started, unchanged
+    state: str = ""
+    health: str = ""
+
+
+@dataclass
+class UpResult:
+    services: list[ServiceResult]
+    pulled: list[str]
+    rendered: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pulled) or any(s.action != "unchanged" for s in self.services)
+
+
+Progress = Callable[[str], None]
+
+
+def _pull(client: Any, image: str, progress: Any) -> None:
+    repository, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] \
+        else (image, "", "latest")
+    try:
+        for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+            if "error" in event:
+                raise NasrtcError(str(event["error"]))
+            progress(image, event)
+        client.images.get(image)
+    except NasrtcError as exc:
+        raise _pull_failed(image, exc.message) from None
+    except Exception as exc:
+        raise _pull_failed(image, str(exc).splitlines()[0]) from None
+
+
+def _pull_failed(image: str, reason: str) -> NasrtcError:
+    return EngineError(
+        f"image {image} is not on this host and could not be pulled: {reason}",
+        "if the NAS is offline or the registry is blocked, load a saved copy "
+        "(`docker save` elsewhere, then `docker load -i image.tar` here), or set "
+        "images.livekit / images.jwt in nasrtc.yaml to a reachable mirror and run "
+        "`nasrtc render`")
+
+
+def ensure_images(client: Any, stack: Stack, progress: Any) -> list[str]:
+    import docker
+
+    pulled = []
+    arch = _engine_arch(client)
+    for image in dict.fromkeys(s.image for s in stack.services):
+        try:
+            found = client.images.get(image)
+        except docker.errors.ImageNotFound:
+            _pull(client, image, progress)
+            pulled.append(image)
+            found = client.images.get(image)
+        image_arch = found.attrs.get("Architecture", "")
+        if arch and image_arch and image_arch != arch:
+            raise EngineError(
+                f"image {image} is built for {image_arch}, but this host is {arch}",
+                f"use an image built for {arch} (set images.* in nasrtc.yaml), or remove it "
+                f"(`docker rmi {image}`) so the right one is pulled")
+    return pulled
+
+
+def _ensure_network(client: Any, stack: Stack) -> None:
+    import docker
+
+    name = network_name(stack)
+    try:
+        network = client.networks.get(name)
+    except docker.errors.NotFound:
+        client.networks.create(name, driver="bridge", labels={
+            PROJECT: stack.project, "com.docker.compose.network": "default", OURS: stack.project})
+        return
+    if (network.attrs.get("Labels") or {}).get(PROJECT) != stack.project:
+        raise EngineError(
+            f"a Docker network named {name} exists and does not belong to this project",
+            f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
+
+
+def _check_names(client: Any, stack: Stack, wanted: list[ContainerSpec]) -> None:
+    import docker
+
+    for spec in wanted:
+        try:
+            other = client.containers.get(spec.name)
+        except docker.errors.NotFound:
+            continue
+        if not _ours(other, stack.project):
+            made_by = ("docker compose" if (other.labels or {}).get(PROJECT) == stack.project
+                       else "something else")
+            raise EngineError(
+                f"a container named {spec.name} exists and was not created by nasrtc "
+                f"(made by {made_by})",
+                f"if it is an old copy of this stack, remove it (`docker rm -f {spec.name}`, or "
+                "`docker compose down` in the stack folder); otherwise set a different project "
+                "in nasrtc.yaml and run `nasrtc render`")
+
+
+def _check_ports_free(spec: ContainerSpec, port_owner: Callable[[str, int], str | None]) -> None:
+    for protocol, port in spec.host_ports:
+        owner = port_owner(protocol, port)
+        if owner:
+            raise EngineError(
+                f"{protocol.upper()} port {port} is already in use on this host ({owner})",
+                "stop that program, or choose another port in nasrtc.yaml and run "
+                "`nasrtc render`, then `nasrtc up` again")
+
+
+def _default_port_owner(protocol: str, port: int) -> str | None:
+    from nasrtc import hostinfo
+
+    return hostinfo.port_owner(protocol, port)
+
+
+def _same(container: Any, spec: ContainerSpec, client: Any) -> bool:
+    if container.labels.get(CONFIG_HASH) != spec.labels[CONFIG_HASH]:
+        return False
+    try:  # the tag may now point at a newer image (after a pull or `docker load`)
+        return bool(container.image.id == client.images.get(spec.image).id)
+    except Exception:
+        return False
+
+
+def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
+       timeout: float = 120.0,
+       port_owner: Callable[[str, int], str | None] = _default_port_owner) -> UpResult:
+    client = connect()
+    try:
+        return _up(client, stack, stack_dir, progress, report, timeout, port_owner)
+    except NasrtcError:
+        raise
+    except Exception as exc:
+        raise explain(exc) from None
+
+
+def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
+        timeout: float, port_owner: Callable[[str, int], str | None]) -> UpResult:
+    pulled = ensure_images(client, stack, progress)
+    wanted = specs(stack, stack_dir)
+    _check_names(client, stack, wanted)
+    existing = project_containers(client, stack.project)
+    if any(spec.network_mode != "host" for spec in wanted):
+        _ensure_network(client, stack)
+    results = []
+    for spec in wanted:
+        current = existing.get(spec.service)
+        if current is not None and _same(current, spec, client):
+            if current.status != "running":
+                current.start()
+                results.append(ServiceResult(spec.service, "started"))
+            else:
+                results.append(ServiceResult(spec.service, "unchanged"))
+            continue
+        if current is not None:
+            report(f"  {spec.service}: settings changed, recreating {spec.name}")
+            current.stop(timeout=STOP_TIMEOUT)
+            current.remove()
+        _check_ports_free(spec, port_owner)
+        created = client.api.create_container(**spec.create_kwargs(client.api))
+        client.api.start(created["Id"])
+        results.append(ServiceResult(spec.service,
+                                     "recreated" if current is not None else "created"))
+    _wait(client, stack, results, timeout, report)
+    return UpResult(results, pulled, [])
+
+
+def _wait(client: Any, stack: Stack, results: list[ServiceResult], timeout: float,
+          report: Progress) -> None:
+    """Until every container runs (and is healthy where it has a check), bounded."""
+    deadline = time.monotonic() + timeout
+    pending = {r.service: r for r in results}
+    announced = False
+    restarts = {s: c.attrs.get("RestartCount", 0)
+                for s, c in project_containers(client, stack.project).items()}
+    while pending:
+        containers = project_containers(client, stack.project)
+        for service, result in list(pending.items()):
+            container = containers.get(service)
+            if container is None:
+                raise EngineError(f"the {service} container disappeared while starting",
+                                  "see `docker ps -a`; run `nasrtc up` again")
+            state = container.attrs.get("State", {})
+            health = (state.get("Health") or {}).get("Status", "")
+            result.state, result.health = state.get("Status", ""), health
+            crashed = state.get("Status") in ("exited", "dead") or state.get("Restarting") \
+                or container.attrs.get("RestartCount", 0) > restarts.get(service, 0)
+            if crashed:
+                raise _crashed(container, service)
+            if state.get("Status") == "running" and health in ("", "healthy"):
+                del pending[service]
+            elif health == "unhealthy":
+                raise _crashed(container, service, "is running but its health check fails")
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            names = ", ".join(sorted(pending))
+            raise EngineError(f"{names} did not become ready within {int(timeout)} s",
+                              "see `nasrtc status` and `docker logs <container>`; a slow NAS "
+                              "may need `nasrtc up --timeout 300`")
+        if not announced:
+            report("  waiting for the containers to be running and healthy...")
+            announced = True
+        time.sleep(0.5)
+
+
+HINTS = {
+    "livekit": "LiveKit stops at start on an unknown key in livekit.yaml, on a port that is "
+               "taken, or when STUN fails (then set network.public_ip in nasrtc.yaml)",
+    "jwt": "the auth service needs LIVEKIT_URL, the key files and "
+           "LIVEKIT_FULL_ACCESS_HOMESERVERS; the lines above say which is wrong",
+}
+
+
+def _crashed(container: Any, service: str, what: str = "stopped or keeps restarting") \
+        -> EngineError:
+    try:
+        logs = container.logs(tail=15).decode("utf-8", "replace").rstrip()
+    except Exception:
+        logs = "(no log available)"
+    lines = "\n".join(f"    | {line}" for line in logs.splitlines()) or "    | (empty log)"
+    return EngineError(f"the {service} container ({container.name}) {what}. Its last log "
+                       f"lines:\n{lines}", HINTS.get(service, "see the log lines above"))
+
+
+# ---------------------------------------------------------------- down and status
+
+
+@dataclass
+class DownResult:
+    removed: list[str]
+    networks: list[str]
+
+
+def down(project: str) -> DownResult:
+    client = connect()
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def stop_and_remove(container: Any) -> str:
+            container.stop(timeout=STOP_TIMEOUT)
+            container.remove()
+            return str(container.name)
+
+        found = list(project_containers(client, project).values())
+        with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
+            removed = list(pool.map(stop_and_remove, found))
+        networks = []
+        for network in client.networks.list(filters={"label": f"{OURS}={project}"}):
+            network.reload()
+            if not network.attrs.get("Containers"):
+                network.remove()
+                networks.append(network.name)
+        return DownResult(sorted(removed), networks)
+    except NasrtcError:
+        raise
+    except Exception as exc:
+        raise explain(exc) from None
+
+
+@dataclass
+class ServiceStatus:
+    service: str
+    container: str
+    state: str
+    health: str
+    image: str
+    ports: list[str]
+    started_at: str
+    uptime_seconds: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
+    from datetime import datetime, timezone
+
+    client = connect()
+    try:
+        found = project_containers(client, project)
+        out = []
+        for service in services:
+            container = found.get(service)
+            if container is None:
+                out.append(ServiceStatus(service, "", "not created", "", "", [], "", None))
+                continue
+            state = container.attrs.get("State", {})
+            started = state.get("StartedAt", "")
+            uptime = None
+            if state.get("Status") == "running" and started:
+                when = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00") \
+                    if "." in started else datetime.fromisoformat(started.replace("Z", "+00:00"))
+                uptime = int((datetime.now(timezone.utc) - when).total_seconds())
+            ports = []
+            mode = container.attrs.get("HostConfig", {}).get("NetworkMode", "")
+            if mode == "host":
+                ports.append("host network")
+            for spec, bindings in (container.attrs.get("NetworkSettings", {}).get("Ports")
+                                   or {}).items():
+                for binding in bindings or []:
+                    ports.append(f"{binding.get('HostIp') or '0.0.0.0'}:"
+                                 f"{binding.get('HostPort')}->{spec}")
+            out.append(ServiceStatus(
+                service, container.name, state.get("Status", ""),
+                (state.get("Health") or {}).get("Status", ""),
+                str(container.attrs.get("Config", {}).get("Image", "")), ports, started, uptime))
+        return out
+    except NasrtcError:
+        raise
+    except Exception as exc:
+        raise explain(exc) from None

@@ -1,0 +1,143 @@
+"""Small local images that stand in for LiveKit and the auth service, built from
+Debian's busybox-static (no registry is reachable in tests or CI).
+
+- nasrtc-test/livekit:2  reads `port:` from --config and answers "OK" there (busybox httpd);
+  alpine-like: has wget, so the generated health check works.
+- nasrtc-test/jwt:2      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one.
+- nasrtc-test/crash:2    exits at once (a crash loop under restart: unless-stopped).
+- nasrtc-test/foreign-arch:2  the base image re-labelled for another CPU architecture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+from typing import Any
+
+BUSYBOX = "/bin/busybox"
+BASE = "nasrtc-test/base:2"
+LIVEKIT = "nasrtc-test/livekit:2"
+JWT = "nasrtc-test/jwt:2"
+CRASH = "nasrtc-test/crash:2"
+FOREIGN_ARCH = "nasrtc-test/foreign-arch:2"  # same files, config says another architecture
+APPLETS = ("sh", "wget", "httpd", "sed", "mkdir", "echo", "sleep", "cat")
+# Bump the tags above when the scripts change: ensure_images() builds missing tags only.
+
+LIVEKIT_SCRIPT = """#!/bin/sh
+cfg=/etc/livekit.yaml
+[ "$1" = "--config" ] && cfg="$2"
+port=$(sed -n 's/^port: *//p' "$cfg")
+mkdir -p /www && echo OK > /www/index.html
+trap 'exit 0' TERM INT
+httpd -f -p "$port" -h /www &
+wait
+"""
+JWT_SCRIPT = """#!/bin/sh
+mkdir -p /www && echo ok > /www/healthz
+trap 'exit 0' TERM INT
+httpd -f -p 8080 -h /www &
+wait
+"""
+CRASH_SCRIPT = """#!/bin/sh
+echo "stand-in: config error, stopping" >&2
+exit 1
+"""
+
+
+def _busybox() -> str:
+    path = shutil.which("busybox") or BUSYBOX
+    if not os.path.exists(path):
+        raise RuntimeError("busybox-static is not installed (apt-get install busybox-static)")
+    return path
+
+
+def _rootfs() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for folder in ("bin", "etc", "tmp", "www"):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        tar.add(_busybox(), arcname="bin/busybox")
+        for applet in APPLETS:
+            link = tarfile.TarInfo(f"bin/{applet}")
+            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(link)
+    return buffer.getvalue()
+
+
+def _context(dockerfile: str, files: dict[str, str]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, text in {"Dockerfile": dockerfile, **files}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    return buffer
+
+
+def ensure_images(client: Any) -> None:
+    """Build the stand-ins once per engine (kept between runs; cheap to check)."""
+    tags = {tag for image in client.images.list() for tag in image.tags}
+    if BASE not in tags:
+        client.api.import_image_from_data(_rootfs(), repository=BASE.split(":")[0],
+                                          tag=BASE.split(":")[1])
+    builds = {
+        LIVEKIT: (f"FROM {BASE}\nCOPY entry /livekit-server\nENTRYPOINT [\"/livekit-server\"]\n",
+                  LIVEKIT_SCRIPT),
+        JWT: (f"FROM {BASE}\nCOPY entry /lk-jwt-service\nCMD [\"/lk-jwt-service\"]\n"
+              "HEALTHCHECK --interval=2s --timeout=2s --retries=3 "
+              "CMD [\"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:8080/healthz\"]\n",
+              JWT_SCRIPT),
+        CRASH: (f"FROM {BASE}\nCOPY entry /entry\nENTRYPOINT [\"/entry\"]\n", CRASH_SCRIPT),
+    }
+    for tag, (dockerfile, script) in builds.items():
+        if tag not in tags:
+            client.images.build(fileobj=_context(dockerfile, {"entry": script}),
+                                custom_context=True, tag=tag, rm=True)
+
+
+
+
+def foreign_arch(client: Any) -> str:
+    """The architecture this engine is not (for the mismatch test)."""
+    return "arm64" if client.info().get("Architecture") in ("x86_64", "amd64") else "amd64"
+
+
+def ensure_foreign_arch_image(client: Any) -> str:
+    """docker save the base image, rewrite the config's architecture, docker load it."""
+    if any(FOREIGN_ARCH in image.tags for image in client.images.list()):
+        return FOREIGN_ARCH
+    saved = io.BytesIO(b"".join(client.images.get(BASE).save()))
+    out = io.BytesIO()
+    with tarfile.open(fileobj=saved) as source, tarfile.open(fileobj=out, mode="w") as target:
+        manifest = json.loads(_member(source, "manifest.json"))
+        config = json.loads(_member(source, manifest[0]["Config"]))
+        config["architecture"] = foreign_arch(client)
+        data = json.dumps(config).encode()
+        name = hashlib.sha256(data).hexdigest() + ".json"
+        skip = {"manifest.json", manifest[0]["Config"]}
+        for member in source.getmembers():
+            if member.name not in skip:
+                payload = source.extractfile(member) if member.isfile() else None
+                target.addfile(member, payload)
+        manifest[0].update(Config=name, RepoTags=[FOREIGN_ARCH])
+        for member_name, payload in ((name, data),
+                                     ("manifest.json", json.dumps(manifest).encode())):
+            info = tarfile.TarInfo(member_name)
+            info.size = len(payload)
+            target.addfile(info, io.BytesIO(payload))
+    client.images.load(out.getvalue())
+    return FOREIGN_ARCH
+
+
+def _member(archive: tarfile.TarFile, name: str) -> bytes:
+    handle = archive.extractfile(name)
+    assert handle is not None, name
+    return handle.read()

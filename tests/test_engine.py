@@ -344,3 +344,17 @@ def test_crash_loop_shows_the_log_and_a_hint(make_stack: Any) -> None:
     assert "the livekit container" in result.err and "stopped or keeps restarting" in result.err
     assert "| stand-in: config error, stopping" in result.err
     assert "STUN" in result.err  # the LiveKit hint
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose") and not REQUIRE_TOOLS,
+                    reason="docker-compose not installed (tests/run.sh installs it)")
+def test_docker_compose_sees_and_removes_what_nasrtc_created(make_stack: Any) -> None:
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    listed = subprocess.run(["docker-compose", "ps", "--services"], cwd=stack.dir,
+                            capture_output=True, text=True)
+    assert sorted(listed.stdout.split()) == ["jwt", "livekit"], listed.stderr
+    removed = subprocess.run(["docker-compose", "down"], cwd=stack.dir, capture_output=True,
+                             text=True)
+    assert removed.returncode == 0, removed.stderr
+    assert stack.containers() == {}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -273,16 +275,23 @@ def _same(container: Any, spec: ContainerSpec, client: Any) -> bool:
         return False
 
 
-def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
-       timeout: float = 120.0,
-       port_owner: Callable[[str, int], str | None] = _default_port_owner) -> UpResult:
-    client = connect()
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Any failure from the SDK becomes a message with a fix; ours pass through."""
     try:
-        return _up(client, stack, stack_dir, progress, report, timeout, port_owner)
+        yield
     except NasrtcError:
         raise
     except Exception as exc:
         raise explain(exc) from None
+
+
+def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
+       timeout: float = 120.0,
+       port_owner: Callable[[str, int], str | None] = _default_port_owner) -> UpResult:
+    client = connect()
+    with _engine_errors():
+        return _up(client, stack, stack_dir, progress, report, timeout, port_owner)
 
 
 def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
@@ -385,7 +394,7 @@ class DownResult:
 
 def down(project: str) -> DownResult:
     client = connect()
-    try:
+    with _engine_errors():
         from concurrent.futures import ThreadPoolExecutor
 
         def stop_and_remove(container: Any) -> str:
@@ -403,10 +412,6 @@ def down(project: str) -> DownResult:
                 network.remove()
                 networks.append(network.name)
         return DownResult(sorted(removed), networks)
-    except NasrtcError:
-        raise
-    except Exception as exc:
-        raise explain(exc) from None
 
 
 @dataclass
@@ -428,7 +433,7 @@ def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
     from datetime import datetime, timezone
 
     client = connect()
-    try:
+    with _engine_errors():
         found = project_containers(client, project)
         out = []
         for service in services:
@@ -457,7 +462,3 @@ def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
                 (state.get("Health") or {}).get("Status", ""),
                 str(container.attrs.get("Config", {}).get("Image", "")), ports, started, uptime))
         return out
-    except NasrtcError:
-        raise
-    except Exception as exc:
-        raise explain(exc) from None

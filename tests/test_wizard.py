@@ -185,13 +185,8 @@ def test_reserved_port_on_dsm_is_flagged_as_typed(tmp_path: Path) -> None:
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "synoinfo.conf").write_text("x=1\n")
     w = Wizard(tmp_path, "--dir", "stack", root=root)
-    w.select("Platform")
-    w.text("Matrix server name", "example.org")
-    for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
-        w.text(prompt)
-    w.select("How should media use UDP")
-    w.text("UDP port for media")
-    w.text("TCP port for media", "5001")
+    defaults_through_turn_until_tcp(w)
+    w.child.send(CLEAR + "5001\r")
     w.expect("TCP port 5001 is reserved on Synology DSM")
     w.child.sendcontrol("c")
     assert w.finish() == 130

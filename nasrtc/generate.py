@@ -111,6 +111,22 @@ def plan_from_raw(stack_dir: Path, raw: dict[str, Any], rotate_secrets: bool = F
     return plan_stack(stack_dir, resolve(raw), write_answers_file=True, rotate=rotate_secrets)
 
 
+def stack_for_display(stack_dir: Path) -> Stack:
+    """The stack from DIR/nasrtc.yaml, for texts that never show secrets (checklist)."""
+    from nasrtc.secret_store import Secrets
+
+    source = stack_dir / ANSWERS_FILE
+    if not source.is_file():
+        raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
+                          "run `nasrtc init` first, or point --dir at the stack folder")
+    answers = load_answers(source)
+    profile = load_profile(answers["profile"])
+    problems = check_answers(answers, profile)
+    if problems:
+        raise InputError(problems, source=str(source))
+    return build_stack(answers, profile, Secrets("unused", "unused", "unused"))
+
+
 RUNTIME_FILES = ("compose.yaml", ".env", "livekit/livekit.yaml")
 
 

@@ -109,3 +109,26 @@ def public_address(timeout: float = 3.0) -> tuple[str, str] | None:
         return None
     return (str(address), url.split("://", 1)[-1].split("/", 1)[0]) if address.is_global \
         else None
+
+
+def resolve_names(hosts: list[str], timeout: float = 2.0) -> dict[str, list[str]]:
+    """Current DNS answers per host ([] = does not resolve); hosts that time out are left
+    out (unknown). Lookups run in parallel, so the whole call is bounded by timeout."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    def lookup(host: str) -> list[str] | None:
+        try:
+            infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+        except socket.gaierror as exc:
+            # Only "no such name" is an answer; no DNS server reachable means unknown.
+            return [] if exc.errno == socket.EAI_NONAME else None
+        except OSError:
+            return None
+        return sorted({str(info[4][0]) for info in infos})
+
+    pool = ThreadPoolExecutor(max_workers=max(1, len(hosts)))
+    futures = {host: pool.submit(lookup, host) for host in hosts}
+    wait(list(futures.values()), timeout=timeout)
+    pool.shutdown(wait=False)
+    found = {host: f.result() for host, f in futures.items() if f.done()}
+    return {host: addresses for host, addresses in found.items() if addresses is not None}

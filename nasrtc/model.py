@@ -318,7 +318,7 @@ def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:
 
 def _router_rules(rules: tuple[PortRule, ...]) -> tuple[RouterRule, ...]:
     out = [
-        RouterRule("tcp", "443", "HTTPS to the reverse proxy (homeserver, jwt and sfu names)",
+        RouterRule("tcp", "443", "HTTPS to the reverse proxy: homeserver, jwt and sfu names",
                    existing=True),
         RouterRule("tcp", "80", "HTTP for Let's Encrypt certificates", existing=True),
     ]

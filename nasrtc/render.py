@@ -33,6 +33,39 @@ def _comment(text: str, indent: int = 0, width: int = 88) -> str:
                                    subsequent_indent=prefix))
 
 
+def _plain(text: str) -> str:
+    """Terminal text: inline `code` marks dropped."""
+    return text.replace("`", "")
+
+
+def _html(text: str) -> str:
+    """Escaped HTML; `code` becomes <code>code</code>."""
+    import html
+
+    parts = html.escape(str(text), quote=False).split("`")
+    return "".join(f"<code>{part}</code>" if index % 2 else part
+                   for index, part in enumerate(parts))
+
+
+def _wrap(text: str, indent: int, hanging: int | None = None, width: int = 92) -> str:
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent=" " * indent,
+                                   subsequent_indent=" " * (hanging if hanging is not None
+                                                            else indent),
+                                   break_on_hyphens=False))
+
+
+def _text_table(table: Any) -> list[str]:
+    """A fixed-width table for the terminal and plain-text printouts."""
+    rows = [list(table.headers)] + [
+        ["[ ]" if (index == 0 and table.checkbox) else _plain(cell)
+         for index, cell in enumerate(row)] for row in table.rows]
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[col]) for col, cell in enumerate(row)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
 def _environment() -> Any:
     import jinja2
 
@@ -46,6 +79,10 @@ def _environment() -> Any:
     )
     env.filters["q"] = _quote
     env.filters["comment"] = _comment
+    env.filters["plain"] = _plain
+    env.filters["html"] = _html
+    env.filters["wrap"] = _wrap
+    env.filters["text_table"] = _text_table
     return env
 
 
@@ -56,6 +93,18 @@ def well_known_client(stack: Stack) -> dict[str, Any]:
             {"type": "livekit", "livekit_service_url": stack.jwt_url},
         ],
     }
+
+
+CHECKLIST_FORMATS = ("text", "md", "html")
+
+
+def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
+    from nasrtc.checklist import build_checklist
+
+    template = {"text": "checklist.txt.j2", "md": "checklist.md.j2",
+                "html": "checklist.html.j2"}[form]
+    return str(_environment().get_template(template).render(
+        c=build_checklist(stack, facts), version=__version__))
 
 
 def render_all(stack: Stack) -> dict[str, Artifact]:
@@ -79,7 +128,7 @@ def render_all(stack: Stack) -> dict[str, Artifact]:
         "matrix/well-known-client.json": Artifact(
             json.dumps(well_known_client(stack), indent=2) + "\n", PUBLIC,
             "serve at https://<domain>/.well-known/matrix/client"),
-        "checklist.md": Artifact(render("checklist.md.j2"), PUBLIC,
+        "checklist.md": Artifact(render_checklist(stack, "md"), PUBLIC,
                                  "every step at the router, DNS, proxy and homeserver"),
     }
     for item in stack.profile.reverse_proxy.get("config_files", []):

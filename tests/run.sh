@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 log() { printf '\n== %s\n' "$*"; }
 
-# 1. The real programs the tests drive (nginx -t, caddy validate, docker-compose).
-PACKAGES="nginx caddy openssl docker.io docker-compose busybox-static"
+# 1. The real programs the tests drive (nginx -t, caddy validate, docker-compose, the Docker
+#    engine, headless Chromium printing to PDF, pdftotext).
+PACKAGES="nginx caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
   if [ -n "$missing" ]; then

@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="re-render hand-edited compose.yaml/.env/livekit.yaml (kept as .bak)")
     up.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                     help="how long to wait for healthy containers (default 120)")
+    up.add_argument("--no-wait", action="store_true",
+                    help="return once the containers are started (like `docker compose up -d`)")
     up.set_defaults(handler=_cmd_up)
 
     down = commands.add_parser(
@@ -354,7 +356,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
     stack = plan.stack
     for rel in rendered:
         print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
-    result = engine.up(stack, args.dir, PullProgress(), print, timeout=args.timeout)
+    result = engine.up(stack, args.dir, PullProgress(), print, timeout=args.timeout,
+                       wait=not args.no_wait)
     if not result.changed:
         print(f"nasrtc: {stack.project} is up to date: nothing was recreated.")
     for item in result.services:

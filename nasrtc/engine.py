@@ -194,10 +194,11 @@ def _pull_failed(image: str, reason: str) -> NasrtcError:
         "`nasrtc render`")
 
 
-def ensure_images(client: Any, stack: Stack, progress: Any) -> list[str]:
+def ensure_images(client: Any, stack: Stack, progress: Any) -> tuple[list[str], dict[str, str]]:
+    """Pull what is missing; check the architecture. Returns (pulled, image -> id)."""
     import docker
 
-    pulled = []
+    pulled, ids = [], {}
     arch = _engine_arch(client)
     for image in dict.fromkeys(s.image for s in stack.services):
         try:
@@ -212,7 +213,8 @@ def ensure_images(client: Any, stack: Stack, progress: Any) -> list[str]:
                 f"image {image} is built for {image_arch}, but this host is {arch}",
                 f"use an image built for {arch} (set images.* in nasrtc.yaml), or remove it "
                 f"(`docker rmi {image}`) so the right one is pulled")
-    return pulled
+        ids[image] = found.id
+    return pulled, ids
 
 
 def _ensure_network(client: Any, stack: Stack) -> None:
@@ -231,17 +233,27 @@ def _ensure_network(client: Any, stack: Stack) -> None:
             f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
 
 
-def _check_names(client: Any, stack: Stack, wanted: list[ContainerSpec]) -> None:
-    import docker
+def _by_name(client: Any, project: str) -> dict[str, dict[str, Any]]:
+    """One listing without per-container inspection: name -> summary (labels, state,
+    image id). Enough to decide that nothing needs to change."""
+    found = client.api.containers(all=True, filters={"name": project})
+    return {str(c["Names"][0]).lstrip("/"): c for c in found if c.get("Names")}
 
+
+def _summary_is_ours(summary: dict[str, Any], project: str) -> bool:
+    labels = summary.get("Labels") or {}
+    return labels.get(OURS) == project and labels.get(PROJECT) == project
+
+
+def _check_names(stack: Stack, wanted: list[ContainerSpec],
+                 existing: dict[str, dict[str, Any]]) -> None:
     for spec in wanted:
-        try:
-            other = client.containers.get(spec.name)
-        except docker.errors.NotFound:
+        other = existing.get(spec.name)
+        if other is None:
             continue
-        if not _ours(other, stack.project):
-            made_by = ("docker compose" if (other.labels or {}).get(PROJECT) == stack.project
-                       else "something else")
+        if not _summary_is_ours(other, stack.project):
+            made_by = ("docker compose" if (other.get("Labels") or {}).get(PROJECT)
+                       == stack.project else "something else")
             raise EngineError(
                 f"a container named {spec.name} exists and was not created by nasrtc "
                 f"(made by {made_by})",
@@ -266,13 +278,11 @@ def _default_port_owner(protocol: str, port: int) -> str | None:
     return hostinfo.port_owner(protocol, port)
 
 
-def _same(container: Any, spec: ContainerSpec, client: Any) -> bool:
-    if container.labels.get(CONFIG_HASH) != spec.labels[CONFIG_HASH]:
+def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str]) -> bool:
+    if (summary.get("Labels") or {}).get(CONFIG_HASH) != spec.labels[CONFIG_HASH]:
         return False
-    try:  # the tag may now point at a newer image (after a pull or `docker load`)
-        return bool(container.image.id == client.images.get(spec.image).id)
-    except Exception:
-        return False
+    # The tag may now point at a newer image (after a pull or `docker load`).
+    return bool(summary.get("ImageID") == image_ids.get(spec.image))
 
 
 @contextmanager
@@ -288,40 +298,43 @@ def _engine_errors() -> Iterator[None]:
 
 def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
        timeout: float = 120.0,
-       port_owner: Callable[[str, int], str | None] = _default_port_owner) -> UpResult:
+       port_owner: Callable[[str, int], str | None] = _default_port_owner,
+       wait: bool = True) -> UpResult:
     client = connect()
     with _engine_errors():
-        return _up(client, stack, stack_dir, progress, report, timeout, port_owner)
+        return _up(client, stack, stack_dir, progress, report, timeout if wait else 0.0,
+                   port_owner)
 
 
 def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
         timeout: float, port_owner: Callable[[str, int], str | None]) -> UpResult:
-    pulled = ensure_images(client, stack, progress)
+    pulled, image_ids = ensure_images(client, stack, progress)
     wanted = specs(stack, stack_dir)
-    _check_names(client, stack, wanted)
-    existing = project_containers(client, stack.project)
+    existing = _by_name(client, stack.project)
+    _check_names(stack, wanted, existing)
     if any(spec.network_mode != "host" for spec in wanted):
         _ensure_network(client, stack)
     results = []
     for spec in wanted:
-        current = existing.get(spec.service)
-        if current is not None and _same(current, spec, client):
-            if current.status != "running":
-                current.start()
+        current = existing.get(spec.name)
+        if current is not None and _same(current, spec, image_ids):
+            if current.get("State") != "running":
+                client.api.start(current["Id"])
                 results.append(ServiceResult(spec.service, "started"))
             else:
                 results.append(ServiceResult(spec.service, "unchanged"))
             continue
         if current is not None:
             report(f"  {spec.service}: settings changed, recreating {spec.name}")
-            current.stop(timeout=STOP_TIMEOUT)
-            current.remove()
+            client.api.stop(current["Id"], timeout=STOP_TIMEOUT)
+            client.api.remove_container(current["Id"])
         _check_ports_free(spec, port_owner)
         created = client.api.create_container(**spec.create_kwargs(client.api))
         client.api.start(created["Id"])
         results.append(ServiceResult(spec.service,
                                      "recreated" if current is not None else "created"))
-    _wait(client, stack, results, timeout, report)
+    if timeout > 0:
+        _wait(client, stack, results, timeout, report)
     return UpResult(results, pulled, [])
 
 

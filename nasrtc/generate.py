@@ -12,7 +12,7 @@ from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers, load_answers, re
 from nasrtc.errors import HandEditedError, InputError, NasrtcError, Problem
 from nasrtc.model import Stack, build_stack, check_answers
 from nasrtc.profiles import load_profile
-from nasrtc.render import PUBLIC, Artifact, render_all
+from nasrtc.render import PUBLIC, Artifact, render_all, render_runtime
 from nasrtc.secret_store import plan_secrets, require_secrets, store_secrets
 from nasrtc.writer import WriteReport, hand_edited, write_artifacts
 
@@ -56,7 +56,7 @@ def check_stack_dir(stack_dir: Path) -> None:
 
 
 def plan_stack(stack_dir: Path, answers: Answers, write_answers_file: bool,
-               rotate: bool = False) -> Plan:
+               rotate: bool = False, runtime_only: bool = False) -> Plan:
     """Everything that would be written, in memory. Raises on bad answers."""
     check_stack_dir(stack_dir)
     profile = load_profile(answers["profile"])
@@ -69,7 +69,7 @@ def plan_stack(stack_dir: Path, answers: Answers, write_answers_file: bool,
     artifacts: dict[str, Artifact] = {}
     if write_answers_file:
         artifacts[ANSWERS_FILE] = Artifact(dump_answers(answers), PUBLIC, "your answers")
-    artifacts.update(render_all(stack))
+    artifacts.update(render_runtime(stack) if runtime_only else render_all(stack))
     return Plan(stack_dir, answers, stack, artifacts, pending)
 
 
@@ -142,7 +142,8 @@ def prepare_up(stack_dir: Path, force: bool = False) -> tuple[Plan, list[str]]:
             f"no {ANSWERS_FILE} in {stack_dir}",
             "run `nasrtc init` first, or point --dir at the stack folder")
     require_secrets(stack_dir)
-    plan = plan_stack(stack_dir, load_answers(source), write_answers_file=False)
+    plan = plan_stack(stack_dir, load_answers(source), write_answers_file=False,
+                      runtime_only=True)
     runtime = {rel: plan.artifacts[rel] for rel in RUNTIME_FILES}
     edited = hand_edited(stack_dir, runtime)
     if edited and not force:

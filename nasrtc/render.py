@@ -66,11 +66,31 @@ def _text_table(table: Any) -> list[str]:
     return lines
 
 
+def _bytecode_cache() -> Any:
+    """Compiled templates kept per user (compiling all of them costs ~100 ms on every run
+    otherwise). Keyed by each template's source, so an upgrade never reuses stale code."""
+    import os
+    from pathlib import Path
+
+    import jinja2
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "nasrtc" / f"templates-{__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = folder / ".writable"
+        probe.touch()
+    except OSError:
+        return None  # a read-only home: compile every time, still correct
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def _environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("compose-templates"))),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -107,6 +127,24 @@ def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
         c=build_checklist(stack, facts), version=__version__))
 
 
+def render_runtime(stack: Stack) -> dict[str, Artifact]:
+    """Only the files the containers read (what `up` needs)."""
+    env = _environment()
+    context = {"stack": stack, "profile": stack.profile, "version": __version__}
+
+    def render(template: str) -> str:
+        return str(env.get_template(template).render(**context))
+
+    return {
+        "compose.yaml": Artifact(render("compose.yaml.j2"), PUBLIC,
+                                 "the containers, for docker compose / Container Manager"),
+        ".env": Artifact(render("env.j2"), PUBLIC,
+                         "Compose project name, read by docker compose in this folder"),
+        "livekit/livekit.yaml": Artifact(render("livekit.yaml.j2"), PRIVATE,
+                                         "LiveKit SFU configuration (holds the API secret)"),
+    }
+
+
 def render_all(stack: Stack) -> dict[str, Artifact]:
     env = _environment()
     context = {"stack": stack, "profile": stack.profile, "version": __version__}
@@ -115,12 +153,7 @@ def render_all(stack: Stack) -> dict[str, Artifact]:
         return str(env.get_template(template).render(**context))
 
     artifacts = {
-        "compose.yaml": Artifact(render("compose.yaml.j2"), PUBLIC,
-                                 "the containers, for docker compose / Container Manager"),
-        ".env": Artifact(render("env.j2"), PUBLIC,
-                         "Compose project name, read by docker compose in this folder"),
-        "livekit/livekit.yaml": Artifact(render("livekit.yaml.j2"), PRIVATE,
-                                         "LiveKit SFU configuration (holds the API secret)"),
+        **render_runtime(stack),
         "reverse-proxy.md": Artifact(render("reverse-proxy.md.j2"), PUBLIC,
                                      "the reverse-proxy rows to create"),
         "matrix/homeserver.yaml": Artifact(render("homeserver.yaml.j2"), PUBLIC,

@@ -358,3 +358,13 @@ def test_docker_compose_sees_and_removes_what_nasrtc_created(make_stack: Any) ->
                              text=True)
     assert removed.returncode == 0, removed.stderr
     assert stack.containers() == {}
+
+
+def test_no_wait_returns_once_started(make_stack: Any) -> None:
+    stack = make_stack()
+    result = stack.nasrtc("up", "--no-wait")
+    assert result.code == 0, result.err
+    assert "waiting for the containers" not in result.out
+    states = {c.labels["com.docker.compose.service"]: c.status
+              for c in stack.containers().values()}
+    assert states == {"livekit": "running", "jwt": "running"}

@@ -174,6 +174,39 @@ def build_parser() -> argparse.ArgumentParser:
     checklist.add_argument("--force", action="store_true",
                            help="replace an --output file that nasrtc did not write")
     checklist.set_defaults(handler=_cmd_checklist)
+
+    doctor = commands.add_parser(
+        "doctor", help="check every piece, locally and from the public side, with fixes",
+        description="Check the stack piece by piece: files, secrets, containers, proxy, "
+                    "certificates, router, homeserver. Each failure says what is wrong and "
+                    "how to fix it. Exit 0 when nothing fails, 1 otherwise.",
+        epilog=DOCTOR_EXAMPLES, formatter_class=fmt)
+    _add_dir(doctor)
+    doctor.add_argument("--local", action="store_true", help="skip the public-side checks")
+    doctor.add_argument("--json", action="store_true", help="machine-readable results")
+    doctor.add_argument("--access-token", metavar="TOKEN",
+                        help="a Matrix access token (or NASRTC_ACCESS_TOKEN) for the "
+                             "homeserver checks that need one; never printed")
+    doctor.add_argument("--connect-to", action="append", default=[],
+                        metavar="HOST:PORT:ADDRESS:PORT",
+                        help="connect to ADDRESS:PORT instead of HOST:PORT (like curl)")
+    doctor.add_argument("--ca-file", metavar="FILE",
+                        help="trust this CA bundle for the TLS checks (a private CA)")
+    doctor.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="per network call (default 5)")
+    doctor.set_defaults(handler=_cmd_doctor)
+
+    token = commands.add_parser(
+        "token", help="mint a LiveKit token (for LiveKit's connection tester)",
+        description="Print a LiveKit access token signed with this stack's key, and the SFU "
+                    "URL. The token is printed because you asked for it; treat it as a "
+                    "password for that room until it expires.", epilog=TOKEN_EXAMPLES,
+        formatter_class=fmt)
+    _add_dir(token)
+    token.add_argument("--room", required=True, help="LiveKit room name")
+    token.add_argument("--identity", required=True, help="participant identity")
+    token.add_argument("--ttl", default="1h", help="lifetime: seconds or 10m, 6h, 1d (1h)")
+    token.set_defaults(handler=_cmd_token)
     return parser
 
 
@@ -334,6 +367,72 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
     atomic_write(target, text.encode("utf-8"), 0o644)
     print(f"nasrtc: wrote {target} ({args.format})"
           + ("; open it in a browser and print it" if args.format == "html" else ""))
+    return 0
+
+
+DOCTOR_EXAMPLES = """\
+examples:
+  sudo nasrtc doctor --dir /volume1/docker/matrixrtc
+      every check, local and public
+  sudo nasrtc doctor --local
+      only what can be checked on the NAS itself
+  NASRTC_ACCESS_TOKEN=syt_... nasrtc doctor
+      also ask the homeserver for its RTC transports and try a real token round trip
+  nasrtc doctor --connect-to sfu.example.org:443:192.168.1.10:443 --connect-to ...
+      test the proxy before DNS is set up (curl's HOST:PORT:ADDRESS:PORT)
+"""
+
+TOKEN_EXAMPLES = """\
+examples:
+  nasrtc token --room test --identity me
+      a LiveKit token for LiveKit's connection tester (livekit.io/connection-test)
+  nasrtc token --room test --identity me --ttl 10m
+"""
+
+MARKS = {"pass": "ok  ", "warn": "warn", "fail": "FAIL", "skipped": "skip"}
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from nasrtc.doctor import FAIL, make_context, run_doctor
+    from nasrtc.probe import parse_connect_to
+
+    try:
+        connect_to = parse_connect_to(args.connect_to)
+    except ValueError as exc:
+        raise InputError([Problem("--connect-to", str(exc))], source="the command line") \
+            from None
+    ctx = make_context(args.dir, connect_to, args.ca_file, args.access_token, args.timeout)
+    results = run_doctor(ctx, local_only=args.local)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        width = max(len(r.name) for r in results)
+        for r in results:
+            print(f"  {MARKS[r.status]}  {r.name:<{width}}  {r.detail}")
+            if r.fix and r.status in ("fail", "warn"):
+                print(f"        {'':<{width}}  fix: {r.fix}")
+        failed = sum(r.status == FAIL for r in results)
+        print(f"\nnasrtc doctor: {failed} failed, "
+              f"{sum(r.status == 'warn' for r in results)} warnings, "
+              f"{sum(r.status == 'pass' for r in results)} passed.")
+    return 1 if any(r.status == FAIL for r in results) else 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from nasrtc.doctor import make_context
+    from nasrtc.tokens import mint, parse_ttl
+
+    try:
+        ttl = parse_ttl(args.ttl)
+    except ValueError as exc:
+        raise InputError([Problem("--ttl", str(exc))], source="the command line") from None
+    ctx = make_context(args.dir, None, None, None)
+    print(f"url:   {ctx.stack.livekit_url}")
+    print(f"token: {mint(ctx.api_key, ctx.api_secret, args.identity, args.room, ttl)}")
+    print(f"(valid {ttl} s for room {args.room!r}; anyone holding it can join that room)",
+          file=sys.stderr)
     return 0
 
 

@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import run_subprocess
 
 
-@pytest.mark.parametrize("command", ["init", "render", "up", "down", "status"])
+@pytest.mark.parametrize("command", ["init", "render", "up", "down", "status", "checklist",
+                                     "doctor"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     result = run_subprocess(command, "--help")
     assert result.code == 0

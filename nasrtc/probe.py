@@ -1,0 +1,118 @@
+"""Network probes for doctor: HTTP(S), TLS certificates, a WebSocket handshake and
+a TCP connect, each with a short timeout, through an optional --connect-to map
+(curl's HOST:PORT:ADDRESS:PORT), which is also how tests reach servers on
+loopback without touching /etc/hosts."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+ConnectTo = dict[tuple[str, int], tuple[str, int]]
+
+
+def parse_connect_to(items: list[str]) -> ConnectTo:
+    mapping: ConnectTo = {}
+    for item in items:
+        parts = item.split(":")
+        if len(parts) != 4 or not parts[1].isdigit() or not parts[3].isdigit():
+            raise ValueError(f"{item!r}: expected HOST:PORT:ADDRESS:PORT, e.g. "
+                             "sfu.example.org:443:192.168.1.10:443")
+        mapping[(parts[0].lower(), int(parts[1]))] = (parts[2], int(parts[3]))
+    return mapping
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Any  # http.client.HTTPMessage: get_all() shows duplicated headers
+    body: bytes
+
+    def header_values(self, name: str) -> list[str]:
+        return list(self.headers.get_all(name) or [])
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Net:
+    def __init__(self, connect_to: ConnectTo | None = None, ca_file: str | None = None,
+                 timeout: float = 5.0) -> None:
+        self.connect_to = connect_to or {}
+        self.timeout = timeout
+        self.context = ssl.create_default_context(cafile=ca_file or os.environ.get(
+            "NASRTC_CA_FILE") or None)
+
+    def address(self, host: str, port: int) -> tuple[str, int]:
+        return self.connect_to.get((host.lower(), port), (host, port))
+
+    def resolve(self, host: str) -> list[str]:
+        """Addresses for host ([] when it does not resolve)."""
+        mapped = [addr for (name, _), (addr, _) in self.connect_to.items() if name == host]
+        if mapped:
+            return sorted(set(mapped))
+        try:
+            return sorted({str(i[4][0]) for i in socket.getaddrinfo(host, 443,
+                                                                   proto=socket.IPPROTO_TCP)})
+        except OSError:
+            return []
+
+    def _socket(self, host: str, port: int, tls: bool) -> socket.socket:
+        raw = socket.create_connection(self.address(host, port), timeout=self.timeout)
+        if not tls:
+            return raw
+        try:
+            return self.context.wrap_socket(raw, server_hostname=host)
+        except Exception:
+            raw.close()
+            raise
+
+    def request(self, method: str, url: str, headers: dict[str, str] | None = None,
+                body: bytes | None = None) -> Response:
+        parts = urlsplit(url)
+        tls = parts.scheme == "https"
+        host = parts.hostname or ""
+        port = parts.port or (443 if tls else 80)
+        net = self
+
+        class Connection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                self.sock = net._socket(host, port, tls)
+
+        connection = Connection(host, port, timeout=self.timeout)
+        try:
+            path = parts.path or "/"
+            if parts.query:
+                path += "?" + parts.query
+            connection.request(method, path, body=body, headers={
+                "Host": parts.netloc, "User-Agent": "nasrtc-doctor", **(headers or {})})
+            answer = connection.getresponse()
+            data = b"" if answer.status == 101 else answer.read(1_000_000)
+            return Response(answer.status, answer.msg, data)
+        finally:
+            connection.close()
+
+    def certificate(self, host: str, port: int = 443) -> dict[str, Any]:
+        """The verified peer certificate (raises ssl.SSLCertVerificationError)."""
+        with self._socket(host, port, tls=True) as tls_socket:
+            cert = tls_socket.getpeercert()  # type: ignore[attr-defined]
+            return dict(cert or {})
+
+    def websocket(self, url: str) -> Response:
+        key = base64.b64encode(os.urandom(16)).decode()
+        return self.request("GET", url, headers={
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": key,
+            "Sec-WebSocket-Version": "13"})
+
+    def tcp_open(self, host: str, port: int) -> bool:
+        try:
+            with socket.create_connection(self.address(host, port), timeout=self.timeout):
+                return True
+        except OSError:
+            return False

@@ -129,6 +129,8 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
         steps=(
             f"`{profile.sudo}nasrtc up --dir <this folder>` (or `docker compose up -d` in it)",
             f"`{profile.sudo}nasrtc status`: both services running and healthy",
+            f"`{profile.sudo}nasrtc doctor`: every check passes (it prints a fix for each "
+            "failure)",
             f"`https://{stack.jwt_host}/healthz` answers 200 in a browser",
             f"`https://{stack.sfu_host}/` answers `OK` in a browser",
             "A test call between two accounts, one phone on mobile data (not your Wi-Fi)",

@@ -57,7 +57,22 @@ def read_yaml_mapping(path: Path, what: str = "answers file") -> dict[str, Any]:
     return data
 
 
-def _flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{"ports.rtc_tcp": 1} -> {"ports": {"rtc_tcp": 1}}; keys starting with '_' are left out."""
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key.startswith("_"):
+            continue
+        top, _, sub = key.partition(".")
+        if sub:
+            nested.setdefault(top, {})[sub] = value
+        else:
+            nested[top] = value
+    return nested
+
+
+def flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Dotted keys of the known fields, and a problem for each unknown or misshapen one."""
     flat: dict[str, Any] = {}
     problems: list[Problem] = []
     for key, value in raw.items():
@@ -83,7 +98,7 @@ def _flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
 
 def resolve(raw: dict[str, Any], source: str = "the answers") -> Answers:
     """Check every given key, fill the rest with defaults. Raises InputError."""
-    flat, problems = _flatten(raw)
+    flat, problems = flatten(raw)
     profile_defaults: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for field in FIELDS:

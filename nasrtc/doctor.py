@@ -42,6 +42,17 @@ class Context:
     access_token: str | None
     api_key: str
     api_secret: str
+    _containers: list[Any] | None = None
+
+    def containers(self) -> list[Any]:
+        """The stack's container rows, asked of the engine once per doctor run."""
+        if self._containers is None:
+            from nasrtc import engine
+            from nasrtc.model import JWT_SERVICE, LIVEKIT_SERVICE
+
+            self._containers = engine.status(self.stack.project,
+                                             (LIVEKIT_SERVICE, JWT_SERVICE))
+        return self._containers
 
 
 Probe = Callable[[Context], Check]
@@ -143,10 +154,7 @@ def check_livekit_keys(ctx: Context) -> Check:
 
 
 def check_containers(ctx: Context) -> Check:
-    from nasrtc import engine
-    from nasrtc.model import JWT_SERVICE, LIVEKIT_SERVICE
-
-    rows = engine.status(ctx.stack.project, (LIVEKIT_SERVICE, JWT_SERVICE))
+    rows = ctx.containers()
     bad = [f"{r.service}: {r.state}{'/' + r.health if r.health else ''}" for r in rows
            if r.state != "running" or r.health not in ("", "healthy")]
     if bad:
@@ -174,11 +182,10 @@ def check_jwt_health(ctx: Context) -> Check:
 
 
 def check_ports(ctx: Context) -> Check:
-    from nasrtc import engine, hostinfo
-    from nasrtc.model import JWT_SERVICE, LIVEKIT_SERVICE
+    from nasrtc import hostinfo
 
     try:
-        rows = engine.status(ctx.stack.project, (LIVEKIT_SERVICE, JWT_SERVICE))
+        rows = ctx.containers()
     except NasrtcError:
         rows = []
     if rows and all(r.state == "running" for r in rows):

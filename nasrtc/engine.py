@@ -160,7 +160,6 @@ class ServiceResult:
 class UpResult:
     services: list[ServiceResult]
     pulled: list[str]
-    rendered: list[str]
 
     @property
     def changed(self) -> bool:
@@ -335,7 +334,7 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
                                      "recreated" if current is not None else "created"))
     if timeout > 0:
         _wait(client, stack, results, timeout, report)
-    return UpResult(results, pulled, [])
+    return UpResult(results, pulled)
 
 
 def _wait(client: Any, stack: Stack, results: list[ServiceResult], timeout: float,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from nasrtc.answers import resolve
+from nasrtc.answers import nest, resolve
 from nasrtc.errors import InputError
 from nasrtc.model import check_answers
 from nasrtc.profiles import Profile, load_profile
@@ -40,17 +40,7 @@ class Context:
 
     def raw(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Nested answers: kept keys, then this run's answers."""
-        flat = {**self.base, **self.answers, **(extra or {})}
-        nested: dict[str, Any] = {}
-        for key, value in flat.items():
-            if key.startswith("_"):
-                continue
-            top, _, sub = key.partition(".")
-            if sub:
-                nested.setdefault(top, {})[sub] = value
-            else:
-                nested[top] = value
-        return nested
+        return nest({**self.base, **self.answers, **(extra or {})})
 
     @property
     def profile(self) -> Profile:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc import hostinfo
-from nasrtc.answers import ANSWERS_FILE, read_yaml_mapping, resolve
+from nasrtc.answers import ANSWERS_FILE, flatten, nest, read_yaml_mapping, resolve
 from nasrtc.errors import InputError, Interrupted
 from nasrtc.platform import Platform, detect_platform
 from nasrtc.profiles import load_profile
 from nasrtc.questions import Context, Question, applicable, check, parse, record
-from nasrtc.schema import BY_KEY
 
 # Tests point this at a folder with fake DSM marker files.
 ROOT_ENV = "NASRTC_ROOT"
@@ -66,24 +65,10 @@ def previous_answers(stack_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     path = stack_dir / ANSWERS_FILE
     if not path.is_file():
         return {}, {}
-    raw = read_yaml_mapping(path)
-    flat = {}
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}.{sub}": v for sub, v in value.items()})
-        else:
-            flat[key] = value
-    flat = {k: v for k, v in flat.items() if k in BY_KEY}
+    flat, _ = flatten(read_yaml_mapping(path))  # unknown keys dropped: asked again
     while True:
-        nested: dict[str, Any] = {}
-        for key, value in flat.items():
-            top, _, sub = key.partition(".")
-            if sub:
-                nested.setdefault(top, {})[sub] = value
-            else:
-                nested[top] = value
         try:
-            return flat, dict(resolve(nested).values)
+            return flat, dict(resolve(nest(flat)).values)
         except InputError as exc:
             bad = {p.key for p in exc.problems}
             _say(f"{path} has problems; asking again for: {', '.join(sorted(bad))}",

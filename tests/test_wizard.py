@@ -86,15 +86,10 @@ class Wizard:
         return "".join(self.transcript)
 
 
-def defaults_through_turn(w: Wizard, domain: str = "example.org", rtc_tcp: str | None = None,
-                          profile_down: int = 0) -> None:
-    w.select("Platform", profile_down)
-    w.text("Matrix server name", domain)
-    for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
-        w.text(prompt)
-    w.select("How should media use UDP")
-    w.text("UDP port for media")
-    w.text("TCP port for media", rtc_tcp)
+def defaults_through_turn(w: Wizard, domain: str = "example.org",
+                          rtc_tcp: str | None = None) -> None:
+    defaults_through_turn_until_tcp(w, domain)
+    w.child.send("\r" if rtc_tcp is None else CLEAR + rtc_tcp + "\r")
     w.text("LiveKit's local HTTP port")
     w.text("Auth service's local HTTP port")
 
@@ -206,9 +201,9 @@ def test_port_in_use_on_this_host_is_flagged(tmp_path: Path) -> None:
         assert w.finish() == 130
 
 
-def defaults_through_turn_until_tcp(w: Wizard) -> None:
+def defaults_through_turn_until_tcp(w: Wizard, domain: str = "example.org") -> None:
     w.select("Platform")
-    w.text("Matrix server name", "example.org")
+    w.text("Matrix server name", domain)
     for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
         w.text(prompt)
     w.select("How should media use UDP")

@@ -182,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "how to fix it. Exit 0 when nothing fails, 1 otherwise.",
         epilog=DOCTOR_EXAMPLES, formatter_class=fmt)
     _add_dir(doctor)
-    doctor.add_argument("--local", action="store_true", help="skip the public-side checks")
+    scope = doctor.add_mutually_exclusive_group()
+    scope.add_argument("--local", action="store_true", help="skip the public-side checks")
+    scope.add_argument("--public", action="store_true",
+                       help="only the public-side checks (e.g. from a laptop outside your "
+                            "network, with a copy of the stack folder)")
     doctor.add_argument("--json", action="store_true", help="machine-readable results")
     doctor.add_argument("--access-token", metavar="TOKEN",
                         help="a Matrix access token (or NASRTC_ACCESS_TOKEN) for the "
@@ -378,8 +382,11 @@ examples:
       only what can be checked on the NAS itself
   NASRTC_ACCESS_TOKEN=syt_... nasrtc doctor
       also ask the homeserver for its RTC transports and try a real token round trip
-  nasrtc doctor --connect-to sfu.example.org:443:192.168.1.10:443 --connect-to ...
-      test the proxy before DNS is set up (curl's HOST:PORT:ADDRESS:PORT)
+  nasrtc doctor --connect-to sfu.example.org::192.168.1.10: --connect-to ...
+      test the proxy before DNS is set up (curl's HOST:PORT:ADDRESS:PORT; empty
+      ports: every port of that name)
+  nasrtc doctor --public --dir ./copy-of-the-stack-folder
+      from outside your network (mobile data): proves the router's forwarding
 """
 
 TOKEN_EXAMPLES = """\
@@ -404,15 +411,16 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         raise InputError([Problem("--connect-to", str(exc))], source="the command line") \
             from None
     ctx = make_context(args.dir, connect_to, args.ca_file, args.access_token, args.timeout)
-    results = run_doctor(ctx, local_only=args.local)
+    results = run_doctor(ctx, local_only=args.local, public_only=args.public)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
         width = max(len(r.name) for r in results)
         for r in results:
             print(f"  {MARKS[r.status]}  {r.name:<{width}}  {r.detail}")
-            if r.fix and r.status in ("fail", "warn"):
-                print(f"        {'':<{width}}  fix: {r.fix}")
+            if r.fix and r.status in ("fail", "warn", "skipped"):
+                label = "to check it" if r.status == "skipped" else "fix"
+                print(f"        {'':<{width}}  {label}: {r.fix}")
         failed = sum(r.status == FAIL for r in results)
         print(f"\nnasrtc doctor: {failed} failed, "
               f"{sum(r.status == 'warn' for r in results)} warnings, "

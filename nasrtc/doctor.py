@@ -13,7 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from nasrtc.errors import NasrtcError
 from nasrtc.model import Stack
@@ -78,7 +78,7 @@ def _network_problem(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, socket.gaierror):
         return ("the name does not resolve",
                 "create the DNS record (checklist.md, section DNS), or test the proxy before "
-                "DNS with --connect-to HOST:443:NAS-ADDRESS:443")
+                "DNS with --connect-to NAME::NAS-ADDRESS: (README, Checking with doctor)")
     if isinstance(exc, ConnectionRefusedError):
         return ("connection refused: nothing listens there",
                 "is the reverse proxy running and is port 443 forwarded to the NAS?")
@@ -208,7 +208,7 @@ def check_ports(ctx: Context) -> Check:
 
 def check_dns(ctx: Context) -> Check:
     stack = ctx.stack
-    homeserver_host = stack.homeserver_url.split("://", 1)[1].split(":", 1)[0]
+    homeserver_host = urlsplit(stack.homeserver_url).hostname or stack.domain
     found = {host: ctx.net.resolve(host) for host in (stack.jwt_host, stack.sfu_host,
                                                       homeserver_host)}
     missing = [host for host in (stack.jwt_host, stack.sfu_host) if not found[host]]
@@ -228,25 +228,54 @@ def check_dns(ctx: Context) -> Check:
     return Check("DNS", PASS, detail)
 
 
+def _hosts(ctx: Context) -> list[str]:
+    """Every name clients reach over TLS, each once, in the order a call uses them."""
+    homeserver = urlsplit(ctx.stack.homeserver_url).hostname or ""
+    names = (ctx.stack.domain, homeserver, ctx.stack.jwt_host, ctx.stack.sfu_host)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _certificate_problem(host: str, exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
+    message = str(exc.verify_message or exc)
+    if "expired" in message:
+        return (f"{host}: the certificate has expired",
+                f"renew the certificate for {host} (certbot renew; DSM: Control Panel › "
+                "Security › Certificate › Renew) and check that renewal runs by itself")
+    if "mismatch" in message.lower() or "not valid for" in message:
+        return (f"{host}: the certificate is for another name",
+                f"get a certificate that names {host} and assign it to {host}'s proxy row "
+                "(DSM: Certificate › Settings)")
+    return (f"{host}: {message}",
+            "serve the full chain (fullchain.pem), or pass --ca-file for a private CA")
+
+
 def check_certificates(ctx: Context) -> Check:
-    problems, notes = [], []
-    for host in (ctx.stack.jwt_host, ctx.stack.sfu_host):
+    problems, fixes, soon, notes = [], [], [], []
+    for host in _hosts(ctx):
         try:
             cert = ctx.net.certificate(host)
         except ssl.SSLCertVerificationError as exc:
-            problems.append(f"{host}: {exc.verify_message or exc}")
+            problem, fix = _certificate_problem(host, exc)
+            problems.append(problem)
+            fixes.append(fix)
+            continue
+        except OSError as exc:
+            problems.append(f"{host}: not checked ({_network_problem(exc)[0]})")
             continue
         expires = ssl.cert_time_to_seconds(str(cert["notAfter"]))
         days = int((expires - time.time()) // 86400)
         if days < CERT_DAYS:
-            problems.append(f"{host}: expires in {days} days")
+            soon.append(f"{host} expires in {days} days")
         else:
-            notes.append(f"{host} valid {days} more days")
+            notes.append(f"{host} {days} days")
     if problems:
-        return Check("certificates", FAIL, "; ".join(problems),
-                     "get or renew a certificate for each name (checklist.md, section "
-                     "Reverse proxy and certificates) and assign it to the name's proxy row")
-    return Check("certificates", PASS, "; ".join(notes))
+        return Check("certificates", FAIL, "; ".join(problems + soon),
+                     "; ".join(dict.fromkeys(fixes)) or "see the rows below")
+    if soon:
+        return Check("certificates", WARN, "; ".join(soon),
+                     f"renewal seems not to run (Let's Encrypt renews {CERT_DAYS * 2} days "
+                     "ahead): check certbot's timer or DSM's automatic renewal")
+    return Check("certificates", PASS, "valid: " + ", ".join(notes))
 
 
 def check_jwt_public(ctx: Context) -> Check:
@@ -260,21 +289,32 @@ def check_jwt_public(ctx: Context) -> Check:
 
 
 def check_cors(ctx: Context) -> Check:
+    """GET answers 405 from the service itself; the preflight (OPTIONS) answers 200, which
+    also shows a proxy's `add_header` that applies to successful answers only."""
     url = f"{ctx.stack.jwt_url}/get_token"
-    answer = ctx.net.request("GET", url, headers={"Origin": "https://app.element.io"})
-    origins = answer.header_values("Access-Control-Allow-Origin")
+    origin = {"Origin": "https://app.element.io"}
+    answer = ctx.net.request("GET", url, headers=origin)
     if answer.status != 405:
         return Check("auth service CORS", FAIL, f"GET {url} answered {answer.status}, not 405",
                      "the proxy row must pass every path to the auth service unchanged")
-    if len(origins) > 1:
-        return Check("auth service CORS", FAIL,
-                     f"Access-Control-Allow-Origin sent {len(origins)} times",
-                     "remove the CORS header your reverse proxy adds for "
-                     f"{ctx.stack.jwt_host}: the auth service sends its own")
-    if origins != ["*"]:
-        return Check("auth service CORS", FAIL, f"Access-Control-Allow-Origin: {origins}",
-                     "the auth service should send '*'; is something else answering?")
-    return Check("auth service CORS", PASS, "405 with one Access-Control-Allow-Origin: *")
+    preflight = ctx.net.request("OPTIONS", url, headers={
+        **origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    for label, reply in (("GET", answer), ("OPTIONS", preflight)):
+        origins = reply.header_values("Access-Control-Allow-Origin")
+        if len(origins) > 1:
+            return Check("auth service CORS", FAIL,
+                         f"Access-Control-Allow-Origin sent {len(origins)} times ({label}); "
+                         "browsers then refuse the answer",
+                         "remove the CORS header your reverse proxy adds for "
+                         f"{ctx.stack.jwt_host}: the auth service sends its own")
+        if origins != ["*"]:
+            return Check("auth service CORS", FAIL,
+                         f"{label} {url}: Access-Control-Allow-Origin is {origins or 'missing'}",
+                         "the auth service sends '*' itself; is something else answering "
+                         f"for {ctx.stack.jwt_host}, or does the proxy strip headers?")
+    return Check("auth service CORS", PASS,
+                 "GET 405 and preflight, each with one Access-Control-Allow-Origin: *")
 
 
 def check_sfu_public(ctx: Context) -> Check:
@@ -318,6 +358,10 @@ def check_websocket(ctx: Context) -> Check:
     if answer.status in (502, 503, 504):
         return Check("SFU WebSocket", FAIL, f"the proxy answered {answer.status}",
                      f"LiveKit is not reachable from the proxy at {stack.sfu_route.upstream}")
+    if answer.status == 401:
+        return Check("SFU WebSocket", FAIL, "LiveKit refused the test token (401)",
+                     "livekit.yaml's keys differ from secrets/: run `nasrtc render` and "
+                     "`nasrtc up`")
     return Check("SFU WebSocket", WARN, f"unexpected answer {answer.status} to the upgrade",
                  "see LiveKit's log (`docker logs <project>-livekit-1`)")
 
@@ -351,8 +395,14 @@ def check_well_known(ctx: Context) -> Check:
                      "serve matrix/well-known-client.json there (README, Serving the "
                      "well-known file)")
     problems = []
-    if answer.header_values("Access-Control-Allow-Origin") != ["*"]:
-        problems.append("no single Access-Control-Allow-Origin: * header")
+    origins = answer.header_values("Access-Control-Allow-Origin")
+    if origins != ["*"]:
+        problems.append("Access-Control-Allow-Origin: * is missing (web clients cannot read "
+                        "the file)" if not origins else
+                        f"Access-Control-Allow-Origin is {origins}, not one '*'")
+    if "json" not in (answer.headers.get("Content-Type") or ""):
+        problems.append(f"served as {answer.headers.get('Content-Type') or 'no type'}, "
+                        "not application/json")
     try:
         data = json.loads(answer.body)
     except ValueError:
@@ -366,8 +416,9 @@ def check_well_known(ctx: Context) -> Check:
         problems.append(f"org.matrix.msc4143.rtc_foci does not list {ctx.stack.jwt_url}")
     if problems:
         return Check("well-known", FAIL, "; ".join(problems),
-                     "serve matrix/well-known-client.json merged into your file, with "
-                     "Access-Control-Allow-Origin: * (README, Serving the well-known file)")
+                     "serve matrix/well-known-client.json merged into your file, as "
+                     "application/json with the header Access-Control-Allow-Origin: * "
+                     "(README, Serving the well-known file)")
     return Check("well-known", PASS, f"JSON, CORS *, m.homeserver and rtc_foci -> "
                  f"{ctx.stack.jwt_url}")
 
@@ -392,17 +443,34 @@ def _matrix(ctx: Context, method: str, path: str, body: Any = None) -> Any:
     answer = ctx.net.request(method, f"{ctx.stack.homeserver_url}{path}", headers={
         "Authorization": f"Bearer {ctx.access_token}", "Content-Type": "application/json"},
         body=None if body is None else json.dumps(body).encode())
+    if answer.status == 401:
+        raise NasrtcError(f"{method} {path}: the homeserver does not accept the access token",
+                          "copy a current one (Element: Settings › Help & About › Access "
+                          "token) into --access-token or NASRTC_ACCESS_TOKEN")
     if answer.status != 200:
         raise NasrtcError(f"{method} {path} answered {answer.status}",
-                          "is the access token valid (Element: Settings › Help & About)?")
+                          f"is homeserver_url ({ctx.stack.homeserver_url}) right, and does "
+                          "the proxy pass /_matrix to the homeserver?")
     return json.loads(answer.body)
+
+
+TRANSPORTS = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
 
 
 def check_transports(ctx: Context) -> Check:
     if not ctx.access_token:
         return Check("RTC transports", SKIP, "needs an access token",
                      "run with --access-token (or NASRTC_ACCESS_TOKEN)")
-    data = _matrix(ctx, "GET", "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports")
+    answer = ctx.net.request("GET", f"{ctx.stack.homeserver_url}{TRANSPORTS}",
+                             headers={"Authorization": f"Bearer {ctx.access_token}"})
+    if answer.status in (400, 404):
+        return Check("RTC transports", FAIL, "the homeserver does not offer RTC transport "
+                     f"discovery ({answer.status}); Element Call 0.24+ finds no transport",
+                     "add matrix/homeserver.yaml's settings (msc4143_enabled and the "
+                     "matrix_rtc block) to homeserver.yaml and restart Synapse")
+    if answer.status != 200:  # 401 and the rest: the shared wording
+        _matrix(ctx, "GET", TRANSPORTS)
+    data = json.loads(answer.body)
     urls = [t.get("livekit_service_url") for t in data.get("rtc_transports", [])
             if isinstance(t, dict)]
     if ctx.stack.jwt_url in urls:
@@ -416,7 +484,32 @@ def check_transports(ctx: Context) -> Check:
                  f"set matrix_rtc.transports to {ctx.stack.jwt_url} (matrix/homeserver.yaml)")
 
 
+def _token_refused(ctx: Context, status: int, text: str) -> Check:
+    """The auth service's own error answers (lk-jwt-service handler) in user terms."""
+    stack = ctx.stack
+    if status == 401:
+        detail, fix = ("the auth service could not confirm the OpenID token with the "
+                       "homeserver", f"it asks https://{stack.domain}/_matrix/federation/v1/"
+                       "openid/userinfo (federation discovery: .well-known/matrix/server or "
+                       "port 8448): the homeserver needs a listener with the 'federation' or "
+                       "'openid' resource that the container can reach")
+    elif status == 500 and "create room" in text:
+        detail, fix = (f"the auth service cannot create rooms on LiveKit at "
+                       f"{stack.livekit_url}", f"the container must reach {stack.sfu_host} "
+                       "(compose.yaml's extra_hosts maps it to this host) and the proxy must "
+                       "answer there; see `docker logs <project>-jwt-1`")
+    elif status in (400, 404):
+        detail, fix = (f"the auth service does not understand /get_token ({status})",
+                       "use the pinned auth service image (images.jwt in nasrtc.yaml), "
+                       "then `nasrtc up`")
+    else:
+        detail, fix = (f"/get_token answered {status}",
+                       "see the auth service's log (`docker logs <project>-jwt-1`)")
+    return Check("token round trip", FAIL, f"{detail} ({status}: {text[:100].strip()})", fix)
+
+
 def check_round_trip(ctx: Context) -> Check:
+    """What Element Call does to join: OpenID token -> /get_token -> LiveKit URL + JWT."""
     from nasrtc.tokens import decode
 
     if not ctx.access_token:
@@ -425,18 +518,22 @@ def check_round_trip(ctx: Context) -> Check:
     user = _matrix(ctx, "GET", "/_matrix/client/v3/account/whoami")["user_id"]
     openid = _matrix(ctx, "POST",
                      f"/_matrix/client/v3/user/{quote(user)}/openid/request_token", {})
-    room = f"!nasrtc-doctor:{ctx.stack.domain}"
-    answer = ctx.net.request("POST", f"{ctx.stack.jwt_url}/sfu/get", headers={
+    answer = ctx.net.request("POST", f"{ctx.stack.jwt_url}/get_token", headers={
         "Content-Type": "application/json"}, body=json.dumps({
-            "room": room, "openid_token": openid, "device_id": "NASRTCDOCTOR"}).encode())
+            "room_id": f"!nasrtc-doctor:{ctx.stack.domain}", "slot_id": "m.call#ROOM",
+            "openid_token": openid,
+            "member": {"id": f"nasrtc-doctor-{uuid.uuid4().hex[:8]}",
+                       "claimed_user_id": user, "claimed_device_id": "NASRTCDOCTOR"},
+        }).encode())
     if answer.status != 200:
-        return Check("token round trip", FAIL,
-                     f"the auth service refused the OpenID token ({answer.status}: "
-                     f"{answer.text()[:120]})",
-                     "it must reach your homeserver's federation API (openid userinfo); "
-                     "check LIVEKIT_FULL_ACCESS_HOMESERVERS and the auth service's log")
+        return _token_refused(ctx, answer.status, answer.text())
     reply = json.loads(answer.body)
-    claims = decode(str(reply.get("jwt", "")), ctx.api_secret)
+    try:
+        claims = decode(str(reply.get("jwt", "")), ctx.api_secret)
+    except ValueError as exc:
+        return Check("token round trip", FAIL, f"the LiveKit token does not verify: {exc}",
+                     "the auth service runs with other keys than livekit.yaml: run "
+                     "`nasrtc up` (it recreates containers whose secrets changed)")
     problems = []
     if reply.get("url") != ctx.stack.livekit_url:
         problems.append(f"url is {reply.get('url')!r}, not {ctx.stack.livekit_url}")
@@ -446,8 +543,8 @@ def check_round_trip(ctx: Context) -> Check:
         return Check("token round trip", FAIL, "; ".join(problems),
                      "LIVEKIT_URL in compose.yaml must be the public wss:// URL; run "
                      "`nasrtc render` and `nasrtc up`")
-    return Check("token round trip", PASS, f"OpenID token for {user} -> LiveKit token for room "
-                 f"{claims['video']['room']!r} at {reply['url']}")
+    return Check("token round trip", PASS, f"OpenID token for {user} -> LiveKit token for "
+                 f"room {claims['video']['room']!r} at {reply['url']}")
 
 
 LOCAL: tuple[tuple[str, Probe], ...] = (
@@ -463,11 +560,14 @@ PUBLIC: tuple[tuple[str, Probe], ...] = (
     ("RTC transports", check_transports), ("token round trip", check_round_trip))
 
 
-def run_doctor(ctx: Context, local_only: bool = False) -> list[Check]:
-    probes = LOCAL + (() if local_only else PUBLIC)
+def run_doctor(ctx: Context, local_only: bool = False,
+               public_only: bool = False) -> list[Check]:
+    probes = (() if public_only else LOCAL) + (() if local_only else PUBLIC)
     results = [_safe(name, probe, ctx) for name, probe in probes]
     if local_only:
         results.append(Check("public side", SKIP, "--local given", ""))
+    if public_only:
+        results.insert(0, Check("this machine", SKIP, "--public given", ""))
     return results
 
 

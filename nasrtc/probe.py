@@ -1,7 +1,7 @@
 """Network probes for doctor: HTTP(S), TLS certificates, a WebSocket handshake and
 a TCP connect, each with a short timeout, through an optional --connect-to map
-(curl's HOST:PORT:ADDRESS:PORT), which is also how tests reach servers on
-loopback without touching /etc/hosts."""
+(curl's HOST:PORT:ADDRESS:PORT; an empty PORT means any port, the same port),
+which is also how tests reach servers on loopback without touching /etc/hosts."""
 
 from __future__ import annotations
 
@@ -11,20 +11,24 @@ import os
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
-ConnectTo = dict[tuple[str, int], tuple[str, int]]
+# (host, port or None for any port) -> (address, port or None for the same port)
+ConnectTo = dict[tuple[str, Optional[int]], tuple[str, Optional[int]]]
 
 
 def parse_connect_to(items: list[str]) -> ConnectTo:
     mapping: ConnectTo = {}
     for item in items:
         parts = item.split(":")
-        if len(parts) != 4 or not parts[1].isdigit() or not parts[3].isdigit():
+        if (len(parts) != 4 or not parts[0] or not parts[2]
+                or not all(p == "" or p.isdigit() for p in (parts[1], parts[3]))):
             raise ValueError(f"{item!r}: expected HOST:PORT:ADDRESS:PORT, e.g. "
-                             "sfu.example.org:443:192.168.1.10:443")
-        mapping[(parts[0].lower(), int(parts[1]))] = (parts[2], int(parts[3]))
+                             "sfu.example.org:443:192.168.1.10:443 (an empty PORT: every "
+                             "port, e.g. sfu.example.org::192.168.1.10:)")
+        mapping[(parts[0].lower(), int(parts[1]) if parts[1] else None)] = (
+            parts[2], int(parts[3]) if parts[3] else None)
     return mapping
 
 
@@ -50,11 +54,16 @@ class Net:
             "NASRTC_CA_FILE") or None)
 
     def address(self, host: str, port: int) -> tuple[str, int]:
-        return self.connect_to.get((host.lower(), port), (host, port))
+        target = (self.connect_to.get((host.lower(), port))
+                  or self.connect_to.get((host.lower(), None)))
+        if target is None:
+            return host, port
+        return target[0], target[1] if target[1] is not None else port
 
     def resolve(self, host: str) -> list[str]:
         """Addresses for host ([] when it does not resolve)."""
-        mapped = [addr for (name, _), (addr, _) in self.connect_to.items() if name == host]
+        mapped = [addr for (name, _), (addr, _) in self.connect_to.items()
+                  if name == host.lower()]
         if mapped:
             return sorted(set(mapped))
         try:

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 log() { printf '\n== %s\n' "$*"; }
 
-# 1. The real programs the tests drive (nginx -t, caddy validate, docker-compose, the Docker
-#    engine, headless Chromium printing to PDF, pdftotext).
+# 1. The real programs the tests drive (nginx -t and a running nginx, caddy validate,
+#    docker-compose, the Docker engine, headless Chromium printing to PDF, pdftotext).
 PACKAGES="nginx caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
@@ -52,6 +52,24 @@ if [ -z "${NASRTC_PYTHONS:-}" ]; then
     NASRTC_PYTHONS="$NASRTC_PYTHONS $path"
   done
 fi
+
+# 4. A real Synapse for doctor's homeserver tests, in its own venv: Synapse needs Python
+#    >= 3.10, while nasrtc's own tests also run on 3.9.
+synapse_venv="$REPO/.venv-test/synapse"
+if [ ! -x "$synapse_venv/bin/register_new_matrix_user" ]; then
+  for candidate in $NASRTC_PYTHONS python3; do
+    path=$(command -v "$candidate" 2>/dev/null || true)
+    [ -n "$path" ] && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+      2>/dev/null || continue
+    log "installing matrix-synapse into $synapse_venv (Python $("$path" -V 2>&1))"
+    "$path" -m venv "$synapse_venv"
+    "$synapse_venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$synapse_venv/bin/python" -m pip install -q matrix-synapse \
+      || echo "tests/run.sh: matrix-synapse did not install" >&2
+    break
+  done
+fi
+[ -x "$synapse_venv/bin/python" ] && export NASRTC_SYNAPSE_PYTHON="$synapse_venv/bin/python"
 
 status=0
 linted=""

@@ -1,6 +1,5 @@
 """nasrtc doctor and nasrtc token: the local checks against a real engine, and
-token minting. (The public-side checks against real nginx and Synapse are not
-covered yet: see the open issue.)"""
+token minting. The public side against real nginx and Synapse: test_doctor_public.py."""
 
 from __future__ import annotations
 
@@ -105,3 +104,19 @@ def test_bad_connect_to_is_a_usage_error(make_stack: Any) -> None:  # noqa: F811
     stack = make_stack()
     result = stack.nasrtc("doctor", "--connect-to", "sfu.example.org:443")
     assert result.code == 2 and "HOST:PORT:ADDRESS:PORT" in result.err
+
+
+def test_connect_to_like_curl() -> None:
+    """HOST:PORT:ADDRESS:PORT; an empty port means every port / the same port."""
+    from nasrtc.probe import Net, parse_connect_to
+
+    net = Net(parse_connect_to(["sfu.example.org:443:127.0.0.1:8443",
+                                "SFU.example.org::10.0.0.5:", "jwt.example.org::10.0.0.6:9"]))
+    assert net.address("sfu.example.org", 443) == ("127.0.0.1", 8443)  # exact port first
+    assert net.address("sfu.example.org", 7881) == ("10.0.0.5", 7881)
+    assert net.address("jwt.example.org", 443) == ("10.0.0.6", 9)
+    assert net.address("other.example.org", 443) == ("other.example.org", 443)
+    assert net.resolve("sfu.example.org") == ["10.0.0.5", "127.0.0.1"]
+    for bad in ("sfu.example.org:443", ":443:127.0.0.1:443", "h:x:127.0.0.1:443"):
+        with pytest.raises(ValueError, match="HOST:PORT:ADDRESS:PORT"):
+            parse_connect_to([bad])

@@ -221,7 +221,8 @@ def check_dns(ctx: Context) -> Check:
               if reference and not set(found[host]) & reference]
     detail = ", ".join(f"{h} -> {' '.join(a)}" for h, a in found.items() if a)
     if differ:
-        return Check("DNS", WARN, f"{', '.join(differ)} point elsewhere than "
+        verb = "points" if len(differ) == 1 else "point"
+        return Check("DNS", WARN, f"{', '.join(differ)} {verb} elsewhere than "
                      f"{homeserver_host} ({detail})",
                      "point them where the homeserver's name points, unless the SFU really "
                      "runs on another machine")

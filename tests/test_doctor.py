@@ -120,3 +120,54 @@ def test_connect_to_like_curl() -> None:
     for bad in ("sfu.example.org:443", ":443:127.0.0.1:443", "h:x:127.0.0.1:443"):
         with pytest.raises(ValueError, match="HOST:PORT:ADDRESS:PORT"):
             parse_connect_to([bad])
+
+
+def _init_stack(tmp_path: Path) -> Path:
+    source = write_answers(tmp_path, {"domain": "example.org"})
+    assert run_subprocess("init", "--dir", str(tmp_path / "s"), "--answers",
+                          str(source)).code == 0
+    return tmp_path / "s"
+
+
+def _public_rows(stack_dir: Path, *args: str) -> tuple[int, dict[str, dict[str, str]]]:
+    result = run_subprocess("doctor", "--public", "--json", "--dir", str(stack_dir), *args)
+    assert "Traceback" not in result.err, result.err
+    return result.code, {row["name"]: row for row in json.loads(result.out)}
+
+
+def test_names_pointing_elsewhere_and_rtc_tcp_not_forwarded(tmp_path: Path) -> None:
+    stack_dir = _init_stack(tmp_path)
+    code, rows = _public_rows(
+        stack_dir, "--timeout", "2",
+        "--connect-to", "matrix.example.org::127.0.0.1:",
+        "--connect-to", "jwt.example.org::127.0.0.1:",
+        "--connect-to", "sfu.example.org::127.0.0.3:")  # nothing listens there
+    assert code == 1
+    assert rows["DNS"]["status"] == "warn"
+    assert rows["DNS"]["detail"].startswith("sfu.example.org points elsewhere than "
+                                            "matrix.example.org")
+    assert rows["router: RTC TCP"]["status"] == "fail"
+    assert "forward TCP 7881 to the NAS, same port" in rows["router: RTC TCP"]["fix"]
+
+
+def test_doctor_never_hangs_on_a_silent_server(tmp_path: Path) -> None:
+    """A server that accepts connections and never answers: each call gives up after
+    --timeout and says so; the whole run stays bounded."""
+    import socket
+    import time
+
+    stack_dir = _init_stack(tmp_path)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)  # the kernel completes handshakes; nobody ever reads
+        port = silent.getsockname()[1]
+        mapping = [arg for host in ("example.org", "matrix.example.org", "jwt.example.org",
+                                    "sfu.example.org")
+                   for arg in ("--connect-to", f"{host}:443:127.0.0.1:{port}")]
+        started = time.monotonic()
+        code, rows = _public_rows(stack_dir, "--timeout", "1", *mapping)
+        elapsed = time.monotonic() - started
+    assert code == 1
+    assert rows["auth service (public)"]["detail"] == "no answer within the timeout"
+    assert "no answer within the timeout" in rows["certificates"]["detail"]
+    assert elapsed < 40, f"doctor took {elapsed:.0f} s with --timeout 1"

@@ -118,8 +118,35 @@ def resolve(raw: dict[str, Any], source: str = "the answers") -> Answers:
             profile_defaults = load_profile(values["profile"]).defaults
     _udp_mode(flat, values, problems)
     if problems:
-        raise InputError(problems, source=source)
+        raise InputError(problems + _cross_key_problems(values, flat, problems),
+                         source=source)
     return Answers(values=values, given=frozenset(flat))
+
+
+def _cross_key_problems(values: dict[str, Any], flat: dict[str, Any],
+                        problems: list[Problem]) -> list[Problem]:
+    """The rules spanning several keys, run on the keys that did resolve, so one run
+    lists every mistake. A faulty key is stood in for by its default; a rule that
+    involves such a key is left out (its message would quote a value nobody wrote)."""
+    from nasrtc.model import check_answers
+
+    faulty = {p.key for p in problems}
+    if "domain" in faulty:
+        return []  # the names derived from it are unknown
+    trial = dict(values)
+    try:
+        for field in FIELDS:
+            if field.key not in trial:
+                default = field.default_for(trial)
+                if default is REQUIRED:
+                    return []
+                trial[field.key] = field.check(default) if default is not None else None
+        answers = Answers(values=trial, given=frozenset(flat))
+        found = check_answers(answers, load_profile(trial["profile"]))
+    except (KeyError, ValueError, TypeError, NasrtcError):
+        return []
+    return [p for p in found
+            if not any(key == p.key or key in p.message for key in faulty)]
 
 
 def _missing_message(key: str) -> str:

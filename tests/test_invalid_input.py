@@ -118,6 +118,22 @@ def test_every_problem_is_reported_at_once(cli: Any, tmp_path: Path) -> None:
         assert f"- {key}:" in err
 
 
+def test_a_bad_value_and_an_overlap_are_reported_together(cli: Any, tmp_path: Path) -> None:
+    """Rules across keys run on the keys that are valid, so one run lists everything."""
+    err = init_fails(cli, tmp_path, {"domain": "example.org",
+                                     "ports": {"livekit_http": 7881, "jwt_http": "eighty"}})
+    assert "has 2 problems" in err
+    assert "- ports.jwt_http: 'eighty' is text; expected a whole number" in err
+    assert "- ports.rtc_tcp: TCP 7881 overlaps ports.livekit_http (7881)" in err
+
+
+def test_a_rule_about_a_faulty_key_waits_for_its_fix(cli: Any, tmp_path: Path) -> None:
+    """No message quotes a value nobody wrote: a bad rtc_tcp is not checked for overlaps."""
+    err = init_fails(cli, tmp_path, {"domain": "example.org",
+                                     "ports": {"rtc_tcp": "x", "jwt_http": 7881}})
+    assert "has a problem;" in err and "overlaps" not in err
+
+
 def test_unknown_key_is_not_ignored_and_a_typo_gets_a_suggestion(cli: Any, tmp_path: Path) -> None:
     err = init_fails(cli, tmp_path, {"domain": "example.org", "sfu_hots": "sfu.example.org",
                                      "ports": {"rtc_tpc": 7881}})

@@ -444,15 +444,19 @@ def _matrix(ctx: Context, method: str, path: str, body: Any = None) -> Any:
     answer = ctx.net.request(method, f"{ctx.stack.homeserver_url}{path}", headers={
         "Authorization": f"Bearer {ctx.access_token}", "Content-Type": "application/json"},
         body=None if body is None else json.dumps(body).encode())
-    if answer.status == 401:
-        raise NasrtcError(f"{method} {path}: the homeserver does not accept the access token",
-                          "copy a current one (Element: Settings › Help & About › Access "
-                          "token) into --access-token or NASRTC_ACCESS_TOKEN")
     if answer.status != 200:
-        raise NasrtcError(f"{method} {path} answered {answer.status}",
-                          f"is homeserver_url ({ctx.stack.homeserver_url}) right, and does "
-                          "the proxy pass /_matrix to the homeserver?")
+        raise _matrix_error(ctx, method, path, answer.status)
     return json.loads(answer.body)
+
+
+def _matrix_error(ctx: Context, method: str, path: str, status: int) -> NasrtcError:
+    if status == 401:
+        return NasrtcError(f"{method} {path}: the homeserver does not accept the access token",
+                           "copy a current one (Element: Settings › Help & About › Access "
+                           "token) into --access-token or NASRTC_ACCESS_TOKEN")
+    return NasrtcError(f"{method} {path} answered {status}",
+                       f"is homeserver_url ({ctx.stack.homeserver_url}) right, and does "
+                       "the proxy pass /_matrix to the homeserver?")
 
 
 TRANSPORTS = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
@@ -469,8 +473,8 @@ def check_transports(ctx: Context) -> Check:
                      f"discovery ({answer.status}); Element Call 0.24+ finds no transport",
                      "add matrix/homeserver.yaml's settings (msc4143_enabled and the "
                      "matrix_rtc block) to homeserver.yaml and restart Synapse")
-    if answer.status != 200:  # 401 and the rest: the shared wording
-        _matrix(ctx, "GET", TRANSPORTS)
+    if answer.status != 200:
+        raise _matrix_error(ctx, "GET", TRANSPORTS, answer.status)
     data = json.loads(answer.body)
     urls = [t.get("livekit_service_url") for t in data.get("rtc_transports", [])
             if isinstance(t, dict)]

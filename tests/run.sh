@@ -61,7 +61,7 @@ if [ ! -x "$synapse_venv/bin/register_new_matrix_user" ]; then
     path=$(command -v "$candidate" 2>/dev/null || true)
     [ -n "$path" ] && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
       2>/dev/null || continue
-    log "installing matrix-synapse into $synapse_venv (Python $("$path" -V 2>&1))"
+    log "installing matrix-synapse into $synapse_venv ($("$path" -V 2>&1))"
     "$path" -m venv "$synapse_venv"
     "$synapse_venv/bin/python" -m pip install -q --upgrade pip >/dev/null
     "$synapse_venv/bin/python" -m pip install -q matrix-synapse \

@@ -13,7 +13,7 @@ from typing import Any
 
 from nasrtc.errors import InputError, NasrtcError, Problem
 from nasrtc.profiles import load_profile
-from nasrtc.schema import BY_KEY, FIELDS, GROUPS, REQUIRED, describe_default
+from nasrtc.schema import BY_KEY, FIELDS, GROUPS, REQUIRED, Field, describe_default
 
 ANSWERS_FILE = "nasrtc.yaml"
 
@@ -109,22 +109,31 @@ def resolve(raw: dict[str, Any], source: str = "the answers") -> Answers:
                 problems.append(Problem(field.key, str(exc)))
                 continue
         else:
-            default = profile_defaults.get(field.key, field.default_for(values))
+            default = _default(field, values, profile_defaults)
             if default is REQUIRED:
                 problems.append(Problem(field.key, _missing_message(field.key)))
                 continue
-            values[field.key] = field.check(default) if default is not None else None
+            values[field.key] = default
         if field.key == "profile":
             profile_defaults = load_profile(values["profile"]).defaults
     _udp_mode(flat, values, problems)
     if problems:
-        raise InputError(problems + _cross_key_problems(values, flat, problems),
-                         source=source)
+        raise InputError(problems + _cross_key_problems(values, flat, problems,
+                                                        profile_defaults), source=source)
     return Answers(values=values, given=frozenset(flat))
 
 
+def _default(field: Field, values: dict[str, Any], profile_defaults: dict[str, Any]) -> Any:
+    """The checked default of an unanswered key (REQUIRED when it has none)."""
+    default = profile_defaults.get(field.key, field.default_for(values))
+    if default is REQUIRED or default is None:
+        return default
+    return field.check(default)
+
+
 def _cross_key_problems(values: dict[str, Any], flat: dict[str, Any],
-                        problems: list[Problem]) -> list[Problem]:
+                        problems: list[Problem],
+                        profile_defaults: dict[str, Any]) -> list[Problem]:
     """The rules spanning several keys, run on the keys that did resolve, so one run
     lists every mistake. A faulty key is stood in for by its default; a rule that
     involves such a key is left out (its message would quote a value nobody wrote)."""
@@ -137,10 +146,9 @@ def _cross_key_problems(values: dict[str, Any], flat: dict[str, Any],
     try:
         for field in FIELDS:
             if field.key not in trial:
-                default = field.default_for(trial)
-                if default is REQUIRED:
+                trial[field.key] = _default(field, trial, profile_defaults)
+                if trial[field.key] is REQUIRED:
                     return []
-                trial[field.key] = field.check(default) if default is not None else None
         answers = Answers(values=trial, given=frozenset(flat))
         found = check_answers(answers, load_profile(trial["profile"]))
     except (KeyError, ValueError, TypeError, NasrtcError):

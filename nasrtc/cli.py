@@ -438,7 +438,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
         raise InputError([Problem("--ttl", str(exc))], source="the command line") from None
     ctx = make_context(args.dir, None, None, None)
     print(f"url:   {ctx.stack.livekit_url}")
-    print(f"token: {mint(ctx.api_key, ctx.api_secret, args.identity, args.room, ttl)}")
+    print(f"token: {mint(ctx.stack.api_key, ctx.stack.api_secret, args.identity, args.room, ttl)}")
     print(f"(valid {ttl} s for room {args.room!r}; anyone holding it can join that room)",
           file=sys.stderr)
     return 0

@@ -13,11 +13,11 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from nasrtc.errors import NasrtcError
 from nasrtc.model import Stack
-from nasrtc.probe import Net
+from nasrtc.probe import Net, Response
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skipped"
 CERT_DAYS = 14
@@ -40,8 +40,6 @@ class Context:
     stack_dir: Path
     net: Net
     access_token: str | None
-    api_key: str
-    api_secret: str
     _containers: list[Any] | None = None
 
     def containers(self) -> list[Any]:
@@ -208,7 +206,7 @@ def check_ports(ctx: Context) -> Check:
 
 def check_dns(ctx: Context) -> Check:
     stack = ctx.stack
-    homeserver_host = urlsplit(stack.homeserver_url).hostname or stack.domain
+    homeserver_host = stack.homeserver_host
     found = {host: ctx.net.resolve(host) for host in (stack.jwt_host, stack.sfu_host,
                                                       homeserver_host)}
     missing = [host for host in (stack.jwt_host, stack.sfu_host) if not found[host]]
@@ -231,9 +229,9 @@ def check_dns(ctx: Context) -> Check:
 
 def _hosts(ctx: Context) -> list[str]:
     """Every name clients reach over TLS, each once, in the order a call uses them."""
-    homeserver = urlsplit(ctx.stack.homeserver_url).hostname or ""
-    names = (ctx.stack.domain, homeserver, ctx.stack.jwt_host, ctx.stack.sfu_host)
-    return list(dict.fromkeys(n for n in names if n))
+    stack = ctx.stack
+    return list(dict.fromkeys((stack.domain, stack.homeserver_host, stack.jwt_host,
+                               stack.sfu_host)))
 
 
 def _certificate_problem(host: str, exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
@@ -333,7 +331,7 @@ def check_websocket(ctx: Context) -> Check:
 
     stack, base = ctx.stack, f"https://{ctx.stack.sfu_host}"
     room = f"nasrtc-doctor-{uuid.uuid4().hex[:8]}"
-    admin = mint(ctx.api_key, ctx.api_secret, "nasrtc-doctor", room, ttl=120, admin=True)
+    admin = mint(stack.api_key, stack.api_secret, "nasrtc-doctor", room, ttl=120, admin=True)
     auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
     created = ctx.net.request("POST", f"{base}/twirp/livekit.RoomService/CreateRoom",
                               headers=auth, body=json.dumps({"name": room,
@@ -343,7 +341,7 @@ def check_websocket(ctx: Context) -> Check:
                      "the SFU row must pass every path (and POST) to LiveKit; check the "
                      "API key in livekit.yaml matches secrets/")
     try:
-        token = mint(ctx.api_key, ctx.api_secret, "nasrtc-doctor", room, ttl=120)
+        token = mint(stack.api_key, stack.api_secret, "nasrtc-doctor", room, ttl=120)
         answer = ctx.net.websocket(f"{base}/rtc?access_token={quote(token)}")
     finally:
         ctx.net.request("POST", f"{base}/twirp/livekit.RoomService/DeleteRoom", headers=auth,
@@ -440,10 +438,16 @@ def check_versions(ctx: Context) -> Check:
                  "transports (MSC4143) enabled")
 
 
-def _matrix(ctx: Context, method: str, path: str, body: Any = None) -> Any:
-    answer = ctx.net.request(method, f"{ctx.stack.homeserver_url}{path}", headers={
+def _matrix_request(ctx: Context, method: str, path: str, body: Any = None) -> Response:
+    """A client-server API call with the user's access token."""
+    return ctx.net.request(method, f"{ctx.stack.homeserver_url}{path}", headers={
         "Authorization": f"Bearer {ctx.access_token}", "Content-Type": "application/json"},
         body=None if body is None else json.dumps(body).encode())
+
+
+def _matrix(ctx: Context, method: str, path: str, body: Any = None) -> Any:
+    """The JSON answer of a call that must succeed (else a NasrtcError with the fix)."""
+    answer = _matrix_request(ctx, method, path, body)
     if answer.status != 200:
         raise _matrix_error(ctx, method, path, answer.status)
     return json.loads(answer.body)
@@ -466,8 +470,7 @@ def check_transports(ctx: Context) -> Check:
     if not ctx.access_token:
         return Check("RTC transports", SKIP, "needs an access token",
                      "run with --access-token (or NASRTC_ACCESS_TOKEN)")
-    answer = ctx.net.request("GET", f"{ctx.stack.homeserver_url}{TRANSPORTS}",
-                             headers={"Authorization": f"Bearer {ctx.access_token}"})
+    answer = _matrix_request(ctx, "GET", TRANSPORTS)
     if answer.status in (400, 404):
         return Check("RTC transports", FAIL, "the homeserver does not offer RTC transport "
                      f"discovery ({answer.status}); Element Call 0.24+ finds no transport",
@@ -534,7 +537,7 @@ def check_round_trip(ctx: Context) -> Check:
         return _token_refused(ctx, answer.status, answer.text())
     reply = json.loads(answer.body)
     try:
-        claims = decode(str(reply.get("jwt", "")), ctx.api_secret)
+        claims = decode(str(reply.get("jwt", "")), ctx.stack.api_secret)
     except ValueError as exc:
         return Check("token round trip", FAIL, f"the LiveKit token does not verify: {exc}",
                      "the auth service runs with other keys than livekit.yaml: run "
@@ -588,5 +591,4 @@ def make_context(stack_dir: Path, connect_to: dict[Any, Any] | None, ca_file: st
     secrets, _ = plan_secrets(stack_dir)
     stack = build_stack(answers, load_profile(answers["profile"]), secrets)
     return Context(stack, stack_dir, Net(connect_to, ca_file, timeout),
-                   access_token or os.environ.get("NASRTC_ACCESS_TOKEN") or None,
-                   secrets.api_key, secrets.api_secret)
+                   access_token or os.environ.get("NASRTC_ACCESS_TOKEN") or None)

@@ -153,6 +153,13 @@ class Stack:
     api_secret: str = field(repr=False)
 
     @property
+    def homeserver_host(self) -> str:
+        """The name in homeserver_url (a checked https URL, so it has one)."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.homeserver_url).hostname or self.domain
+
+    @property
     def forwarded_ports(self) -> tuple[PortRule, ...]:
         return tuple(p for p in self.ports if p.forward)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -72,6 +74,19 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
         return Run(code, captured.out, captured.err)
 
     return run
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port nothing holds right now, on every address (so also on loopback)."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("0.0.0.0", 0))
+        return int(probe.getsockname()[1])
+
+
+def doctor_rows(result: Run) -> dict[str, dict[str, str]]:
+    """`nasrtc doctor --json` output by row name; a traceback is a failure in itself."""
+    assert "Traceback" not in result.err, result.err
+    return {row["name"]: row for row in json.loads(result.out)}
 
 
 def run_subprocess(*args: str, cwd: Path | None = None,

@@ -34,13 +34,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from tests.conftest import free_port
+
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_port(port: int, what: str, proc: subprocess.Popen[Any] | None = None,

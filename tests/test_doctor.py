@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nasrtc.tokens import decode, mint, parse_ttl
-from tests.conftest import run_subprocess, write_answers
+from tests.conftest import doctor_rows, run_subprocess, write_answers
 from tests.test_engine import client, make_stack  # noqa: F401  (fixtures)
 
 
@@ -33,25 +33,22 @@ def test_ttl_parsing(text: str, seconds: int) -> None:
 
 
 def test_token_command(tmp_path: Path) -> None:
-    source = write_answers(tmp_path, {"domain": "example.org"})
-    assert run_subprocess("init", "--dir", str(tmp_path / "s"), "--answers",
-                          str(source)).code == 0
-    result = run_subprocess("token", "--dir", str(tmp_path / "s"), "--room", "test",
+    stack_dir = _init_stack(tmp_path)
+    result = run_subprocess("token", "--dir", str(stack_dir), "--room", "test",
                             "--identity", "me", "--ttl", "10m")
     assert result.code == 0, result.err
     assert "url:   wss://sfu.example.org" in result.out
     token = result.out.split("token: ", 1)[1].strip()
-    secret = (tmp_path / "s" / "secrets" / "livekit_api_secret").read_text().strip()
+    secret = (stack_dir / "secrets" / "livekit_api_secret").read_text().strip()
     assert decode(token, secret)["video"]["room"] == "test"
-    bad = run_subprocess("token", "--dir", str(tmp_path / "s"), "--room", "t", "--identity",
+    bad = run_subprocess("token", "--dir", str(stack_dir), "--room", "t", "--identity",
                          "me", "--ttl", "soon")
     assert bad.code == 2 and "--ttl" in bad.err
 
 
 def doctor(stack: Any, *args: str) -> tuple[int, dict[str, dict[str, str]]]:
     result = stack.nasrtc("doctor", "--json", *args)
-    assert "Traceback" not in result.err
-    return result.code, {row["name"]: row for row in json.loads(result.out)}
+    return result.code, doctor_rows(result)
 
 
 def test_local_checks_pass_on_a_healthy_stack(make_stack: Any) -> None:  # noqa: F811
@@ -131,8 +128,7 @@ def _init_stack(tmp_path: Path) -> Path:
 
 def _public_rows(stack_dir: Path, *args: str) -> tuple[int, dict[str, dict[str, str]]]:
     result = run_subprocess("doctor", "--public", "--json", "--dir", str(stack_dir), *args)
-    assert "Traceback" not in result.err, result.err
-    return result.code, {row["name"]: row for row in json.loads(result.out)}
+    return result.code, doctor_rows(result)
 
 
 def test_names_pointing_elsewhere_and_rtc_tcp_not_forwarded(tmp_path: Path) -> None:

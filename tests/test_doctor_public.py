@@ -16,14 +16,21 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.conftest import REQUIRE_TOOLS, Run, needs, run_subprocess, write_answers
+from tests.conftest import (
+    REQUIRE_TOOLS,
+    Run,
+    doctor_rows,
+    free_port,
+    needs,
+    run_subprocess,
+    write_answers,
+)
 from tests.doctor_env import (
     Certificates,
     Nginx,
     StandInAuthService,
     StandInSFU,
     Synapse,
-    free_port,
     local_listen,
     synapse_python,
     user_servers,
@@ -73,11 +80,11 @@ class World:
                 str(self.certs.ca_file), "--timeout", "5", *connect_to(port), *extra]
         result = run_subprocess(*args, env={
             "NASRTC_ACCESS_TOKEN": self.synapse.access_token if token is None else token})
-        assert "Traceback" not in result.err, result.err
+        rows = doctor_rows(result)
         assert self.synapse.access_token not in result.out + result.err
         secret = (self.stack / "secrets" / "livekit_api_secret").read_text().strip()
         assert secret not in result.out + result.err
-        return result, {row["name"]: row for row in json.loads(result.out)}
+        return result, rows
 
 
 def connect_to(port: int, rtc: bool = True) -> list[str]:
@@ -295,7 +302,7 @@ def test_the_ca_file_matters(fresh: World) -> None:
     result = run_subprocess("doctor", "--public", "--json", "--dir", str(fresh.stack),
                             "--timeout", "3", *connect_to(port, rtc=False),
                             env={"NASRTC_CA_FILE": ""})
-    rows = {row["name"]: row for row in json.loads(result.out)}
+    rows = doctor_rows(result)
     assert result.code == 1
     assert "--ca-file" in rows["certificates"]["fix"]
     assert rows["auth service (public)"]["status"] == "fail"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests import standin_images as images
-from tests.conftest import REQUIRE_TOOLS, run_subprocess, write_answers
+from tests.conftest import REQUIRE_TOOLS, free_port, run_subprocess, write_answers
 
 pytestmark = pytest.mark.engine
 
@@ -41,12 +41,6 @@ def client() -> Any:
     engine = _client()
     images.ensure_images(engine)
     return engine
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("0.0.0.0", 0))
-        return int(probe.getsockname()[1])
 
 
 class Stack:

@@ -185,6 +185,16 @@ def load_answers(path: Path) -> Answers:
     return resolve(read_yaml_mapping(path), source=str(path))
 
 
+def load_stack_answers(stack_dir: Path) -> Answers:
+    """DIR/nasrtc.yaml, checked; a folder without one gets the way out."""
+    path = stack_dir / ANSWERS_FILE
+    if not path.is_file():
+        raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
+                          f"run `nasrtc init --dir {stack_dir}` first, or point --dir at the "
+                          "stack folder (where nasrtc init wrote it)")
+    return load_answers(path)
+
+
 def _scalar(value: Any) -> str:
     import yaml
 

@@ -446,12 +446,9 @@ def _cmd_token(args: argparse.Namespace) -> int:
 
 def _project(stack_dir: Path) -> str:
     """down/status need only the project name: no secrets, no rendering."""
-    from nasrtc.answers import ANSWERS_FILE, load_answers
+    from nasrtc.answers import load_stack_answers
 
-    if not (stack_dir / ANSWERS_FILE).is_file():
-        raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
-                          "point --dir at the stack folder (where nasrtc init wrote it)")
-    return str(load_answers(stack_dir / ANSWERS_FILE)["project"])
+    return str(load_stack_answers(stack_dir)["project"])
 
 
 def _cmd_up(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
+from nasrtc.answers import Answers
 from nasrtc.errors import NasrtcError
 from nasrtc.model import Stack
 from nasrtc.probe import Net, Response
@@ -37,6 +38,7 @@ class Check:
 @dataclass
 class Context:
     stack: Stack
+    answers: Answers  # what the stack was built from (nasrtc.yaml, read once)
     stack_dir: Path
     net: Net
     access_token: str | None
@@ -90,11 +92,9 @@ def _network_problem(exc: BaseException) -> tuple[str, str]:
 
 
 def check_files(ctx: Context) -> Check:
-    from nasrtc.answers import load_answers
     from nasrtc.generate import plan_stack
 
-    plan = plan_stack(ctx.stack_dir, load_answers(ctx.stack_dir / "nasrtc.yaml"),
-                      write_answers_file=False)
+    plan = plan_stack(ctx.stack_dir, ctx.answers, write_answers_file=False)
     status = plan.status()
     edited = [rel for rel, s in status.items() if s == "edited"]
     stale = [rel for rel, s in status.items() if s in ("changes", "new")]
@@ -259,7 +259,9 @@ def check_certificates(ctx: Context) -> Check:
             fixes.append(fix)
             continue
         except OSError as exc:
-            problems.append(f"{host}: not checked ({_network_problem(exc)[0]})")
+            detail, fix = _network_problem(exc)
+            problems.append(f"{host}: not checked ({detail})")
+            fixes.append(fix)
             continue
         expires = ssl.cert_time_to_seconds(str(cert["notAfter"]))
         days = int((expires - time.time()) // 86400)
@@ -269,7 +271,7 @@ def check_certificates(ctx: Context) -> Check:
             notes.append(f"{host} {days} days")
     if problems:
         return Check("certificates", FAIL, "; ".join(problems + soon),
-                     "; ".join(dict.fromkeys(fixes)) or "see the rows below")
+                     "; ".join(dict.fromkeys(fixes)))
     if soon:
         return Check("certificates", WARN, "; ".join(soon),
                      f"renewal seems not to run (Let's Encrypt renews {CERT_DAYS * 2} days "
@@ -581,14 +583,14 @@ def run_doctor(ctx: Context, local_only: bool = False,
 
 def make_context(stack_dir: Path, connect_to: dict[Any, Any] | None, ca_file: str | None,
                  access_token: str | None, timeout: float = 5.0) -> Context:
-    from nasrtc.answers import load_answers
+    from nasrtc.answers import load_stack_answers
     from nasrtc.model import build_stack
     from nasrtc.profiles import load_profile
     from nasrtc.secret_store import plan_secrets, require_secrets
 
+    answers = load_stack_answers(stack_dir)
     require_secrets(stack_dir)
-    answers = load_answers(stack_dir / "nasrtc.yaml")
     secrets, _ = plan_secrets(stack_dir)
     stack = build_stack(answers, load_profile(answers["profile"]), secrets)
-    return Context(stack, stack_dir, Net(connect_to, ca_file, timeout),
+    return Context(stack, answers, stack_dir, Net(connect_to, ca_file, timeout),
                    access_token or os.environ.get("NASRTC_ACCESS_TOKEN") or None)

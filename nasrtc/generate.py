@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers, load_answers, resolve
+from nasrtc.answers import (
+    ANSWERS_FILE,
+    Answers,
+    dump_answers,
+    load_answers,
+    load_stack_answers,
+    resolve,
+)
 from nasrtc.errors import HandEditedError, InputError, NasrtcError, Problem
 from nasrtc.model import Stack, build_stack, check_answers
 from nasrtc.profiles import load_profile
@@ -115,15 +122,11 @@ def stack_for_display(stack_dir: Path) -> Stack:
     """The stack from DIR/nasrtc.yaml, for texts that never show secrets (checklist)."""
     from nasrtc.secret_store import Secrets
 
-    source = stack_dir / ANSWERS_FILE
-    if not source.is_file():
-        raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
-                          "run `nasrtc init` first, or point --dir at the stack folder")
-    answers = load_answers(source)
+    answers = load_stack_answers(stack_dir)
     profile = load_profile(answers["profile"])
     problems = check_answers(answers, profile)
     if problems:
-        raise InputError(problems, source=str(source))
+        raise InputError(problems, source=str(stack_dir / ANSWERS_FILE))
     return build_stack(answers, profile, Secrets("unused", "unused", "unused"))
 
 
@@ -136,13 +139,9 @@ def prepare_up(stack_dir: Path, force: bool = False) -> tuple[Plan, list[str]]:
     A hand-edited compose.yaml, .env or livekit.yaml stops here (unless force,
     which keeps the edit as .bak): `up` never runs something other than the
     files the user sees. Files merely out of date are rendered, and named."""
-    source = stack_dir / ANSWERS_FILE
-    if not source.is_file():
-        raise NasrtcError(
-            f"no {ANSWERS_FILE} in {stack_dir}",
-            "run `nasrtc init` first, or point --dir at the stack folder")
+    answers = load_stack_answers(stack_dir)
     require_secrets(stack_dir)
-    plan = plan_stack(stack_dir, load_answers(source), write_answers_file=False,
+    plan = plan_stack(stack_dir, answers, write_answers_file=False,
                       runtime_only=True)
     runtime = {rel: plan.artifacts[rel] for rel in RUNTIME_FILES}
     edited = hand_edited(stack_dir, runtime)
@@ -163,12 +162,6 @@ def prepare_up(stack_dir: Path, force: bool = False) -> tuple[Plan, list[str]]:
 def render_stack(stack_dir: Path, force: bool = False) -> GenerateResult:
     """Re-render every file from <dir>/nasrtc.yaml and the stored secrets."""
     check_stack_dir(stack_dir)
-    source = stack_dir / ANSWERS_FILE
-    if not source.is_file():
-        raise NasrtcError(
-            f"no {ANSWERS_FILE} in {stack_dir}",
-            f"run `nasrtc init --dir {stack_dir}` first, or point --dir at the stack folder",
-        )
-    answers = load_answers(source)
+    answers = load_stack_answers(stack_dir)
     require_secrets(stack_dir)
     return apply_plan(plan_stack(stack_dir, answers, write_answers_file=False), force=force)

@@ -210,12 +210,12 @@ from pathlib import Path
 t0 = time.perf_counter()
 import nasrtc.cli
 t1 = time.perf_counter()
-from nasrtc.generate import prepare_up
-plan, _ = prepare_up(Path(sys.argv[1]))
+from nasrtc.commands.up import prepare
+plan, _ = prepare(Path(sys.argv[1]))
 t2 = time.perf_counter()
 import docker
 t3 = time.perf_counter()
-from nasrtc import engine
+from nasrtc.engine import lifecycle as engine
 client = engine.connect()
 t4 = time.perf_counter()
 calls = [0]

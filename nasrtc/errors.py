@@ -1,17 +1,27 @@
-"""One root error. A user error carries what went wrong and how to fix it.
+"""Every error nasrtc raises on purpose. Each carries what went wrong, how to fix it
+and its exit code; only the CLI prints them.
 
-Only the CLI prints these and picks the exit code; everything else raises.
+Exit codes (README, "Exit codes"): 1 a problem to fix, 2 bad input or usage,
+3 a file edited by hand, 4 the Docker engine, 130 interrupted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+EXIT_HAND_EDITED = 3
+EXIT_ENGINE = 4
+EXIT_INTERRUPTED = 130
 
 
 class NasrtcError(Exception):
     """Something the user can act on. `exit_code` is what the CLI returns."""
 
-    exit_code = 1
+    exit_code = EXIT_PROBLEM
 
     def __init__(self, message: str, fix: str = "") -> None:
         super().__init__(message)
@@ -27,19 +37,33 @@ class NasrtcError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad answer: the key at fault, the value seen, what is allowed."""
+    """One bad answer: the key at fault, the value seen, what is allowed.
+
+    A rule between two keys (a port clash) names the other key in `also`, with the
+    message as seen from that key in `mirror`: the wizard shows it at whichever of
+    the two questions is being answered."""
 
     key: str
     message: str
+    also: tuple[str, ...] = ()
+    mirror: str = ""
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
+
+    def message_for(self, key: str) -> str | None:
+        """This problem in the words of `key`'s question, or None if it is not about it."""
+        if key == self.key:
+            return self.message
+        if key in self.also:
+            return self.mirror or self.message
+        return None
 
 
 class InputError(NasrtcError):
     """Bad answers or arguments. Exit 2, one line per problem, nothing written."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
     def __init__(self, problems: list[Problem], source: str = "the answers") -> None:
         self.problems = problems
@@ -50,13 +74,35 @@ class InputError(NasrtcError):
         super().__init__("\n".join(lines))
 
 
+def usage_error(option: str, message: str) -> InputError:
+    """A bad command-line option (exit 2)."""
+    return InputError([Problem(option, message)], source="the command line")
+
+
 class HandEditedError(NasrtcError):
     """A generated file was changed by hand since nasrtc last wrote it."""
 
-    exit_code = 3
+    exit_code = EXIT_HAND_EDITED
+
+    @classmethod
+    def for_files(cls, stack_dir: Path, files: Iterable[str], command: str = "nasrtc render",
+                  outcome: str = "nothing was written") -> HandEditedError:
+        """The one wording of this error, for every command that can meet it."""
+        listing = "\n".join(f"  - {stack_dir / rel}" for rel in files)
+        return cls(
+            f"these files were changed by hand since nasrtc wrote them; {outcome}:\n{listing}",
+            "put the change into nasrtc.yaml (the generated files are rebuilt from it) and run "
+            f"again, or run `{command} --force` to overwrite them (each edited copy is kept as "
+            "<file>.bak)")
+
+
+class EngineError(NasrtcError):
+    """The Docker engine refused or failed; the message says what to do about it."""
+
+    exit_code = EXIT_ENGINE
 
 
 class Interrupted(NasrtcError):
     """Ctrl-C / Ctrl-D at a prompt."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from nasrtc.data import data_dir
@@ -27,14 +30,25 @@ class Profile:
         return self.reserved_ports.get(protocol, {}).get(port)
 
 
+# A folder of profile files used instead of the shipped ones: for writing a new
+# platform's profile, and for tests that change a profile's defaults.
+PROFILES_ENV = "NASRTC_PROFILES_DIR"
+
+
+def _profiles_dir() -> Path:
+    override = os.environ.get(PROFILES_ENV)
+    return Path(override) if override else data_dir("profiles")
+
+
 def profile_names() -> list[str]:
-    return sorted(p.stem for p in data_dir("profiles").glob("*.yaml"))
+    return sorted(p.stem for p in _profiles_dir().glob("*.yaml"))
 
 
+@cache  # data files, read once per run
 def load_profile(name: str) -> Profile:
     import yaml
 
-    path = data_dir("profiles") / f"{name}.yaml"
+    path = _profiles_dir() / f"{name}.yaml"
     if not path.is_file():
         raise NasrtcError(
             f"unknown profile {name!r}",

@@ -1,67 +1,14 @@
-"""Shared helpers: write answers, run the real CLI, list what a folder holds."""
+"""Fixtures for every test. Plain helpers are in helpers.py; the engine fixtures
+in integration/conftest.py."""
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from nasrtc.cli import main
-
-REPO = Path(__file__).resolve().parent.parent
-# In CI a test that needs a missing tool must fail, not skip (see .ci/run).
-REQUIRE_TOOLS = bool(os.environ.get("NASRTC_REQUIRE_TOOLS"))
-
-
-def needs(tool: str, package: str) -> pytest.MarkDecorator:
-    """Skip without `tool`, with the install hint; never skip when CI requires tools."""
-    import shutil
-
-    return pytest.mark.skipif(
-        not shutil.which(tool) and not REQUIRE_TOOLS,
-        reason=f"{tool} is not installed (apt-get install {package}; tests/run.sh does)")
-FIXED_KEY = "APIgoldenKey0001"
-FIXED_SECRET = "GoldenSecret" + "0123456789" * 3 + "abcdef"  # 48 letters and digits
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def write_answers(folder: Path, answers: dict[str, Any], name: str = "answers.yaml") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(yaml.safe_dump(answers, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def seed_secrets(stack_dir: Path, turn_credential: str | None = None) -> None:
-    """Fixed secrets so rendered files can be compared byte for byte."""
-    folder = stack_dir / "secrets"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (folder / "livekit_api_key").write_text(FIXED_KEY + "\n")
-    (folder / "livekit_api_secret").write_text(FIXED_SECRET + "\n")
-    if turn_credential:
-        (folder / "external_turn_credential").write_text(turn_credential + "\n")
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below folder, by relative path (empty if it does not exist)."""
-    if not folder.exists():
-        return {}
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+from tests.helpers import Run
 
 
 @pytest.fixture
@@ -74,25 +21,3 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
         return Run(code, captured.out, captured.err)
 
     return run
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port nothing holds right now, on every address (so also on loopback)."""
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("0.0.0.0", 0))
-        return int(probe.getsockname()[1])
-
-
-def doctor_rows(result: Run) -> dict[str, dict[str, str]]:
-    """`nasrtc doctor --json` output by row name; a traceback is a failure in itself."""
-    assert "Traceback" not in result.err, result.err
-    return {row["name"]: row for row in json.loads(result.out)}
-
-
-def run_subprocess(*args: str, cwd: Path | None = None,
-                   env: dict[str, str] | None = None) -> Run:
-    """Run `python -m nasrtc` in a real process (exit codes, no terminal)."""
-    full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "nasrtc", *args], cwd=cwd, env=full_env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-    return Run(proc.returncode, proc.stdout, proc.stderr)

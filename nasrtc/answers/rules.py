@@ -1,0 +1,140 @@
+"""Rules that span several answers, and the host ports the answers ask for.
+
+Each port rule names the service that listens on it and its protocol, so the
+wizard, the engine and doctor never guess either from a key's spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nasrtc.errors import Problem
+from nasrtc.profiles import Profile
+
+# The stack's two services (compose service names and container name parts).
+LIVEKIT_SERVICE = "livekit"
+JWT_SERVICE = "jwt"
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PortRule:
+    """A port the stack holds on the host."""
+
+    key: str  # the answers key that set it
+    owner: str  # the service that listens: LIVEKIT_SERVICE or JWT_SERVICE
+    purpose: str  # in words, for tables and messages
+    protocol: str  # tcp | udp
+    start: int
+    end: int
+    forward: bool  # the router must forward it from the internet
+
+    @property
+    def label(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+    @property
+    def numbers(self) -> range:
+        return range(self.start, self.end + 1)
+
+    def overlaps(self, other: PortRule) -> bool:
+        return (self.protocol == other.protocol and self.start <= other.end
+                and other.start <= self.end)
+
+
+def _single(key: str, owner: str, purpose: str, protocol: str, number: int,
+            forward: bool) -> PortRule:
+    return PortRule(key, owner, purpose, protocol, number, number, forward)
+
+
+def port_rules(values: Values) -> list[PortRule]:
+    """Every host port the answers ask for, in a fixed order."""
+    rules = [
+        _single("ports.livekit_http", LIVEKIT_SERVICE, "LiveKit HTTP/WebSocket", "tcp",
+                values["ports.livekit_http"], False),
+        _single("ports.rtc_tcp", LIVEKIT_SERVICE, "LiveKit media (TCP)", "tcp",
+                values["ports.rtc_tcp"], True),
+    ]
+    udp_range = values["ports.rtc_udp_range"]
+    if udp_range is not None:
+        rules.append(PortRule("ports.rtc_udp_range", LIVEKIT_SERVICE, "LiveKit media (UDP range)",
+                              "udp", udp_range[0], udp_range[1], True))
+    else:
+        rules.append(_single("ports.rtc_udp", LIVEKIT_SERVICE, "LiveKit media (UDP)", "udp",
+                             values["ports.rtc_udp"], True))
+    rules.append(_single("ports.jwt_http", JWT_SERVICE, "MatrixRTC auth service", "tcp",
+                         values["ports.jwt_http"], False))
+    if values["turn.enabled"]:
+        rules.append(_single("turn.udp_port", LIVEKIT_SERVICE, "LiveKit TURN (UDP)", "udp",
+                             values["turn.udp_port"], True))
+        if values["turn.tls_port"] is not None:
+            rules.append(_single("turn.tls_port", LIVEKIT_SERVICE, "LiveKit TURN (TLS)", "tcp",
+                                 values["turn.tls_port"], True))
+    return rules
+
+
+def rule_for(key: str, values: Values) -> PortRule | None:
+    """The port rule an answers key sets (None: the key is not a port in use)."""
+    return next((rule for rule in port_rules(values) if rule.key == key), None)
+
+
+def port_summary(rules: tuple[PortRule, ...] | list[PortRule],
+                 protocol: str | None = None) -> str:
+    """'UDP 7882, TCP 7881': the forwarded ports, as every text names them."""
+    return ", ".join(f"{r.protocol.upper()} {r.label}" for r in rules
+                     if r.forward and (protocol is None or r.protocol == protocol))
+
+
+def check_rules(values: Values, profile: Profile) -> list[Problem]:
+    """Every rule across keys. Empty list: the answers are usable together."""
+    problems: list[Problem] = []
+    rules = port_rules(values)
+    for rule in rules:
+        for number in rule.numbers:
+            owner = profile.reserved_owner(rule.protocol, number)
+            if owner:
+                problems.append(Problem(rule.key, (
+                    f"{rule.protocol.upper()} port {number} is reserved on {profile.title}: "
+                    f"{owner} uses it; pick a port that is not "
+                    f"{_reserved_list(profile, rule.protocol)}")))
+                break
+    for index, first in enumerate(rules):
+        for second in rules[index + 1:]:
+            if first.overlaps(second):
+                proto = second.protocol.upper()
+                problems.append(Problem(
+                    second.key,
+                    f"{proto} {second.label} overlaps {first.key} ({first.label}); every "
+                    f"{proto} port must be different",
+                    also=(first.key,),
+                    mirror=f"{proto} {first.label} overlaps {second.key} ({second.label}); "
+                           f"every {proto} port must be different"))
+    if values["jwt_host"] == values["sfu_host"]:
+        problems.append(Problem("sfu_host", (
+            f"{values['sfu_host']!r} equals jwt_host; the reverse proxy maps one name to one "
+            "service, so use two names (e.g. jwt.<domain> and sfu.<domain>)"),
+            also=("jwt_host",)))
+    if values["ports.rtc_udp_range"] is not None and values["network.livekit_mode"] == "bridge":
+        problems.append(Problem("ports.rtc_udp_range", (
+            "needs network.livekit_mode: host; publishing a UDP range through Docker's bridge "
+            "starts one docker-proxy process per port (a 200-port range: ~400 processes, "
+            "~440 MB of RAM). Use host mode, or a single ports.rtc_udp"),
+            also=("network.livekit_mode",)))
+    if values["turn.enabled"] and values["turn.tls_port"] is not None:
+        for key in ("turn.cert_file", "turn.key_file"):
+            if not values[key]:
+                problems.append(Problem(key, (
+                    "is required with turn.tls_port: the host path of the PEM file for "
+                    f"{values['sfu_host']}; or remove turn.tls_port")))
+    if values["external_turn.host"] and not values["external_turn.username"]:
+        problems.append(Problem("external_turn.username", (
+            "is required with external_turn.host (LiveKit hands clients a username and "
+            "credential); or set external_turn.host: null")))
+    return problems
+
+
+def _reserved_list(profile: Profile, protocol: str) -> str:
+    return ", ".join(str(p) for p in sorted(profile.reserved_ports.get(protocol, {})))

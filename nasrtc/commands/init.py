@@ -1,0 +1,148 @@
+"""`nasrtc init`: the wizard at a terminal, or an answers file, or every default
+(--yes); then the plan of what changes, and the files on the user's OK."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nasrtc.commands._common import FORMATTER, add_force, print_result
+from nasrtc.errors import usage_error
+
+NAME = "init"
+HELP = "write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)"
+EXAMPLES = """\
+examples:
+  sudo nasrtc init
+      the guided wizard: asks, shows what it will write, and writes on your OK
+  nasrtc init --yes --domain example.org --dir /volume1/docker/matrixrtc
+      accept every default without asking
+  nasrtc init --dir /volume1/docker/matrixrtc --answers answers.yaml
+      write the stack from an answers file, no questions asked
+  nasrtc init --dir . --answers nasrtc.yaml --force
+      regenerate, keeping hand-edited files as <file>.bak
+  nasrtc init --dir . --answers nasrtc.yaml --rotate-secrets
+      new LiveKit key and secret (restart the running stack afterwards)
+
+The smallest answers file is one line, `domain: example.org`; every other key
+takes the profile's default. See the README for all keys.
+"""
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
+        description="Write the whole stack into DIR from an answers file. Secrets are "
+                    "generated on the first run and kept afterwards.")
+    parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                        help="stack folder (the wizard asks; otherwise the current folder)")
+    parser.add_argument("--answers", type=Path, metavar="FILE",
+                        help="answers file (YAML, see README); without it the wizard asks")
+    parser.add_argument("--yes", action="store_true",
+                        help="accept every default without asking (needs a domain)")
+    parser.add_argument("--domain", metavar="NAME",
+                        help="Matrix server name, e.g. example.org (the wizard's default)")
+    add_force(parser)
+    parser.add_argument("--rotate-secrets", action="store_true",
+                        help="generate a new LiveKit API key and secret")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.answers is not None:
+        return _from_file(args)
+    if args.yes:
+        return _with_defaults(args)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise usage_error("--answers", "or --yes is needed when there is no terminal to ask "
+                          "questions in: run `nasrtc init --dir DIR --answers FILE` (see README) "
+                          "or `nasrtc init --dir DIR --yes --domain example.org`")
+    return _wizard(args)
+
+
+def _from_file(args: argparse.Namespace) -> int:
+    from nasrtc.answers import ANSWERS_FILE, load_answers
+    from nasrtc.output.plan import apply_plan, check_stack_dir, plan_files
+
+    stack_dir: Path = args.dir or Path(".")
+    check_stack_dir(stack_dir)
+    answers = load_answers(args.answers)
+    target = stack_dir / ANSWERS_FILE
+    # The user's own nasrtc.yaml is the source: never rewrite it under them.
+    own_file = target.exists() and target.resolve() == args.answers.resolve()
+    plan = plan_files(stack_dir, answers, write_answers_file=not own_file, secrets="new",
+                      rotate=args.rotate_secrets)
+    print_result(apply_plan(plan, force=args.force, command="nasrtc init"), "wrote", steps=True)
+    return 0
+
+
+def _with_defaults(args: argparse.Namespace) -> int:
+    """--yes: the stack's previous answers (if any), the domain, the detected platform;
+    every other key resolves to the same default the wizard offers."""
+    from nasrtc.answers import ANSWERS_FILE, read_yaml_mapping, resolve
+    from nasrtc.host.platform import this_platform
+    from nasrtc.output.plan import apply_plan, plan_files
+
+    stack_dir: Path = args.dir or Path(".")
+    raw: dict[str, Any] = {}
+    if (stack_dir / ANSWERS_FILE).is_file():
+        raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)
+    if args.domain:
+        raw["domain"] = args.domain
+    raw.setdefault("profile", this_platform().profile)
+    plan = plan_files(stack_dir, resolve(raw), write_answers_file=True, secrets="new",
+                      rotate=args.rotate_secrets)
+    print_result(apply_plan(plan, force=args.force, command="nasrtc init"), "wrote", steps=True)
+    return 0
+
+
+def _wizard(args: argparse.Namespace) -> int:
+    from nasrtc.answers import ANSWERS_FILE, resolve
+    from nasrtc.errors import HandEditedError
+    from nasrtc.output.plan import apply_plan, plan_files
+    from nasrtc.wizard.prompt import confirm, run_wizard
+
+    answers = run_wizard(args.dir, args.domain)
+    plan = plan_files(answers.stack_dir, resolve(answers.raw), write_answers_file=True,
+                      secrets="new", rotate=args.rotate_secrets)
+    status = plan.status()
+    print(f"\nSummary for {plan.stack.domain} ({plan.stack.profile.title})")
+    for line in _answer_lines(plan.stack):
+        print(f"  {line}")
+    print(f"\nFiles in {answers.stack_dir.resolve()}:")
+    for rel, state in status.items():
+        note = ""
+        if state == "edited":
+            note = ("  (edited by hand: kept as .bak)" if rel == ANSWERS_FILE or args.force
+                    else "  (edited by hand)")
+        print(f"  {state:<9}  {rel}{note}")
+    blocked = [rel for rel, state in status.items() if state == "edited" and rel != ANSWERS_FILE]
+    if blocked and not args.force:
+        raise HandEditedError.for_files(answers.stack_dir, blocked, "nasrtc init")
+    if all(state == "unchanged" for state in status.values()) and not plan.pending_secrets:
+        print("\nEverything is up to date; nothing to write.")
+        return 0
+    if not confirm("Write these files?"):
+        print("nasrtc: nothing was written.")
+        return 1
+    result = apply_plan(plan, force=args.force, force_files=frozenset({ANSWERS_FILE}),
+                        command="nasrtc init")
+    print()
+    print_result(result, "wrote", steps=True)
+    return 0
+
+
+def _answer_lines(stack: Any) -> list[str]:
+    public = "discovered with STUN" if stack.livekit.use_external_ip else stack.livekit.node_ip
+    return [
+        f"Matrix server name  {stack.domain}",
+        f"Homeserver          {stack.homeserver_url}",
+        f"Auth service        {stack.jwt_url} -> port {stack.jwt_route.upstream_port}",
+        f"SFU                 {stack.livekit_url} -> port {stack.sfu_route.upstream_port}",
+        f"Router forwards     {stack.forwarded_summary()}",
+        f"TURN                {'on' if stack.livekit.turn_enabled else 'off'}",
+        f"Public address      {public}",
+        f"NAS LAN address     {stack.lan_ip or '(fill in by hand)'}",
+    ]

@@ -1,0 +1,83 @@
+"""`nasrtc up`: bring the files the containers read up to date, then create or
+update the containers and wait until they are healthy."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from nasrtc.commands._common import FORMATTER, add_dir, add_force
+
+NAME = "up"
+HELP = "start the stack (create or update the containers)"
+EXAMPLES = """\
+examples:
+  sudo nasrtc up --dir /volume1/docker/matrixrtc
+      create or update the containers and wait until they are healthy
+  sudo nasrtc up --force
+      first re-render compose.yaml/livekit.yaml you edited by hand (kept as .bak)
+"""
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
+        description="Create what compose.yaml describes through the Docker engine, recreate "
+                    "only containers whose settings changed, and wait until they are running "
+                    "and healthy.")
+    add_dir(parser)
+    add_force(parser, "re-render hand-edited compose.yaml/.env/livekit.yaml (kept as .bak)")
+    parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                        help="how long to wait for healthy containers (default 120)")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="return once the containers are started (like `docker compose up "
+                             "-d`)")
+    return parser
+
+
+def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
+    """The plan to run, with the files the containers read brought up to date.
+
+    A hand-edited compose.yaml, .env or livekit.yaml stops here (unless force,
+    which keeps the edit as .bak): `up` never runs something other than the
+    files the user sees. Files merely out of date are rendered, and named."""
+    from nasrtc.answers import load_stack_answers
+    from nasrtc.errors import HandEditedError
+    from nasrtc.output.plan import plan_files
+    from nasrtc.output.writer import hand_edited, write_artifacts
+
+    plan = plan_files(stack_dir, load_stack_answers(stack_dir), write_answers_file=False,
+                      runtime_only=True)
+    edited = hand_edited(stack_dir, plan.artifacts)
+    if edited and not force:
+        raise HandEditedError.for_files(stack_dir, edited, "nasrtc up", "nothing was started")
+    stale = plan.stale_runtime_files()
+    if stale:
+        write_artifacts(stack_dir, plan.artifacts, force=True, partial=True)
+    return plan, stale
+
+
+def run(args: argparse.Namespace) -> int:
+    from nasrtc.engine import lifecycle
+    from nasrtc.engine.progress import PullProgress
+
+    plan, rendered = prepare(args.dir, force=args.force)
+    stack = plan.stack
+    for rel in rendered:
+        print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
+    result = lifecycle.up(stack, args.dir, PullProgress(), print, timeout=args.timeout,
+                          wait=not args.no_wait)
+    if not result.changed:
+        print(f"nasrtc: {stack.project} is up to date: nothing was recreated.")
+    for item in result.services:
+        health = f", {item.health}" if item.health else ""
+        print(f"  {item.service:<8} {item.action:<9} ({item.state}{health})")
+    print("\nWhere it answers:")
+    print(f"  LiveKit SFU   {stack.sfu_route.upstream} on this host; "
+          f"public {stack.livekit_url} through the reverse proxy")
+    print(f"  Auth service  {stack.jwt_route.upstream}/healthz on this host; "
+          f"public {stack.jwt_url}/healthz")
+    print("next: finish checklist.md if you have not, then make a test call "
+          "(one phone on mobile data).")
+    return 0

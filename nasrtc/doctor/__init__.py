@@ -1,0 +1,42 @@
+"""`nasrtc doctor`: each piece checked in order, from the NAS and from the public
+side; every failure says what is wrong and the exact fix. Returns rows; the
+command prints them. Network calls are short and bounded; no secret is printed.
+
+Checks live in local.py, public.py and homeserver.py, each registered once with
+its row name (registry.check); CHECK_MODULES fixes the order of the rows.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from nasrtc.doctor.context import Context, make_context
+from nasrtc.doctor.registry import (
+    FAIL,
+    LOCAL,
+    PASS,
+    PUBLIC,
+    REGISTRY,
+    SKIP,
+    WARN,
+    Check,
+    run_one,
+)
+
+# Rows appear in this order: this machine, then what a caller meets, then the homeserver.
+CHECK_MODULES = ("local", "public", "homeserver")
+for _module in CHECK_MODULES:
+    importlib.import_module(f"nasrtc.doctor.{_module}")
+
+__all__ = ["FAIL", "PASS", "SKIP", "WARN", "Check", "Context", "make_context", "run_doctor"]
+
+
+def run_doctor(ctx: Context, local_only: bool = False, public_only: bool = False) -> list[Check]:
+    scopes = {LOCAL, PUBLIC} - ({PUBLIC} if local_only else set()) \
+        - ({LOCAL} if public_only else set())
+    results = [run_one(entry, ctx) for entry in REGISTRY if entry.scope in scopes]
+    if local_only:
+        results.append(Check("public side", SKIP, "--local given", ""))
+    if public_only:
+        results.insert(0, Check("this machine", SKIP, "--public given", ""))
+    return results

@@ -1,0 +1,71 @@
+"""The two APIs doctor talks to besides plain HTTP: the homeserver's client-server
+API (with the user's access token) and LiveKit's Twirp room service (with an
+admin token minted from the stack's key)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from nasrtc.doctor.net import Net, Response
+from nasrtc.errors import NasrtcError
+
+if TYPE_CHECKING:
+    from nasrtc.doctor.context import Context
+    from nasrtc.stack import Stack
+
+TRANSPORTS = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports"
+
+
+# ---------------------------------------------------------------- Matrix
+
+
+def matrix_request(ctx: Context, method: str, path: str, body: Any = None) -> Response:
+    """A client-server API call with the user's access token."""
+    return ctx.net.request(method, f"{ctx.stack.homeserver_url}{path}", headers={
+        "Authorization": f"Bearer {ctx.access_token}", "Content-Type": "application/json"},
+        body=None if body is None else json.dumps(body).encode())
+
+
+def matrix(ctx: Context, method: str, path: str, body: Any = None) -> Any:
+    """The JSON answer of a call that must succeed (else a NasrtcError with the fix)."""
+    answer = matrix_request(ctx, method, path, body)
+    if answer.status != 200:
+        raise matrix_error(ctx, method, path, answer.status)
+    return json.loads(answer.body)
+
+
+def matrix_error(ctx: Context, method: str, path: str, status: int) -> NasrtcError:
+    if status == 401:
+        return NasrtcError(f"{method} {path}: the homeserver does not accept the access token",
+                           "copy a current one (Element: Settings › Help & About › Access "
+                           "token) into --access-token or NASRTC_ACCESS_TOKEN")
+    return NasrtcError(f"{method} {path} answered {status}",
+                       f"is homeserver_url ({ctx.stack.homeserver_url}) right, and does "
+                       "the proxy pass /_matrix to the homeserver?")
+
+
+# ---------------------------------------------------------------- LiveKit
+
+
+@contextmanager
+def livekit_test_room(net: Net, stack: Stack, base: str,
+                      empty_timeout: int = 30) -> Iterator[tuple[str, Response]]:
+    """A throw-away room on LiveKit (rooms are not created on join: auto_create is
+    off), deleted on the way out. Yields (room name, CreateRoom's answer)."""
+    from nasrtc.tokens import mint
+
+    room = f"nasrtc-doctor-{uuid.uuid4().hex[:8]}"
+    admin = mint(stack.api_key, stack.api_secret, "nasrtc-doctor", room, ttl=120, admin=True)
+    auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
+    created = net.request("POST", f"{base}/twirp/livekit.RoomService/CreateRoom", headers=auth,
+                          body=json.dumps({"name": room, "empty_timeout": empty_timeout}).encode())
+    try:
+        yield room, created
+    finally:
+        if created.status == 200:
+            net.request("POST", f"{base}/twirp/livekit.RoomService/DeleteRoom", headers=auth,
+                        body=json.dumps({"room": room}).encode())

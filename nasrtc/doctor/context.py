@@ -1,0 +1,42 @@
+"""What every check reads: the stack (assembled once), its folder, the network and
+the engine's view of the containers (asked once per run)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nasrtc.answers import Answers
+from nasrtc.doctor.net import ConnectTo, Net
+from nasrtc.stack import Stack
+
+
+@dataclass
+class Context:
+    stack: Stack
+    answers: Answers  # what the stack was built from (nasrtc.yaml, read once)
+    stack_dir: Path
+    net: Net
+    access_token: str | None
+    _containers: list[Any] | None = None
+
+    def containers(self) -> list[Any]:
+        """The stack's container rows, asked of the engine once per doctor run."""
+        if self._containers is None:
+            from nasrtc.engine import lifecycle
+            from nasrtc.stack import JWT_SERVICE, LIVEKIT_SERVICE
+
+            self._containers = lifecycle.status(self.stack.project,
+                                                (LIVEKIT_SERVICE, JWT_SERVICE))
+        return self._containers
+
+
+def make_context(stack_dir: Path, connect_to: ConnectTo | None, ca_file: str | None,
+                 access_token: str | None, timeout: float = 5.0) -> Context:
+    from nasrtc.stack import load_stack
+
+    answers, stack = load_stack(stack_dir)
+    return Context(stack, answers, stack_dir, Net(connect_to, ca_file, timeout),
+                   access_token or os.environ.get("NASRTC_ACCESS_TOKEN") or None)

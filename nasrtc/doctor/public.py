@@ -1,0 +1,197 @@
+"""Checks from the public side: DNS, certificates, the proxy rows, the SFU and the
+router's forwarding, as a caller on the internet reaches them."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from urllib.parse import quote
+
+from nasrtc.doctor.clients import livekit_test_room
+from nasrtc.doctor.context import Context
+from nasrtc.doctor.registry import (
+    PUBLIC,
+    Outcome,
+    check,
+    failed,
+    network_problem,
+    passed,
+    skipped,
+    warned,
+)
+
+CERT_DAYS = 14
+
+
+@check('DNS', PUBLIC)
+def check_dns(ctx: Context) -> Outcome:
+    stack = ctx.stack
+    homeserver_host = stack.homeserver_host
+    found = {host: ctx.net.resolve(host) for host in (stack.jwt_host, stack.sfu_host,
+                                                      homeserver_host)}
+    missing = [host for host in (stack.jwt_host, stack.sfu_host) if not found[host]]
+    if missing:
+        return failed(f"does not resolve: {', '.join(missing)}",
+                     "create the records (checklist.md, section DNS); new records can take "
+                     "a while to appear")
+    reference = set(found[homeserver_host])
+    differ = [host for host in (stack.jwt_host, stack.sfu_host)
+              if reference and not set(found[host]) & reference]
+    detail = ", ".join(f"{h} -> {' '.join(a)}" for h, a in found.items() if a)
+    if differ:
+        verb = "points" if len(differ) == 1 else "point"
+        return warned(f"{', '.join(differ)} {verb} elsewhere than "
+                     f"{homeserver_host} ({detail})",
+                     "point them where the homeserver's name points, unless the SFU really "
+                     "runs on another machine")
+    return passed(detail)
+
+
+def _hosts(ctx: Context) -> list[str]:
+    """Every name clients reach over TLS, each once, in the order a call uses them."""
+    stack = ctx.stack
+    return list(dict.fromkeys((stack.domain, stack.homeserver_host, stack.jwt_host,
+                               stack.sfu_host)))
+
+
+def _certificate_problem(host: str, exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
+    message = str(exc.verify_message or exc)
+    if "expired" in message:
+        return (f"{host}: the certificate has expired",
+                f"renew the certificate for {host} (certbot renew; DSM: Control Panel › "
+                "Security › Certificate › Renew) and check that renewal runs by itself")
+    if "mismatch" in message.lower() or "not valid for" in message:
+        return (f"{host}: the certificate is for another name",
+                f"get a certificate that names {host} and assign it to {host}'s proxy row "
+                "(DSM: Certificate › Settings)")
+    return (f"{host}: {message}",
+            "serve the full chain (fullchain.pem), or pass --ca-file for a private CA")
+
+
+@check('certificates', PUBLIC)
+def check_certificates(ctx: Context) -> Outcome:
+    problems, fixes, soon, notes = [], [], [], []
+    for host in _hosts(ctx):
+        try:
+            cert = ctx.net.certificate(host)
+        except ssl.SSLCertVerificationError as exc:
+            problem, fix = _certificate_problem(host, exc)
+            problems.append(problem)
+            fixes.append(fix)
+            continue
+        except OSError as exc:
+            detail, fix = network_problem(exc)
+            problems.append(f"{host}: not checked ({detail})")
+            fixes.append(fix)
+            continue
+        expires = ssl.cert_time_to_seconds(str(cert["notAfter"]))
+        days = int((expires - time.time()) // 86400)
+        if days < CERT_DAYS:
+            soon.append(f"{host} expires in {days} days")
+        else:
+            notes.append(f"{host} {days} days")
+    if problems:
+        return failed("; ".join(problems + soon),
+                     "; ".join(dict.fromkeys(fixes)))
+    if soon:
+        return warned("; ".join(soon),
+                     f"renewal seems not to run (Let's Encrypt renews {CERT_DAYS * 2} days "
+                     "ahead): check certbot's timer or DSM's automatic renewal")
+    return passed("valid: " + ", ".join(notes))
+
+
+@check('auth service (public)', PUBLIC)
+def check_jwt_public(ctx: Context) -> Outcome:
+    url = f"{ctx.stack.jwt_url}/healthz"
+    answer = ctx.net.request("GET", url)
+    if answer.status == 200:
+        return passed(f"{url} answers 200")
+    return failed(f"{url} answered {answer.status}",
+                 f"the proxy row for {ctx.stack.jwt_host} must go to "
+                 f"{ctx.stack.jwt_route.upstream} (reverse-proxy.md); is the container up?")
+
+
+@check('auth service CORS', PUBLIC)
+def check_cors(ctx: Context) -> Outcome:
+    """GET answers 405 from the service itself; the preflight (OPTIONS) answers 200, which
+    also shows a proxy's `add_header` that applies to successful answers only."""
+    url = f"{ctx.stack.jwt_url}/get_token"
+    origin = {"Origin": "https://app.element.io"}
+    answer = ctx.net.request("GET", url, headers=origin)
+    if answer.status != 405:
+        return failed(f"GET {url} answered {answer.status}, not 405",
+                     "the proxy row must pass every path to the auth service unchanged")
+    preflight = ctx.net.request("OPTIONS", url, headers={
+        **origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    for label, reply in (("GET", answer), ("OPTIONS", preflight)):
+        origins = reply.header_values("Access-Control-Allow-Origin")
+        if len(origins) > 1:
+            return failed(f"Access-Control-Allow-Origin sent {len(origins)} times ({label}); "
+                         "browsers then refuse the answer",
+                         "remove the CORS header your reverse proxy adds for "
+                         f"{ctx.stack.jwt_host}: the auth service sends its own")
+        if origins != ["*"]:
+            return failed(f"{label} {url}: Access-Control-Allow-Origin is {origins or 'missing'}",
+                         "the auth service sends '*' itself; is something else answering "
+                         f"for {ctx.stack.jwt_host}, or does the proxy strip headers?")
+    return passed("GET 405 and preflight, each with one Access-Control-Allow-Origin: *")
+
+
+@check('SFU (public)', PUBLIC)
+def check_sfu_public(ctx: Context) -> Outcome:
+    url = f"https://{ctx.stack.sfu_host}/"
+    answer = ctx.net.request("GET", url)
+    if answer.status == 200 and answer.text().strip() == "OK":
+        return passed(f"{url} answers OK")
+    return failed(f"{url} answered {answer.status}",
+                 f"the proxy row for {ctx.stack.sfu_host} must go to "
+                 f"{ctx.stack.sfu_route.upstream} (reverse-proxy.md)")
+
+
+@check('SFU WebSocket', PUBLIC)
+def check_websocket(ctx: Context) -> Outcome:
+    from nasrtc.tokens import mint
+
+    stack, base = ctx.stack, f"https://{ctx.stack.sfu_host}"
+    with livekit_test_room(ctx.net, stack, base) as (room, created):
+        if created.status != 200:
+            return failed(f"creating a test room answered {created.status}",
+                          "the SFU row must pass every path (and POST) to LiveKit; check the "
+                          "API key in livekit.yaml matches secrets/")
+        token = mint(stack.api_key, stack.api_secret, "nasrtc-doctor", room, ttl=120)
+        answer = ctx.net.websocket(f"{base}/rtc?access_token={quote(token)}")
+    if answer.status == 101:
+        return passed("wss://.../rtc upgraded (101)")
+    if answer.status in (400, 426):
+        return failed(f"the upgrade to WebSocket was refused ({answer.status}): the proxy does "
+                     "not pass the Upgrade/Connection headers",
+                     f"enable WebSocket on the {stack.sfu_host} row "
+                     f"({'; '.join(stack.profile.reverse_proxy['websocket_steps'])})")
+    if answer.status in (502, 503, 504):
+        return failed(f"the proxy answered {answer.status}",
+                     f"LiveKit is not reachable from the proxy at {stack.sfu_route.upstream}")
+    if answer.status == 401:
+        return failed("LiveKit refused the test token (401)",
+                     "livekit.yaml's keys differ from secrets/: run `nasrtc render` and "
+                     "`nasrtc up`")
+    return warned(f"unexpected answer {answer.status} to the upgrade",
+                 "see LiveKit's log (`docker logs <project>-livekit-1`)")
+
+
+@check('router: RTC TCP', PUBLIC)
+def check_rtc_tcp(ctx: Context) -> Outcome:
+    port = ctx.stack.livekit.rtc_tcp
+    if ctx.net.tcp_open(ctx.stack.sfu_host, port):
+        return passed(f"{ctx.stack.sfu_host}:{port} accepts connections")
+    return failed(f"cannot connect to {ctx.stack.sfu_host}:{port}",
+                 f"forward TCP {port} to the NAS, same port (checklist.md, section Router); "
+                 "from inside your network this also needs NAT loopback on the router")
+
+
+@check('router: UDP', PUBLIC)
+def check_udp(ctx: Context) -> Outcome:
+    media = ctx.stack.forwarded_summary("udp")
+    return skipped(f"UDP ({media}) cannot be proven from inside your network",
+                 "test from outside: `nasrtc token --room test --identity me` and paste the URL "
+                 "and token into LiveKit's connection tester (livekit.io/connection-test)")

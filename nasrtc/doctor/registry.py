@@ -1,0 +1,107 @@
+"""Checks register themselves once, with their row name and scope; a check returns
+its outcome (status, detail, fix) and the runner names the row. A check that raises
+still gives a row: never a traceback, never a hang."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Callable
+
+from nasrtc.errors import NasrtcError
+
+if TYPE_CHECKING:
+    from nasrtc.doctor.context import Context
+
+PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skipped"
+LOCAL, PUBLIC = "local", "public"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def passed(detail: str) -> Outcome:
+    return Outcome(PASS, detail)
+
+
+def warned(detail: str, fix: str) -> Outcome:
+    return Outcome(WARN, detail, fix)
+
+
+def failed(detail: str, fix: str) -> Outcome:
+    return Outcome(FAIL, detail, fix)
+
+
+def skipped(detail: str, fix: str = "") -> Outcome:
+    return Outcome(SKIP, detail, fix)
+
+
+@dataclass
+class Check:
+    """One row of doctor's report."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+Probe = Callable[["Context"], Outcome]
+
+
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    scope: str
+    probe: Probe
+
+
+REGISTRY: list[Registered] = []
+
+
+def check(name: str, scope: str) -> Callable[[Probe], Probe]:
+    """Register a check under its row name; rows appear in registration order."""
+
+    def register(probe: Probe) -> Probe:
+        assert all(r.name != name for r in REGISTRY), f"two checks named {name!r}"
+        REGISTRY.append(Registered(name, scope, probe))
+        return probe
+
+    return register
+
+
+def run_one(entry: Registered, ctx: Context) -> Check:
+    try:
+        outcome = entry.probe(ctx)
+    except NasrtcError as exc:
+        outcome = failed(exc.message, exc.fix)
+    except ssl.SSLCertVerificationError as exc:
+        outcome = failed(f"TLS certificate not accepted: {exc.verify_message or exc}",
+                         "fix the certificate first (see the certificates row)")
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        outcome = failed(*network_problem(exc))
+    return Check(entry.name, outcome.status, outcome.detail, outcome.fix)
+
+
+def network_problem(exc: BaseException) -> tuple[str, str]:
+    """A failed connection in words a NAS owner can act on."""
+    import socket
+
+    if isinstance(exc, socket.gaierror):
+        return ("the name does not resolve",
+                "create the DNS record (checklist.md, section DNS), or test the proxy before "
+                "DNS with --connect-to NAME::NAS-ADDRESS: (README, Checking with doctor)")
+    if isinstance(exc, ConnectionRefusedError):
+        return ("connection refused: nothing listens there",
+                "is the reverse proxy running and is port 443 forwarded to the NAS?")
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return ("no answer within the timeout",
+                "a firewall (router or NAS) drops the connection, or the service hangs")
+    return (f"{exc.__class__.__name__}: {exc}", "see the detail")

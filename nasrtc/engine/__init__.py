@@ -1,0 +1,1 @@
+"""The Docker engine: connection (client), container specs (spec), up/down/status (lifecycle)."""

@@ -1,0 +1,46 @@
+"""Connect to the Docker engine the way the docker CLI does (DOCKER_HOST,
+DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), and turn its failures into messages a
+NAS owner can act on."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from nasrtc.errors import EngineError, NasrtcError
+
+START_ENGINE = ("start Docker: on DSM, Package Center › Container Manager › Run; on Linux, "
+                "`sudo systemctl start docker`")
+
+
+def engine_address() -> str:
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def connect() -> Any:
+    """A docker.DockerClient that has answered a ping."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+        return client
+    except Exception as exc:  # docker raises several types for the same causes
+        raise explain(exc) from None
+
+
+def explain(exc: BaseException) -> NasrtcError:
+    """The user's view of a failure talking to the engine."""
+    text = f"{exc.__class__.__name__}: {exc}"
+    where = engine_address()
+    if "Permission denied" in text or isinstance(exc, PermissionError):
+        return EngineError(
+            f"permission denied on the Docker socket ({where})",
+            "run nasrtc with sudo (DSM has no docker group: `sudo nasrtc up`), or add your "
+            "user to the docker group on Linux")
+    if any(part in text for part in ("No such file", "Connection refused", "FileNotFound",
+                                     "Connection aborted", "Max retries", "timed out")):
+        return EngineError(f"cannot reach the Docker engine at {where}", START_ENGINE
+                           + (" (or unset DOCKER_HOST)" if "DOCKER_HOST" in os.environ else ""))
+    return EngineError(f"the Docker engine at {where} failed: {text}",
+                       "check `docker info`; run again with NASRTC_DEBUG=1 for details")

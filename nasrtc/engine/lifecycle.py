@@ -1,0 +1,365 @@
+"""Container specs -> Docker engine: create, recreate, start, stop and inspect the
+project's containers through the Docker SDK, as `docker compose` would. nasrtc
+only ever touches containers that carry both Compose's and its own label.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from nasrtc.engine.client import connect, explain
+from nasrtc.engine.spec import (
+    CONFIG_HASH,
+    OURS,
+    PROJECT,
+    SERVICE,
+    STOP_TIMEOUT,
+    ContainerSpec,
+    network_name,
+    specs,
+)
+from nasrtc.errors import EngineError, NasrtcError
+from nasrtc.host.ports import Owner, busy
+from nasrtc.stack import Stack
+
+# ---------------------------------------------------------------- engine helpers
+
+
+def _ours(container: Any, project: str) -> bool:
+    labels = container.labels or {}
+    return labels.get(OURS) == project and labels.get(PROJECT) == project
+
+
+def project_containers(client: Any, project: str) -> dict[str, Any]:
+    found = client.containers.list(all=True, filters={"label": f"{OURS}={project}"})
+    return {c.labels.get(SERVICE, c.name): c for c in found if _ours(c, project)}
+
+
+def _engine_arch(client: Any) -> str:
+    arch = str(client.info().get("Architecture", ""))
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(arch, arch)
+
+
+@dataclass
+class ServiceResult:
+    service: str
+    action: str  # created, recreated, started, unchanged
+    state: str = ""
+    health: str = ""
+
+
+@dataclass
+class UpResult:
+    services: list[ServiceResult]
+    pulled: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pulled) or any(s.action != "unchanged" for s in self.services)
+
+
+Progress = Callable[[str], None]
+
+
+def _pull(client: Any, image: str, progress: Any) -> None:
+    repository, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] \
+        else (image, "", "latest")
+    try:
+        for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+            if "error" in event:
+                raise NasrtcError(str(event["error"]))
+            progress(image, event)
+        client.images.get(image)
+    except NasrtcError as exc:
+        raise _pull_failed(image, exc.message) from None
+    except Exception as exc:
+        raise _pull_failed(image, str(exc).splitlines()[0]) from None
+
+
+def _pull_failed(image: str, reason: str) -> NasrtcError:
+    return EngineError(
+        f"image {image} is not on this host and could not be pulled: {reason}",
+        "if the NAS is offline or the registry is blocked, load a saved copy "
+        "(`docker save` elsewhere, then `docker load -i image.tar` here), or set "
+        "images.livekit / images.jwt in nasrtc.yaml to a reachable mirror and run "
+        "`nasrtc render`")
+
+
+def ensure_images(client: Any, stack: Stack, progress: Any) -> tuple[list[str], dict[str, str]]:
+    """Pull what is missing; check the architecture. Returns (pulled, image -> id)."""
+    import docker
+
+    pulled, ids = [], {}
+    arch = _engine_arch(client)
+    for image in dict.fromkeys(s.image for s in stack.services):
+        try:
+            found = client.images.get(image)
+        except docker.errors.ImageNotFound:
+            _pull(client, image, progress)
+            pulled.append(image)
+            found = client.images.get(image)
+        image_arch = found.attrs.get("Architecture", "")
+        if arch and image_arch and image_arch != arch:
+            raise EngineError(
+                f"image {image} is built for {image_arch}, but this host is {arch}",
+                f"use an image built for {arch} (set images.* in nasrtc.yaml), or remove it "
+                f"(`docker rmi {image}`) so the right one is pulled")
+        ids[image] = found.id
+    return pulled, ids
+
+
+def _ensure_network(client: Any, stack: Stack) -> None:
+    import docker
+
+    name = network_name(stack)
+    try:
+        network = client.networks.get(name)
+    except docker.errors.NotFound:
+        client.networks.create(name, driver="bridge", labels={
+            PROJECT: stack.project, "com.docker.compose.network": "default", OURS: stack.project})
+        return
+    if (network.attrs.get("Labels") or {}).get(PROJECT) != stack.project:
+        raise EngineError(
+            f"a Docker network named {name} exists and does not belong to this project",
+            f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
+
+
+def _by_name(client: Any, project: str) -> dict[str, dict[str, Any]]:
+    """One listing without per-container inspection: name -> summary (labels, state,
+    image id). Enough to decide that nothing needs to change."""
+    found = client.api.containers(all=True, filters={"name": project})
+    return {str(c["Names"][0]).lstrip("/"): c for c in found if c.get("Names")}
+
+
+def _summary_is_ours(summary: dict[str, Any], project: str) -> bool:
+    labels = summary.get("Labels") or {}
+    return labels.get(OURS) == project and labels.get(PROJECT) == project
+
+
+def _check_names(stack: Stack, wanted: list[ContainerSpec],
+                 existing: dict[str, dict[str, Any]]) -> None:
+    for spec in wanted:
+        other = existing.get(spec.name)
+        if other is None:
+            continue
+        if not _summary_is_ours(other, stack.project):
+            made_by = ("docker compose" if (other.get("Labels") or {}).get(PROJECT)
+                       == stack.project else "something else")
+            raise EngineError(
+                f"a container named {spec.name} exists and was not created by nasrtc "
+                f"(made by {made_by})",
+                f"if it is an old copy of this stack, remove it (`docker rm -f {spec.name}`, or "
+                "`docker compose down` in the stack folder); otherwise set a different project "
+                "in nasrtc.yaml and run `nasrtc render`")
+
+
+def _check_ports_free(spec: ContainerSpec, port_owner: Owner | None) -> None:
+    for found in busy(spec.host_ports, port_owner, first_only=True):
+        raise EngineError(
+            found.describe(),
+            "stop that program, or choose another port in nasrtc.yaml and run "
+            "`nasrtc render`, then `nasrtc up` again")
+
+
+def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str]) -> bool:
+    if (summary.get("Labels") or {}).get(CONFIG_HASH) != spec.labels[CONFIG_HASH]:
+        return False
+    # The tag may now point at a newer image (after a pull or `docker load`).
+    return bool(summary.get("ImageID") == image_ids.get(spec.image))
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Any failure from the SDK becomes a message with a fix; ours pass through."""
+    try:
+        yield
+    except NasrtcError:
+        raise
+    except Exception as exc:
+        raise explain(exc) from None
+
+
+def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
+       timeout: float = 120.0,
+       port_owner: Owner | None = None,
+       wait: bool = True) -> UpResult:
+    client = connect()
+    with _engine_errors():
+        return _up(client, stack, stack_dir, progress, report, timeout if wait else 0.0,
+                   port_owner)
+
+
+def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
+        timeout: float, port_owner: Owner | None) -> UpResult:
+    pulled, image_ids = ensure_images(client, stack, progress)
+    wanted = specs(stack, stack_dir)
+    existing = _by_name(client, stack.project)
+    _check_names(stack, wanted, existing)
+    if any(spec.network_mode != "host" for spec in wanted):
+        _ensure_network(client, stack)
+    results = []
+    for spec in wanted:
+        current = existing.get(spec.name)
+        if current is not None and _same(current, spec, image_ids):
+            if current.get("State") != "running":
+                client.api.start(current["Id"])
+                results.append(ServiceResult(spec.service, "started"))
+            else:
+                results.append(ServiceResult(spec.service, "unchanged"))
+            continue
+        if current is not None:
+            report(f"  {spec.service}: settings changed, recreating {spec.name}")
+            client.api.stop(current["Id"], timeout=STOP_TIMEOUT)
+            client.api.remove_container(current["Id"])
+        _check_ports_free(spec, port_owner)
+        created = client.api.create_container(**spec.create_kwargs(client.api))
+        client.api.start(created["Id"])
+        results.append(ServiceResult(spec.service,
+                                     "recreated" if current is not None else "created"))
+    if timeout > 0:
+        _wait(client, stack, results, timeout, report)
+    return UpResult(results, pulled)
+
+
+def _wait(client: Any, stack: Stack, results: list[ServiceResult], timeout: float,
+          report: Progress) -> None:
+    """Until every container runs (and is healthy where it has a check), bounded."""
+    deadline = time.monotonic() + timeout
+    pending = {r.service: r for r in results}
+    announced = False
+    restarts = {s: c.attrs.get("RestartCount", 0)
+                for s, c in project_containers(client, stack.project).items()}
+    while pending:
+        containers = project_containers(client, stack.project)
+        for service, result in list(pending.items()):
+            container = containers.get(service)
+            if container is None:
+                raise EngineError(f"the {service} container disappeared while starting",
+                                  "see `docker ps -a`; run `nasrtc up` again")
+            state = container.attrs.get("State", {})
+            health = (state.get("Health") or {}).get("Status", "")
+            result.state, result.health = state.get("Status", ""), health
+            crashed = state.get("Status") in ("exited", "dead") or state.get("Restarting") \
+                or container.attrs.get("RestartCount", 0) > restarts.get(service, 0)
+            if crashed:
+                raise _crashed(container, service)
+            if state.get("Status") == "running" and health in ("", "healthy"):
+                del pending[service]
+            elif health == "unhealthy":
+                raise _crashed(container, service, "is running but its health check fails")
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            names = ", ".join(sorted(pending))
+            raise EngineError(f"{names} did not become ready within {int(timeout)} s",
+                              "see `nasrtc status` and `docker logs <container>`; a slow NAS "
+                              "may need `nasrtc up --timeout 300`")
+        if not announced:
+            report("  waiting for the containers to be running and healthy...")
+            announced = True
+        time.sleep(0.5)
+
+
+HINTS = {
+    "livekit": "LiveKit stops at start on an unknown key in livekit.yaml, on a port that is "
+               "taken, or when STUN fails (then set network.public_ip in nasrtc.yaml)",
+    "jwt": "the auth service needs LIVEKIT_URL, the key files and "
+           "LIVEKIT_FULL_ACCESS_HOMESERVERS; the lines above say which is wrong",
+}
+
+
+def _crashed(container: Any, service: str, what: str = "stopped or keeps restarting") \
+        -> EngineError:
+    try:
+        logs = container.logs(tail=15).decode("utf-8", "replace").rstrip()
+    except Exception:
+        logs = "(no log available)"
+    lines = "\n".join(f"    | {line}" for line in logs.splitlines()) or "    | (empty log)"
+    return EngineError(f"the {service} container ({container.name}) {what}. Its last log "
+                       f"lines:\n{lines}", HINTS.get(service, "see the log lines above"))
+
+
+# ---------------------------------------------------------------- down and status
+
+
+@dataclass
+class DownResult:
+    removed: list[str]
+    networks: list[str]
+
+
+def down(project: str) -> DownResult:
+    client = connect()
+    with _engine_errors():
+        from concurrent.futures import ThreadPoolExecutor
+
+        def stop_and_remove(container: Any) -> str:
+            container.stop(timeout=STOP_TIMEOUT)
+            container.remove()
+            return str(container.name)
+
+        found = list(project_containers(client, project).values())
+        with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
+            removed = list(pool.map(stop_and_remove, found))
+        networks = []
+        for network in client.networks.list(filters={"label": f"{OURS}={project}"}):
+            network.reload()
+            if not network.attrs.get("Containers"):
+                network.remove()
+                networks.append(network.name)
+        return DownResult(sorted(removed), networks)
+
+
+@dataclass
+class ServiceStatus:
+    service: str
+    container: str
+    state: str
+    health: str
+    image: str
+    ports: list[str]
+    started_at: str
+    uptime_seconds: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
+    from datetime import datetime, timezone
+
+    client = connect()
+    with _engine_errors():
+        found = project_containers(client, project)
+        out = []
+        for service in services:
+            container = found.get(service)
+            if container is None:
+                out.append(ServiceStatus(service, "", "not created", "", "", [], "", None))
+                continue
+            state = container.attrs.get("State", {})
+            started = state.get("StartedAt", "")
+            uptime = None
+            if state.get("Status") == "running" and started:
+                when = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00") \
+                    if "." in started else datetime.fromisoformat(started.replace("Z", "+00:00"))
+                uptime = int((datetime.now(timezone.utc) - when).total_seconds())
+            ports = []
+            mode = container.attrs.get("HostConfig", {}).get("NetworkMode", "")
+            if mode == "host":
+                ports.append("host network")
+            for spec, bindings in (container.attrs.get("NetworkSettings", {}).get("Ports")
+                                   or {}).items():
+                for binding in bindings or []:
+                    ports.append(f"{binding.get('HostIp') or '0.0.0.0'}:"
+                                 f"{binding.get('HostPort')}->{spec}")
+            out.append(ServiceStatus(
+                service, container.name, state.get("Status", ""),
+                (state.get("Health") or {}).get("Status", ""),
+                str(container.attrs.get("Config", {}).get("Image", "")), ports, started, uptime))
+        return out

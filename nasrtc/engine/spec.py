@@ -1,0 +1,130 @@
+"""Stack -> one container spec per service: what `docker compose` would create.
+Pure but for reading the mounted files' bytes (a changed config file must
+recreate its container), unit-tested without an engine.
+
+Containers carry Compose v2's names and labels (so `docker compose ps`,
+Container Manager and Portainer see one project) plus our own label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from nasrtc.stack import PortRule, Service, Stack
+
+OURS = "io.nasrtc.project"
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+CONFIG_HASH = "com.docker.compose.config-hash"
+STOP_TIMEOUT = 10  # seconds before SIGKILL, like compose
+
+
+def _seconds(value: str) -> int:
+    """'10s' / '1m' -> nanoseconds, the engine's unit."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(float(value[:-1]) * units[value[-1]] * 1_000_000_000)
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything the engine needs to create one service's container."""
+
+    service: str
+    name: str
+    image: str
+    command: list[str] | None
+    environment: list[str]
+    binds: list[str]
+    ports: dict[str, list[tuple[str, int]]]  # "8080/tcp" -> [(host_ip, host_port)]
+    network_mode: str  # "host" or the project network's name
+    extra_hosts: list[str]
+    restart: str
+    healthcheck: dict[str, Any] | None
+    labels: dict[str, str] = field(default_factory=dict)
+    host_ports: tuple[PortRule, ...] = ()  # the host ports this container holds
+
+    def create_kwargs(self, api: Any) -> dict[str, Any]:
+        host_config = api.create_host_config(
+            binds=self.binds, port_bindings=self.ports or None, network_mode=self.network_mode,
+            restart_policy={"Name": self.restart, "MaximumRetryCount": 0},
+            extra_hosts=self.extra_hosts or None)
+        networking = None
+        if self.network_mode != "host":
+            networking = api.create_networking_config(
+                {self.network_mode: api.create_endpoint_config(aliases=[self.service])})
+        return dict(
+            image=self.image, command=self.command, name=self.name, detach=True,
+            environment=self.environment, labels=self.labels, host_config=host_config,
+            networking_config=networking, healthcheck=self.healthcheck,
+            ports=[tuple(spec.split("/")) for spec in self.ports] or None,
+            use_config_proxy=False, stop_timeout=STOP_TIMEOUT)
+
+
+def network_name(stack: Stack) -> str:
+    return f"{stack.project}_default"
+
+
+def container_name(stack: Stack, service: Service) -> str:
+    return f"{stack.project}-{service.name}-1"
+
+
+def file_digest(path: Path) -> str:
+    try:  # LiveKit reads its config at start only: a changed file needs a new container
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def specs(stack: Stack, stack_dir: Path,
+          digest_of: Callable[[Path], str] = file_digest) -> list[ContainerSpec]:
+    """One spec per service, hashed over its settings and the files it mounts."""
+    folder = stack_dir.resolve()
+    out = []
+    for service in stack.services:
+        binds, file_hashes = [], {}
+        for mount in service.volumes:
+            source = (folder / mount.source).resolve() if mount.source.startswith(".") \
+                else Path(mount.source)
+            binds.append(f"{source}:{mount.target}{':ro' if mount.read_only else ''}")
+            file_hashes[mount.target] = digest_of(source)
+        ports: dict[str, list[tuple[str, int]]] = {}
+        for port in service.ports:
+            ports.setdefault(f"{port.container_port}/{port.protocol}", []).append(
+                (port.host_ip, port.host_port))
+        health = None
+        if service.healthcheck:
+            check = service.healthcheck
+            health = {"Test": list(check.test), "Interval": _seconds(check.interval),
+                      "Timeout": _seconds(check.timeout), "Retries": check.retries,
+                      "StartPeriod": _seconds(check.start_period)}
+        host_mode = service.network_mode == "host"
+        # Published (bridge) or listened on (host): the ports the stack gives this service.
+        held = stack.ports_of(service.name)
+        spec = ContainerSpec(
+            service=service.name, name=container_name(stack, service), image=service.image,
+            command=list(service.command) or None,
+            environment=[f"{k}={v}" for k, v in service.environment], binds=binds, ports=ports,
+            network_mode="host" if host_mode else network_name(stack),
+            extra_hosts=[f"{host}:{address}" for host, address in service.extra_hosts],
+            restart=service.restart, healthcheck=health, host_ports=held)
+        # Hashed as (protocol, port) pairs, as nasrtc 0.1 did: an upgrade recreates nothing.
+        hashed = {**spec.__dict__, "host_ports": [(rule.protocol, number) for rule in held
+                                                  for number in rule.numbers]}
+        digest = hashlib.sha256(json.dumps(
+            {"spec": hashed, "files": file_hashes}, sort_keys=True, default=str,
+        ).encode()).hexdigest()
+        labels = {
+            PROJECT: stack.project, SERVICE: service.name,
+            "com.docker.compose.container-number": "1",
+            "com.docker.compose.oneoff": "False",
+            CONFIG_HASH: digest,
+            "com.docker.compose.project.working_dir": str(folder),
+            "com.docker.compose.project.config_files": str(folder / "compose.yaml"),
+            OURS: stack.project,
+        }
+        out.append(ContainerSpec(**{**spec.__dict__, "labels": labels}))
+    return out

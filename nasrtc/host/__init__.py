@@ -1,0 +1,1 @@
+"""What this host can tell: its platform, its busy ports and their owners, its addresses."""

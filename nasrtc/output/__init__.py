@@ -1,0 +1,1 @@
+"""Generated files: rendering, atomic writing, the checklist and the plan of what changes."""

@@ -1,0 +1,141 @@
+"""The setup checklist as structure: sections of steps and tables, built from
+the Stack and the profile data. Text, Markdown and HTML only lay it out.
+
+Live facts (current DNS answers, the detected LAN address) are optional, so
+the checklist.md that `init` writes stays deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nasrtc.stack import Stack
+
+BLANK = "____________"
+
+
+@dataclass(frozen=True)
+class Facts:
+    lan_ip: str | None = None
+    dns: dict[str, list[str]] | None = None  # host -> addresses ([] = does not resolve)
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    checkbox: bool = True  # first column is a box to tick
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    where: str = ""
+    intro: str = ""
+    table: Table | None = None
+    steps: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Checklist:
+    title: str
+    subtitle: str
+    summary: tuple[tuple[str, str], ...]
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
+    facts = facts or Facts()
+    profile = stack.profile
+    nas = stack.lan_ip or facts.lan_ip or BLANK
+    summary = (
+        ("Matrix server", f"`{stack.domain}` (homeserver `{stack.homeserver_url}`)"),
+        ("Auth service", f"`{stack.jwt_url}` → port {stack.jwt_route.upstream_port}"),
+        ("LiveKit SFU", f"`{stack.livekit_url}` → port {stack.sfu_route.upstream_port}"),
+        ("Router forwards", stack.forwarded_summary()),
+        ("NAS LAN address", nas),
+        ("Images", f"`{stack.images['livekit']}`, `{stack.images['jwt']}`"),
+    )
+
+    def resolution(host: str) -> str:
+        if facts.dns is None or host not in facts.dns:
+            return ""
+        found = facts.dns[host]
+        return f" (now: {', '.join(found)})" if found else " (now: does not resolve yet)"
+
+    dns = Section(
+        "DNS", "your DNS provider",
+        "Create both names, pointing where your homeserver's name points.",
+        steps=tuple(f"`{host}`: CNAME to the NAS's public name, or an A record to your public "
+                    f"IP{resolution(host)}" for host in (stack.jwt_host, stack.sfu_host)))
+
+    router = Section(
+        "Router: port forwarding", "your router's port forwarding page",
+        "Forward each port to the same port on the NAS. LiveKit advertises the port it listens "
+        "on, so the router must not translate port numbers (external port = internal port).",
+        table=Table(("Done", "Protocol", "External port", "To NAS (LAN IP)", "NAS port", "For"),
+                    tuple(("", r.protocol.upper(), r.ports, nas, r.ports,
+                           r.purpose + (" (probably there already)" if r.existing else ""))
+                          for r in stack.router_rules)))
+
+    firewall = Section(
+        "Firewall on the NAS", profile.firewall["where"], profile.firewall.get("note", ""),
+        steps=tuple(f"{r.protocol.upper()} {r.ports}: " + step.format(
+            protocol=r.protocol, PROTOCOL=r.protocol.upper(), port=r.ports,
+            port_colon=r.ports.replace("-", ":"))
+            for r in stack.router_rules for step in profile.firewall["steps"]))
+
+    proxy_steps: list[str] = []
+    rp = profile.reverse_proxy
+    for route in stack.routes:
+        values = dict(name=route.host, host=route.host, upstream_host=route.upstream_host,
+                      port=route.upstream_port, timeout=stack.proxy_timeout)
+        proxy_steps += [f"{route.host}: " + s.format(**values) for s in rp["create_steps"]]
+        if route.websocket:
+            proxy_steps += [f"{route.host}: " + s.format(**values) for s in rp["websocket_steps"]]
+            proxy_steps += [f"{route.host}: " + s.format(**values) for s in rp["timeout_steps"]]
+    proxy_steps += [step.format(host=route.host) for route in stack.routes
+                    for step in profile.certificates["steps"]]
+    proxy = Section(
+        "Reverse proxy and certificates", rp["where"],
+        "One row per public name (1:1). Details: reverse-proxy.md.",
+        table=Table(("Done", "Source (public)", "Destination (this host)", "WebSocket",
+                     "Timeouts"),
+                    tuple(("", f"https://{r.host}:443", r.upstream,
+                           "yes" if r.websocket else "no",
+                           f"{stack.proxy_timeout} s" if r.websocket else "default")
+                          for r in stack.routes)),
+        steps=tuple(proxy_steps),
+        notes=("Add no CORS headers on either row: the auth service sends its own.",
+               f"Certificates: {profile.certificates['where']}."))
+
+    homeserver = Section(
+        "Homeserver", "Synapse's homeserver.yaml and your web server",
+        steps=(
+            "Add the settings in `matrix/homeserver.yaml` to Synapse's homeserver.yaml",
+            f"Serve `matrix/well-known-client.json` at "
+            f"`https://{stack.domain}/.well-known/matrix/client` with "
+            "`Content-Type: application/json` and `Access-Control-Allow-Origin: *`; keep your "
+            "`m.homeserver` entry and any other keys",
+            "The homeserver's federation API answers (the auth service checks callers "
+            "through it)",
+            profile.homeserver.get("restart", "Restart Synapse"),
+        ))
+
+    start = Section(
+        "Start and check", "a terminal on the NAS",
+        steps=(
+            f"`{profile.sudo}nasrtc up --dir <this folder>` (or `docker compose up -d` in it)",
+            f"`{profile.sudo}nasrtc status`: both services running and healthy",
+            f"`{profile.sudo}nasrtc doctor`: every check passes (it prints a fix for each "
+            "failure)",
+            f"`https://{stack.jwt_host}/healthz` answers 200 in a browser",
+            f"`https://{stack.sfu_host}/` answers `OK` in a browser",
+            "A test call between two accounts, one phone on mobile data (not your Wi-Fi)",
+        ))
+
+    return Checklist(
+        f"Call setup checklist for {stack.domain}",
+        f"{profile.title}. Work from top to bottom and tick each box.",
+        summary, (dns, router, firewall, proxy, homeserver, start))

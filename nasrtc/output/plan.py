@@ -1,0 +1,95 @@
+"""answers -> Stack -> the files to write, planned in memory (so the wizard can show
+what will change), then applied: secrets first, then every file atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers
+from nasrtc.errors import HandEditedError, NasrtcError, usage_error
+from nasrtc.output.render import PUBLIC, Artifact, render_all, render_runtime
+from nasrtc.output.writer import WriteReport, hand_edited, write_artifacts
+from nasrtc.secret_store import store_secrets
+from nasrtc.stack import SecretsFrom, Stack, stack_for
+
+# What the containers read: `up` brings these up to date before it starts anything.
+RUNTIME_FILES = ("compose.yaml", ".env", "livekit/livekit.yaml")
+
+
+@dataclass
+class Plan:
+    stack_dir: Path
+    answers: Answers
+    stack: Stack
+    artifacts: dict[str, Artifact]
+    pending_secrets: dict[str, str] = field(repr=False)
+
+    def status(self) -> dict[str, str]:
+        """Per file: new, changes, unchanged, or edited (by hand since last written)."""
+        edited = set(hand_edited(self.stack_dir, self.artifacts))
+        out = {}
+        for rel, artifact in self.artifacts.items():
+            path = self.stack_dir / rel
+            if not path.exists():
+                out[rel] = "new"
+            elif path.read_bytes() == artifact.text.encode("utf-8"):
+                out[rel] = "unchanged"
+            else:
+                out[rel] = "edited" if rel in edited else "changes"
+        return out
+
+    def stale_runtime_files(self) -> list[str]:
+        """Runtime files missing or different from what the answers render."""
+        return [rel for rel in RUNTIME_FILES if rel in self.artifacts
+                and (not (self.stack_dir / rel).exists()
+                     or (self.stack_dir / rel).read_bytes()
+                     != self.artifacts[rel].text.encode("utf-8"))]
+
+
+@dataclass
+class GenerateResult:
+    stack_dir: Path
+    stack: Stack
+    artifacts: dict[str, Artifact]
+    report: WriteReport
+    secrets_created: list[str] = field(default_factory=list)
+
+
+def check_stack_dir(stack_dir: Path) -> None:
+    if stack_dir.exists() and not stack_dir.is_dir():
+        raise usage_error("--dir", f"{stack_dir} exists and is not a folder")
+
+
+def plan_files(stack_dir: Path, answers: Answers, write_answers_file: bool,
+               secrets: SecretsFrom = "stored", rotate: bool = False,
+               runtime_only: bool = False) -> Plan:
+    """Everything that would be written, in memory."""
+    check_stack_dir(stack_dir)
+    stack, pending = stack_for(stack_dir, answers, secrets, rotate=rotate)
+    artifacts: dict[str, Artifact] = {}
+    if write_answers_file:
+        artifacts[ANSWERS_FILE] = Artifact(dump_answers(answers), PUBLIC, "your answers")
+    artifacts.update(render_runtime(stack) if runtime_only else render_all(stack))
+    return Plan(stack_dir, answers, stack, artifacts, pending)
+
+
+def apply_plan(plan: Plan, force: bool = False, force_files: frozenset[str] = frozenset(),
+               command: str = "nasrtc render") -> GenerateResult:
+    """Write secrets then files; stops before writing anything on a hand edit."""
+    edited = [rel for rel in hand_edited(plan.stack_dir, plan.artifacts)
+              if rel not in force_files]
+    if edited and not force:
+        raise HandEditedError.for_files(plan.stack_dir, edited, command)
+    try:
+        plan.stack_dir.mkdir(parents=True, exist_ok=True)
+        store_secrets(plan.stack_dir, plan.pending_secrets)
+        report = write_artifacts(plan.stack_dir, plan.artifacts, force=True,
+                                 keep_in_manifest=(ANSWERS_FILE,))
+    except PermissionError as exc:
+        raise NasrtcError(
+            f"permission denied writing {exc.filename or plan.stack_dir}",
+            "run as the folder's owner, or with sudo (on DSM: `sudo nasrtc ...`)",
+        ) from None
+    return GenerateResult(plan.stack_dir, plan.stack, plan.artifacts, report,
+                          sorted(plan.pending_secrets))

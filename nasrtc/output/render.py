@@ -1,0 +1,171 @@
+"""Stack -> {relative path: Artifact}. Deterministic: same Stack, same bytes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from nasrtc import __version__
+from nasrtc.data import data_dir
+from nasrtc.stack import Stack
+
+PUBLIC = 0o644
+PRIVATE = 0o600
+
+
+@dataclass(frozen=True)
+class Artifact:
+    text: str
+    mode: int = PUBLIC
+    purpose: str = ""
+
+
+def _quote(value: Any) -> str:
+    """A YAML scalar that means exactly `value` (JSON is valid YAML)."""
+    return json.dumps(value)
+
+
+def _comment(text: str, indent: int = 0, width: int = 88) -> str:
+    prefix = " " * indent + "# "
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent=prefix,
+                                   subsequent_indent=prefix))
+
+
+def _plain(text: str) -> str:
+    """Terminal text: inline `code` marks dropped."""
+    return text.replace("`", "")
+
+
+def _html(text: str) -> str:
+    """Escaped HTML; `code` becomes <code>code</code>."""
+    import html
+
+    parts = html.escape(str(text), quote=False).split("`")
+    return "".join(f"<code>{part}</code>" if index % 2 else part
+                   for index, part in enumerate(parts))
+
+
+def _wrap(text: str, indent: int, hanging: int | None = None, width: int = 92) -> str:
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent=" " * indent,
+                                   subsequent_indent=" " * (hanging if hanging is not None
+                                                            else indent),
+                                   break_on_hyphens=False))
+
+
+def _text_table(table: Any) -> list[str]:
+    """A fixed-width table for the terminal and plain-text printouts."""
+    rows = [list(table.headers)] + [
+        ["[ ]" if (index == 0 and table.checkbox) else _plain(cell)
+         for index, cell in enumerate(row)] for row in table.rows]
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[col]) for col, cell in enumerate(row)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates kept per user (compiling all of them costs ~100 ms on every run
+    otherwise). Keyed by each template's source, so an upgrade never reuses stale code."""
+    import os
+    from pathlib import Path
+
+    import jinja2
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "nasrtc" / f"templates-{__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = folder / ".writable"
+        probe.touch()
+    except OSError:
+        return None  # a read-only home: compile every time, still correct
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("compose-templates"))),
+        bytecode_cache=_bytecode_cache(),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["q"] = _quote
+    env.filters["comment"] = _comment
+    env.filters["plain"] = _plain
+    env.filters["html"] = _html
+    env.filters["wrap"] = _wrap
+    env.filters["text_table"] = _text_table
+    return env
+
+
+def well_known_client(stack: Stack) -> dict[str, Any]:
+    return {
+        "m.homeserver": {"base_url": stack.homeserver_url},
+        "org.matrix.msc4143.rtc_foci": [
+            {"type": "livekit", "livekit_service_url": stack.jwt_url},
+        ],
+    }
+
+
+CHECKLIST_FORMATS = ("text", "md", "html")
+
+
+def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
+    from nasrtc.output.checklist import build_checklist
+
+    template = {"text": "checklist.txt.j2", "md": "checklist.md.j2",
+                "html": "checklist.html.j2"}[form]
+    return str(_environment().get_template(template).render(
+        c=build_checklist(stack, facts), version=__version__))
+
+
+def render_runtime(stack: Stack) -> dict[str, Artifact]:
+    """Only the files the containers read (what `up` needs)."""
+    env = _environment()
+    context = {"stack": stack, "profile": stack.profile, "version": __version__}
+
+    def render(template: str) -> str:
+        return str(env.get_template(template).render(**context))
+
+    return {
+        "compose.yaml": Artifact(render("compose.yaml.j2"), PUBLIC,
+                                 "the containers, for docker compose / Container Manager"),
+        ".env": Artifact(render("env.j2"), PUBLIC,
+                         "Compose project name, read by docker compose in this folder"),
+        "livekit/livekit.yaml": Artifact(render("livekit.yaml.j2"), PRIVATE,
+                                         "LiveKit SFU configuration (holds the API secret)"),
+    }
+
+
+def render_all(stack: Stack) -> dict[str, Artifact]:
+    env = _environment()
+    context = {"stack": stack, "profile": stack.profile, "version": __version__}
+
+    def render(template: str) -> str:
+        return str(env.get_template(template).render(**context))
+
+    artifacts = {
+        **render_runtime(stack),
+        "reverse-proxy.md": Artifact(render("reverse-proxy.md.j2"), PUBLIC,
+                                     "the reverse-proxy rows to create"),
+        "matrix/homeserver.yaml": Artifact(render("homeserver.yaml.j2"), PUBLIC,
+                                           "settings to add to Synapse's homeserver.yaml"),
+        "matrix/well-known-client.json": Artifact(
+            json.dumps(well_known_client(stack), indent=2) + "\n", PUBLIC,
+            "serve at https://<domain>/.well-known/matrix/client"),
+        "checklist.md": Artifact(render_checklist(stack, "md"), PUBLIC,
+                                 "every step at the router, DNS, proxy and homeserver"),
+    }
+    for item in stack.profile.reverse_proxy.get("config_files", []):
+        name = item["file"]
+        artifacts[f"reverse-proxy/{name}"] = Artifact(
+            render(f"reverse-proxy/{name}.j2"), PUBLIC, "ready-made reverse-proxy configuration")
+    return artifacts

@@ -1,0 +1,1 @@
+"""The interactive wizard: questions as data (questions.py), asked by prompt.py."""

@@ -1,0 +1,143 @@
+"""The interactive `nasrtc init`. The only module that imports questionary.
+
+It asks the questions of questions.py, checks every answer as it is typed
+(through the same code as the answers file), and returns the answers. It writes
+nothing: commands/init.py shows the plan, asks for confirmation and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nasrtc.answers import ANSWERS_FILE, flatten, nest, read_yaml_mapping, resolve
+from nasrtc.errors import InputError, Interrupted
+from nasrtc.host.platform import Platform, this_platform
+from nasrtc.profiles import load_profile
+from nasrtc.wizard.questions import Context, Question, applicable, check, parse, record
+
+
+@dataclass
+class WizardResult:
+    stack_dir: Path
+    raw: dict[str, Any]
+
+
+def _ask(prompt: Any) -> Any:
+    """Ctrl-C and Ctrl-D end the wizard the same way: exit 130, nothing written."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+    # prompt_toolkit ends a prompt on Ctrl-D only when the line is empty; ours
+    # are pre-filled, so bind it for every prompt.
+    extra = KeyBindings()
+
+    @extra.add("c-d", eager=True)
+    def _end(event: Any) -> None:
+        event.app.exit(exception=EOFError())
+
+    app = prompt.application
+    app.key_bindings = merge_key_bindings([app.key_bindings or KeyBindings(), extra])
+    try:
+        return prompt.unsafe_ask()
+    except (KeyboardInterrupt, EOFError):
+        raise Interrupted("cancelled; nothing was written") from None
+
+
+def _say(text: str, style: str = "fg:ansibrightblack") -> None:
+    import questionary
+
+    questionary.print(text, style=style)
+
+
+def previous_answers(stack_dir: Path) -> dict[str, Any]:
+    """The flat keys an existing nasrtc.yaml sets. Keys with problems are dropped, so
+    the wizard asks for them again."""
+    path = stack_dir / ANSWERS_FILE
+    if not path.is_file():
+        return {}
+    flat, _ = flatten(read_yaml_mapping(path))  # unknown keys dropped: asked again
+    while True:
+        try:
+            resolve(nest(flat))
+            return flat
+        except InputError as exc:
+            bad = {p.key for p in exc.problems}
+            _say(f"{path} has problems; asking again for: {', '.join(sorted(bad))}",
+                 "fg:ansiyellow")
+            if not bad & set(flat):
+                return {}
+            flat = {k: v for k, v in flat.items() if k not in bad}
+
+
+def ask_stack_dir(given: Path | None, detected: Platform) -> Path:
+    import questionary
+
+    if given is not None:
+        return given
+    default = "." if Path(ANSWERS_FILE).is_file() else load_profile(detected.profile).stack_dir
+    _say("  Where the stack's files live (compose.yaml, secrets, checklist).")
+    answer = _ask(questionary.text("Stack folder", default=default,
+                                   validate=lambda t: bool(t.strip()) or "enter a folder"))
+    return Path(str(answer).strip()).expanduser()
+
+
+def _prompt(question: Question, ctx: Context) -> Any:
+    import questionary
+
+    default = question.default(ctx)
+    if question.kind == "select":
+        choices = [questionary.Choice(title, value=value)
+                   for value, title in question.choices(ctx)]
+        selected = next((c for c in choices if c.value == default), choices[0])
+        return questionary.select(question.message, choices=choices, default=selected)
+    if question.kind == "confirm":
+        return questionary.confirm(question.message, default=bool(default))
+
+    def validate(text: str) -> Any:
+        problem = check(ctx, question, parse(question, text))
+        return True if problem is None else problem
+
+    return questionary.text(question.message, default="" if default is None else str(default),
+                            validate=validate)
+
+
+def run_wizard(given_dir: Path | None, given_domain: str | None) -> WizardResult:
+    from nasrtc.host import network, ports
+
+    detected = this_platform()
+    _say(f"nasrtc: setting up calls on {detected.description}. Ctrl-C stops without writing.",
+         "bold")
+    stack_dir = ask_stack_dir(given_dir, detected)
+    base = previous_answers(stack_dir)
+    if base:
+        _say(f"  Found {stack_dir / ANSWERS_FILE}: its answers are the defaults; the secrets "
+             "are kept.")
+    _say("  Looking up this host's addresses...")
+    ctx = Context.start(base, detected.profile, detected.description,
+                        lan_ip=network.lan_address(), public_ip=network.public_address(),
+                        port_check=ports.port_owner)
+    if given_domain:  # after start(): names that followed the old domain follow this one
+        ctx.base["domain"] = ctx.kept["domain"] = given_domain
+    for question in _questions_in_order(ctx):
+        _say(f"  {question.help}")
+        answer = _ask(_prompt(question, ctx))
+        record(ctx, question, parse(question, answer) if question.kind == "text" else answer)
+    return WizardResult(stack_dir, ctx.raw())
+
+
+def _questions_in_order(ctx: Context) -> Any:
+    """Applicable questions, re-evaluated after each answer (some depend on others)."""
+    asked: set[str] = set()
+    while True:
+        pending = [q for q in applicable(ctx) if q.key not in asked]
+        if not pending:
+            return
+        asked.add(pending[0].key)
+        yield pending[0]
+
+
+def confirm(message: str) -> bool:
+    import questionary
+
+    return bool(_ask(questionary.confirm(message, default=True)))

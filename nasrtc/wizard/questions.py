@@ -1,0 +1,231 @@
+"""The wizard's questions, as data. No terminal here: prompt.py asks them.
+
+A question owns no default of its own: it offers what the answers so far resolve
+to (answers.resolve_partial), so a schema or profile default changes the wizard,
+`--yes` and the answers file alike. Every typed answer is checked by resolve(),
+which runs every rule; a problem about the key being asked (or a clash it is part
+of) is shown at that question. One set of rules, one set of messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from nasrtc.answers import chosen_keys, nest, resolve, resolve_partial
+from nasrtc.answers.rules import rule_for
+from nasrtc.errors import InputError
+
+# Keys that are choices of the wizard, not answers-file keys.
+UDP_MODE = "_udp_mode"
+PUBLIC_IP_MODE = "_public_ip_mode"
+
+PortOwner = Callable[[str, int], "str | None"]
+
+
+@dataclass
+class Context:
+    """What the questions know: earlier answers and what the host told us."""
+
+    base: dict[str, Any]  # flat keys the previous nasrtc.yaml set (kept unless asked again)
+    platform_profile: str
+    platform_text: str
+    lan_ip: str | None = None
+    public_ip: tuple[str, str] | None = None  # (address, where it came from)
+    port_check: PortOwner | None = None  # -> owner if busy
+    answers: dict[str, Any] = field(default_factory=dict)  # flat, asked so far
+    # Keys of base that were chosen, not defaults at the time: they seed the defaults.
+    kept: dict[str, Any] = field(default_factory=dict)
+    # The previous file's resolved values: ports this stack itself may hold now.
+    previous: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, base: dict[str, Any], platform_profile: str, platform_text: str,
+              **host: Any) -> Context:
+        previous = resolve_partial(nest(base)) if base else {}
+        kept = chosen_keys(base)
+        if "profile" in base:  # a profile written down wins over the detected one
+            kept["profile"] = base["profile"]
+        return cls(dict(base), platform_profile, platform_text, kept=kept,
+                   previous=previous, **host)
+
+    def raw(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Nested answers to write: kept keys, then this run's answers."""
+        return nest({**self.base, **self.answers, **(extra or {})})
+
+    def suggested(self) -> dict[str, Any]:
+        """Every key as the answers so far resolve it (the platform's profile first)."""
+        return resolve_partial(nest({"profile": self.platform_profile, **self.kept,
+                                     **self.answers}))
+
+    def default(self, key: str) -> Any:
+        return self.suggested().get(key)
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    kind: str  # text | select | confirm
+    message: str
+    help: str
+    # Only the wizard's own choices (UDP_MODE, ...) and host facts compute a default;
+    # an answers key offers ctx.default(key).
+    offer: Callable[[Context], Any] | None = None
+    choices: Callable[[Context], list[tuple[Any, str]]] = lambda ctx: []
+    when: Callable[[Context], bool] = lambda ctx: True
+    convert: Callable[[str], Any] = lambda text: text.strip()
+    optional: bool = False  # an empty text answer means null
+
+    def default(self, ctx: Context) -> Any:
+        value = self.offer(ctx) if self.offer else ctx.default(self.key)
+        if isinstance(value, tuple):  # a port range, typed as START-END
+            return f"{value[0]}-{value[1]}"
+        return value
+
+
+def _port(text: str) -> Any:
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def _public_ip_choices(ctx: Context) -> list[tuple[Any, str]]:
+    choices: list[tuple[Any, str]] = [
+        ("stun", "Discover it at start with STUN (recommended; follows a changing address)")]
+    if ctx.public_ip:
+        address, source = ctx.public_ip
+        choices.append((address, f"Use {address} (found just now via {source})"))
+    choices.append(("fixed", "Type a fixed public address"))
+    return choices
+
+
+def _public_ip_mode(ctx: Context) -> Any:
+    current = ctx.default("network.public_ip")
+    if current and current != "stun":
+        return current if ctx.public_ip and ctx.public_ip[0] == current else "fixed"
+    return "stun"
+
+
+def _fixed_public_ip(ctx: Context) -> Any:
+    current = ctx.default("network.public_ip")
+    if current not in (None, "stun"):
+        return current
+    return ctx.public_ip[0] if ctx.public_ip else ""
+
+
+def _profile_choices(ctx: Context) -> list[tuple[Any, str]]:
+    def detected(profile: str) -> str:
+        return f", detected: {ctx.platform_text}" if ctx.platform_profile == profile else ""
+
+    return [("synology", "Synology DSM (Container Manager)" + detected("synology")),
+            ("generic", "Generic Linux with Docker" + detected("generic"))]
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("profile", "select", "Platform",
+             "Decides the defaults and the instructions (DSM clicks or nginx/Caddy files).",
+             choices=_profile_choices),
+    Question("domain", "text", "Matrix server name",
+             "The part after ':' in your user IDs, e.g. example.org for @you:example.org.",
+             offer=lambda ctx: ctx.kept.get("domain", "")),
+    Question("homeserver_url", "text", "Homeserver URL",
+             "Where clients reach your homeserver (https, no path)."),
+    Question("jwt_host", "text", "Name for the auth service",
+             "A subdomain for the MatrixRTC auth service; it gets its own proxy row."),
+    Question("sfu_host", "text", "Name for the SFU",
+             "A subdomain for LiveKit (WebSocket); it gets its own proxy row."),
+    Question(UDP_MODE, "select", "How should media use UDP",
+             "One UDP port needs one router rule; a range needs a rule for every port.",
+             offer=lambda ctx: "range" if ctx.default("ports.rtc_udp_range") else "mux",
+             choices=lambda ctx: [("mux", "One UDP port for all calls (recommended)"),
+                                  ("range", "A range of UDP ports, one per media stream")]),
+    Question("ports.rtc_udp", "text", "UDP port for media",
+             "Forwarded by the router to the same port on the NAS.",
+             when=lambda ctx: ctx.answers.get(UDP_MODE) == "mux", convert=_port),
+    Question("ports.rtc_udp_range", "text", "UDP port range for media",
+             "START-END, at least 10 ports (each participant uses two); forwarded unchanged.",
+             offer=lambda ctx: ctx.default("ports.rtc_udp_range") or "50000-50200",
+             when=lambda ctx: ctx.answers.get(UDP_MODE) == "range"),
+    Question("ports.rtc_tcp", "text", "TCP port for media",
+             "Used when UDP is blocked; forwarded by the router to the same port.",
+             convert=_port),
+    Question("ports.livekit_http", "text", "LiveKit's local HTTP port",
+             "The reverse proxy sends the SFU name here; not forwarded by the router.",
+             convert=_port),
+    Question("ports.jwt_http", "text", "Auth service's local HTTP port",
+             "The reverse proxy sends the auth service name here; not forwarded.",
+             convert=_port),
+    Question("turn.enabled", "confirm", "Enable LiveKit's TURN server",
+             "Usually not needed: the SFU already relays media. TURN helps only callers on "
+             "networks that block UDP, and costs another forwarded port."),
+    Question("turn.udp_port", "text", "TURN UDP port",
+             "Forwarded by the router to the same port on the NAS.",
+             when=lambda ctx: bool(ctx.answers.get("turn.enabled")), convert=_port),
+    Question(PUBLIC_IP_MODE, "select", "How should LiveKit learn your public IP address",
+             "LiveKit tells callers this address; behind a router it cannot see it itself.",
+             offer=_public_ip_mode, choices=_public_ip_choices),
+    Question("network.public_ip", "text", "Public IPv4 address",
+             "Your router's WAN address; it must not change.",
+             offer=_fixed_public_ip,
+             when=lambda ctx: ctx.answers.get(PUBLIC_IP_MODE) == "fixed"),
+    Question("network.lan_ip", "text", "The NAS's LAN address",
+             "Printed in the router checklist; leave empty to fill it in by hand.",
+             offer=lambda ctx: ctx.default("network.lan_ip") or ctx.lan_ip or "",
+             optional=True),
+)
+
+
+def applicable(ctx: Context) -> list[Question]:
+    return [q for q in QUESTIONS if q.when(ctx)]
+
+
+def record(ctx: Context, question: Question, value: Any) -> None:
+    """Store an answer; the wizard's own choices become answers-file keys."""
+    ctx.answers[question.key] = value
+    if question.key == UDP_MODE:
+        other = "ports.rtc_udp" if value == "range" else "ports.rtc_udp_range"
+        ctx.answers[other] = None
+        ctx.base.pop(other, None)
+        ctx.kept.pop(other, None)
+    if question.key == PUBLIC_IP_MODE and value != "fixed":
+        ctx.answers["network.public_ip"] = value
+    if question.key == "turn.enabled" and not value:
+        ctx.answers.pop("turn.udp_port", None)
+
+
+def parse(question: Question, text: str) -> Any:
+    if question.optional and not text.strip():
+        return None
+    return question.convert(text)
+
+
+def check(ctx: Context, question: Question, value: Any) -> str | None:
+    """The problem with this answer, as the answers file would report it, or None."""
+    if question.kind != "text":
+        return None
+    if value is None and question.optional:
+        return None
+    trial = Context(dict(ctx.base), ctx.platform_profile, ctx.platform_text,
+                    answers=dict(ctx.answers), kept=dict(ctx.kept))
+    record(trial, question, value)
+    try:
+        answers = resolve(trial.raw())
+    except InputError as exc:
+        for problem in exc.problems:
+            message = problem.message_for(question.key)
+            if message is not None:
+                return message
+        return None
+    return _busy(ctx, question, answers.values)
+
+
+def _busy(ctx: Context, question: Question, values: dict[str, Any]) -> str | None:
+    """A port already held on this host (not by an earlier run of this stack)."""
+    from nasrtc.host.ports import busy
+
+    rule = rule_for(question.key, values)
+    if rule is None or ctx.port_check is None:
+        return None
+    if ctx.previous.get(question.key) == values[question.key]:
+        return None  # this stack may be running and holding it
+    found = busy([rule], ctx.port_check, first_only=True)
+    return f"{found[0].describe()}; pick another" if found else None

@@ -1,0 +1,309 @@
+"""nasrtc doctor's public side against real servers on loopback: Debian's nginx running
+the nginx.conf nasrtc generated, a real Synapse with and without matrix/homeserver.yaml,
+certificates from a test CA, stand-ins for LiveKit and the auth service (doctor_env.py).
+Names reach them through doctor's own --connect-to, never /etc/hosts.
+
+doctor runs with --public here: the stand-ins are processes, not containers, so the
+containers row would rightly fail; the local rows have their own engine tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests.helpers import (
+    REQUIRE_TOOLS,
+    Run,
+    doctor_rows,
+    free_port,
+    needs,
+    run_subprocess,
+    write_answers,
+)
+from tests.integration.doctor_env import (
+    Certificates,
+    Nginx,
+    StandInAuthService,
+    StandInSFU,
+    Synapse,
+    local_listen,
+    synapse_python,
+    user_servers,
+)
+
+DOMAIN, HOMESERVER, JWT, SFU = "example.org", "matrix.example.org", "jwt.example.org", \
+    "sfu.example.org"
+HOSTS = (DOMAIN, HOMESERVER, JWT, SFU)
+
+pytestmark = [
+    needs("nginx", "nginx"),
+    pytest.mark.skipif(synapse_python() is None and not REQUIRE_TOOLS,
+                       reason="no Synapse venv (tests/run.sh makes .venv-test/synapse with "
+                              "`pip install matrix-synapse`)"),
+]
+
+
+@dataclass
+class World:
+    root: Path
+    stack: Path
+    certs: Certificates
+    synapse: Synapse
+    auth: StandInAuthService
+    sfu: StandInSFU
+    started: list[Any] = field(default_factory=list)
+
+    @property
+    def generated_nginx(self) -> str:
+        return (self.stack / "reverse-proxy" / "nginx.conf").read_text()
+
+    def proxy(self, edit: Callable[[str], str] = lambda text: text,
+              well_known_cors: bool = True, synapse: Synapse | None = None) -> int:
+        """nginx with nasrtc's config (after `edit`, the fault) and the user's own blocks."""
+        port = free_port()
+        sites = local_listen(edit(self.generated_nginx), port) + user_servers(
+            port, self.certs.folder, DOMAIN, HOMESERVER,
+            self.stack / "matrix" / "well-known-client.json",
+            (synapse or self.synapse).port, well_known_cors)
+        nginx = Nginx(self.root / f"nginx-{port}", sites, port).start()
+        self.started.append(nginx)
+        return port
+
+    def doctor(self, port: int, *extra: str, token: str | None = None) -> tuple[Run, dict[
+            str, dict[str, str]]]:
+        args = ["doctor", "--public", "--json", "--dir", str(self.stack), "--ca-file",
+                str(self.certs.ca_file), "--timeout", "5", *connect_to(port), *extra]
+        result = run_subprocess(*args, env={
+            "NASRTC_ACCESS_TOKEN": self.synapse.access_token if token is None else token})
+        rows = doctor_rows(result)
+        assert self.synapse.access_token not in result.out + result.err
+        secret = (self.stack / "secrets" / "livekit_api_secret").read_text().strip()
+        assert secret not in result.out + result.err
+        return result, rows
+
+
+def connect_to(port: int, rtc: bool = True) -> list[str]:
+    """Every name's 443 to nginx on loopback; the SFU's other ports (RTC TCP) as they are."""
+    args = []
+    for host in HOSTS:
+        args += ["--connect-to", f"{host}:443:127.0.0.1:{port}"]
+    return args + (["--connect-to", f"{SFU}::127.0.0.1:"] if rtc else [])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("doctor-public")
+    certs = Certificates(root / "certs")
+    for host in HOSTS:
+        certs.issue(host)
+    source = write_answers(root, {
+        "domain": DOMAIN, "ports": {"livekit_http": free_port(), "rtc_tcp": free_port(),
+                                    "jwt_http": free_port()},
+        "proxy": {"cert_dir": str(certs.folder)}})
+    stack = root / "stack"
+    made = run_subprocess("init", "--dir", str(stack), "--answers", str(source))
+    assert made.code == 0, made.err
+    python = synapse_python()
+    assert python, "tests/run.sh installs Synapse into .venv-test/synapse"
+    synapse = Synapse(python, root / "synapse", DOMAIN,
+                      (stack / "matrix" / "homeserver.yaml").read_text())
+    started: list[Any] = []
+    try:
+        started.append(synapse.start())
+        auth = StandInAuthService(stack, {DOMAIN: synapse.url}).start()
+        started.append(auth)
+        sfu = StandInSFU(stack / "livekit" / "livekit.yaml").start()
+        started.append(sfu)
+        world = World(root, stack, certs, synapse, auth, sfu, started)
+        yield world
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+@pytest.fixture
+def fresh(world: World) -> Iterator[World]:
+    """The module's world; nginx instances and extra servers stop after each test."""
+    mark = len(world.started)
+    yield world
+    while len(world.started) > mark:
+        world.started.pop().stop()
+
+
+def _statuses(rows: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {name: row["status"] for name, row in rows.items()}
+
+
+def test_a_correct_setup_passes(fresh: World) -> None:
+    port = fresh.proxy()
+    result, rows = fresh.doctor(port)
+    assert result.code == 0, json.dumps(rows, indent=1)
+    expected_skips = {"this machine", "router: UDP"}
+    assert {n for n, s in _statuses(rows).items() if s != "pass"} == expected_skips, rows
+    # the round trip really went through: Element Call's request shape, the real user
+    request = fresh.auth.requests[-1]
+    assert request["member"]["claimed_user_id"] == f"@doctor:{DOMAIN}"
+    assert request["openid_token"]["matrix_server_name"] == DOMAIN
+    assert "wss://sfu.example.org" in rows["token round trip"]["detail"]
+    assert "valid:" in rows["certificates"]["detail"] and JWT in rows["certificates"]["detail"]
+    # and the table a person reads says the same
+    table = run_subprocess("doctor", "--public", "--dir", str(fresh.stack), "--ca-file",
+                           str(fresh.certs.ca_file), *connect_to(port))
+    assert table.code == 0 and "0 failed" in table.out
+
+
+def test_missing_cors_on_the_well_known_file(fresh: World) -> None:
+    result, rows = fresh.doctor(fresh.proxy(well_known_cors=False))
+    assert result.code == 1
+    assert {n for n, s in _statuses(rows).items() if s == "fail"} == {"well-known"}
+    assert "Access-Control-Allow-Origin: * is missing" in rows["well-known"]["detail"]
+    assert "Access-Control-Allow-Origin: *" in rows["well-known"]["fix"]
+
+
+@pytest.mark.parametrize("header", ['add_header Access-Control-Allow-Origin "*";',
+                                    "add_header Access-Control-Allow-Origin * always;"],
+                         ids=["guide-style", "always"])
+def test_a_second_cors_header_from_the_proxy(fresh: World, header: str) -> None:
+    """The guide style (no `always`) only shows on successful answers: doctor's preflight
+    catches it even though GET /get_token answers 405."""
+    jwt_upstream = f"proxy_pass http://127.0.0.1:{fresh.auth.server.port};"
+
+    def add_cors(text: str) -> str:
+        assert jwt_upstream in text
+        return text.replace(jwt_upstream, f"{jwt_upstream}\n        {header}")
+
+    result, rows = fresh.doctor(fresh.proxy(add_cors))
+    assert result.code == 1
+    assert {n for n, s in _statuses(rows).items() if s == "fail"} == {"auth service CORS"}
+    assert "sent 2 times" in rows["auth service CORS"]["detail"]
+    assert rows["auth service CORS"]["fix"].startswith(
+        f"remove the CORS header your reverse proxy adds for {JWT}")
+
+
+def test_missing_websocket_headers_on_the_sfu_row(fresh: World) -> None:
+    def drop_upgrade(text: str) -> str:
+        kept = [line for line in text.splitlines()
+                if "proxy_set_header Upgrade" not in line
+                and "proxy_set_header Connection" not in line]
+        assert len(kept) == len(text.splitlines()) - 2
+        return "\n".join(kept)
+
+    result, rows = fresh.doctor(fresh.proxy(drop_upgrade))
+    assert result.code == 1
+    assert {n for n, s in _statuses(rows).items() if s == "fail"} == {"SFU WebSocket"}
+    assert rows["SFU (public)"]["status"] == "pass"  # plain HTTP still works: pinpointed
+    assert "Upgrade/Connection" in rows["SFU WebSocket"]["detail"]
+    assert f"enable WebSocket on the {SFU} row" in rows["SFU WebSocket"]["fix"]
+
+
+@pytest.mark.parametrize(("extra", "transports", "missing"), [
+    ("\nexperimental_features:\n  msc4143_enabled: true\n", "answers {}",
+     "org.matrix.msc4140"),
+    ("", "does not offer RTC transport discovery", "org.matrix.msc4140, org.matrix.msc4143"),
+], ids=["msc4143-without-transports", "without-homeserver-settings"])
+def test_homeserver_without_the_settings(fresh: World, extra: str, transports: str,
+                                         missing: str) -> None:
+    python = synapse_python()
+    assert python
+    other = Synapse(python, fresh.root / f"synapse-{free_port()}", DOMAIN, extra).start()
+    fresh.started.append(other)
+    fresh.auth.homeservers[DOMAIN] = other.url
+    try:
+        result, rows = fresh.doctor(fresh.proxy(synapse=other), token=other.access_token)
+    finally:
+        fresh.auth.homeservers[DOMAIN] = fresh.synapse.url
+    assert result.code == 1
+    assert rows["homeserver features"]["status"] == "fail"
+    assert rows["homeserver features"]["detail"] == f"not enabled: {missing}"
+    assert rows["RTC transports"]["status"] == "fail"
+    assert transports in rows["RTC transports"]["detail"]
+    assert "matrix_rtc" in rows["RTC transports"]["fix"]
+    assert "restart Synapse" in rows["RTC transports"]["fix"]
+    # the rest works: calls fail only because clients cannot find the auth service
+    assert rows["token round trip"]["status"] == "pass"
+    assert rows["well-known"]["status"] == "pass"
+
+
+@pytest.mark.parametrize(("host", "kind", "detail", "fix"), [
+    (SFU, "expired", "sfu.example.org: the certificate has expired", "renew the certificate"),
+    (JWT, "wrong-name", "jwt.example.org: the certificate is for another name",
+     "get a certificate that names jwt.example.org"),
+])
+def test_bad_certificates(fresh: World, host: str, kind: str, detail: str, fix: str) -> None:
+    bad = Certificates.__new__(Certificates)
+    bad.ca, bad.folder = fresh.certs.ca, fresh.root / f"certs-{kind}"
+    if kind == "expired":
+        bad.issue(host, days=(-100, -10))
+    else:
+        bad.issue(host, for_names=("other.example.net",))
+
+    def use_bad_certificate(text: str) -> str:
+        return text.replace(f"{fresh.certs.folder}/{host}/", f"{bad.folder}/{host}/")
+
+    result, rows = fresh.doctor(fresh.proxy(use_bad_certificate))
+    assert result.code == 1
+    assert rows["certificates"]["status"] == "fail"
+    assert detail in rows["certificates"]["detail"]
+    assert fix in rows["certificates"]["fix"]
+    # the rows that use that name point back to the certificates row
+    row = "SFU (public)" if host == SFU else "auth service (public)"
+    assert rows[row]["status"] == "fail" and "certificates row" in rows[row]["fix"]
+
+
+def test_a_certificate_about_to_expire_warns(fresh: World) -> None:
+    soon = Certificates.__new__(Certificates)
+    soon.ca, soon.folder = fresh.certs.ca, fresh.root / "certs-soon"
+    soon.issue(SFU, days=(-80, 5))
+
+    def use_it(text: str) -> str:
+        return text.replace(f"{fresh.certs.folder}/{SFU}/", f"{soon.folder}/{SFU}/")
+
+    result, rows = fresh.doctor(fresh.proxy(use_it))
+    assert result.code == 0  # a warning is not a failure
+    assert rows["certificates"]["status"] == "warn"
+    assert "sfu.example.org expires in 4 days" in rows["certificates"]["detail"]
+
+
+def test_auth_service_down(fresh: World) -> None:
+    port = fresh.proxy()
+    fresh.auth.stop()
+    try:
+        result, rows = fresh.doctor(port)
+    finally:
+        fresh.auth.start()
+    assert result.code == 1
+    upstream = f"127.0.0.1:{fresh.auth.server.port}"
+    assert rows["auth service (public)"]["status"] == "fail"
+    assert "answered 502" in rows["auth service (public)"]["detail"]
+    assert upstream in rows["auth service (public)"]["fix"]
+    assert "container" in rows["auth service (public)"]["fix"]
+    assert rows["token round trip"]["status"] == "fail"
+    assert rows["SFU WebSocket"]["status"] == "pass"  # the rest is unaffected
+
+
+def test_a_bad_access_token_is_named(fresh: World) -> None:
+    result, rows = fresh.doctor(fresh.proxy(), token="syt_not_a_real_token")
+    assert result.code == 1
+    for name in ("RTC transports", "token round trip"):
+        assert rows[name]["status"] == "fail"
+        assert "does not accept the access token" in rows[name]["detail"]
+        assert "NASRTC_ACCESS_TOKEN" in rows[name]["fix"]
+    assert "syt_not_a_real_token" not in result.out
+
+
+def test_the_ca_file_matters(fresh: World) -> None:
+    """Without --ca-file the test CA is unknown: every TLS row fails, none hangs."""
+    port = fresh.proxy()
+    result = run_subprocess("doctor", "--public", "--json", "--dir", str(fresh.stack),
+                            "--timeout", "3", *connect_to(port, rtc=False),
+                            env={"NASRTC_CA_FILE": ""})
+    rows = doctor_rows(result)
+    assert result.code == 1
+    assert "--ca-file" in rows["certificates"]["fix"]
+    assert rows["auth service (public)"]["status"] == "fail"
+    assert "certificate" in rows["auth service (public)"]["detail"]

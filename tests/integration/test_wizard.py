@@ -1,0 +1,363 @@
+"""The real wizard, driven through a pseudo-terminal as a person would use it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from tests.helpers import (
+    profiles_with_defaults,
+    run_subprocess,
+    seed_secrets,
+    snapshot,
+    write_answers,
+)
+
+DOWN = "\x1b[B"
+CLEAR = "\x15"  # Ctrl-U: clear the pre-filled default
+DSM_VERSION = 'productversion="7.2.1"\nbuildnumber="69057"\nsmallfixnumber="5"\n'
+NOT_COMPARED = {".nasrtc-manifest.json", "nasrtc.yaml"}
+
+
+@pytest.fixture
+def ip_service(tmp_path: Path) -> Iterator[str]:
+    """A what-is-my-IP service on loopback (the wizard never leaves this machine here).
+    A separate process, not a thread: forking a pty from a threaded process can deadlock."""
+    folder = tmp_path / "ip-service"
+    folder.mkdir()
+    (folder / "ip").write_text("93.184.216.34\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/ip"
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=5)
+
+
+class Wizard:
+    def __init__(self, tmp_path: Path, *args: str, root: Path | None = None,
+                 ip_url: str = "http://127.0.0.1:9/", env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm",
+               "NASRTC_PUBLIC_IP_URL": ip_url, "NASRTC_ROOT": str(root or tmp_path / "noroot"),
+               **(env or {})}
+        self.child = pexpect.spawn(sys.executable, ["-m", "nasrtc", "init", *args], env=env,
+                                   cwd=str(tmp_path), encoding="utf-8", timeout=20,
+                                   dimensions=(50, 160))
+        self.transcript: list[str] = []
+
+    def expect(self, pattern: str) -> str:
+        self.child.expect(pattern)
+        seen = str(self.child.before) + str(self.child.after)
+        self.transcript.append(seen)
+        return seen
+
+    def text(self, prompt: str, value: str | None = None) -> None:
+        self.expect(prompt)
+        self.child.send("\r" if value is None else CLEAR + value + "\r")
+
+    def select(self, prompt: str, down: int = 0) -> None:
+        self.expect(prompt)
+        self.child.send(DOWN * down + "\r")
+
+    def confirm(self, prompt: str, yes: bool) -> None:
+        self.expect(prompt)
+        self.child.send("y" if yes else "n")
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        self.transcript.append(str(self.child.before))
+        self.child.close()
+        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.transcript)
+
+
+def defaults_through_turn(w: Wizard, domain: str = "example.org",
+                          rtc_tcp: str | None = None) -> None:
+    defaults_through_turn_until_tcp(w, domain)
+    w.child.send("\r" if rtc_tcp is None else CLEAR + rtc_tcp + "\r")
+    w.text("LiveKit's local HTTP port")
+    w.text("Auth service's local HTTP port")
+
+
+def artifacts(folder: Path) -> dict[str, bytes]:
+    return {rel: data for rel, data in snapshot(folder).items()
+            if rel not in NOT_COMPARED and not rel.startswith("secrets/")}
+
+
+def noninteractive(cli: Any, tmp_path: Path, answers: dict[str, Any],
+                   turn_credential: str | None = None) -> Path:
+    stack = tmp_path / "reference"
+    seed_secrets(stack, turn_credential)
+    source = write_answers(tmp_path, answers, "reference.yaml")
+    assert cli("init", "--dir", str(stack), "--answers", str(source)).code == 0
+    return stack
+
+
+def test_generic_happy_path_equals_the_noninteractive_result(cli: Any, tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    seed_secrets(stack)
+    w = Wizard(tmp_path, "--dir", "stack")
+    defaults_through_turn(w, rtc_tcp="7001")
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.select("How should LiveKit learn your public IP address")
+    w.text("The NAS's LAN address", "192.168.1.10")
+    w.expect("Write these files")
+    assert "Router forwards     TCP 7001, UDP 7882" in w.output
+    w.child.send("y")
+    assert w.finish() == 0
+    assert "Next steps" in w.output and "checklist.md" in w.output
+    assert "forward TCP 7001, UDP 7882 to 192.168.1.10" in w.output
+    reference = noninteractive(cli, tmp_path, {
+        "profile": "generic", "domain": "example.org", "ports": {"rtc_tcp": 7001},
+        "network": {"lan_ip": "192.168.1.10"}})
+    assert artifacts(stack) == artifacts(reference)
+
+
+def test_synology_happy_path_with_range_turn_and_found_address(
+        cli: Any, tmp_path: Path, ip_service: str) -> None:
+    root = tmp_path / "dsm"
+    (root / "etc.defaults").mkdir(parents=True)
+    (root / "etc.defaults" / "VERSION").write_text(DSM_VERSION)
+    stack = tmp_path / "stack"
+    seed_secrets(stack)
+    w = Wizard(tmp_path, "--dir", "stack", root=root, ip_url=ip_service)
+    first = w.expect("Platform")
+    assert "Synology DSM 7.2.1-69057 Update 5" in first
+    w.child.send("\r")  # the detected profile is the default
+    w.text("Matrix server name", "example.org")
+    for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
+        w.text(prompt)
+    w.select("How should media use UDP", down=1)
+    w.text("UDP port range for media", "50000-50100")
+    w.text("TCP port for media")
+    w.text("LiveKit's local HTTP port")
+    w.text("Auth service's local HTTP port")
+    w.confirm("Enable LiveKit's TURN server", True)
+    w.text("TURN UDP port")
+    seen = w.expect("How should LiveKit learn your public IP address")
+    w.child.send(DOWN + "\r")  # the address the lookup found
+    w.text("The NAS's LAN address", "192.168.1.10")
+    w.confirm("Write these files", True)
+    assert w.finish() == 0
+    assert "93.184.216.34 (found just now via 127.0.0.1" in seen + w.output
+    reference = noninteractive(cli, tmp_path, {
+        "profile": "synology", "domain": "example.org",
+        "ports": {"rtc_udp_range": "50000-50100"}, "turn": {"enabled": True},
+        "network": {"public_ip": "93.184.216.34", "lan_ip": "192.168.1.10"}})
+    assert artifacts(stack) == artifacts(reference)
+    assert "Control Panel › Login Portal" in (stack / "reverse-proxy.md").read_text()
+
+
+def test_invalid_domain_is_explained_and_retyped(tmp_path: Path) -> None:
+    w = Wizard(tmp_path, "--dir", "stack")
+    w.select("Platform")
+    w.text("Matrix server name", "https://example.org")
+    w.expect("has a scheme")
+    w.child.send(CLEAR + "example.org\r")
+    w.text("Homeserver URL")
+    w.expect("Name for the auth service")
+    w.child.sendcontrol("c")
+    assert w.finish() == 130
+
+
+def test_reserved_port_on_dsm_is_flagged_as_typed(tmp_path: Path) -> None:
+    root = tmp_path / "dsm"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "synoinfo.conf").write_text("x=1\n")
+    w = Wizard(tmp_path, "--dir", "stack", root=root)
+    defaults_through_turn_until_tcp(w)
+    w.child.send(CLEAR + "5001\r")
+    w.expect("TCP port 5001 is reserved on Synology DSM")
+    w.child.sendcontrol("c")
+    assert w.finish() == 130
+    assert not (tmp_path / "stack").exists()
+
+
+def test_port_in_use_on_this_host_is_flagged(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        w = Wizard(tmp_path, "--dir", "stack")
+        defaults_through_turn_until_tcp(w)
+        w.child.send(CLEAR + f"{busy}\r")
+        w.expect(f"TCP port {busy} is already in use on this host")
+        w.child.sendcontrol("c")
+        assert w.finish() == 130
+
+
+def defaults_through_turn_until_tcp(w: Wizard, domain: str = "example.org") -> None:
+    w.select("Platform")
+    w.text("Matrix server name", domain)
+    for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
+        w.text(prompt)
+    w.select("How should media use UDP")
+    w.text("UDP port for media")
+    w.expect("TCP port for media")
+
+
+def enter_only(w: Wizard, domain: str | None = None) -> None:
+    """Every question answered with its default (Enter), the LAN address left empty."""
+    w.select("Platform")
+    w.text("Matrix server name", domain)
+    for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
+        w.text(prompt)
+    w.select("How should media use UDP")
+    for prompt in ("UDP port for media", "TCP port for media", "LiveKit's local HTTP port",
+                   "Auth service's local HTTP port"):
+        w.text(prompt)
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.select("How should LiveKit learn your public IP address")
+    w.text("The NAS's LAN address", "")
+    w.confirm("Write these files", True)
+
+
+@pytest.mark.parametrize("key", ["c", "d"])
+def test_ctrl_c_or_ctrl_d_mid_way_leaves_everything_untouched(tmp_path: Path, key: str) -> None:
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "notes.txt").write_text("mine\n")
+    before = snapshot(stack)
+    w = Wizard(tmp_path, "--dir", "stack")
+    w.select("Platform")
+    w.text("Matrix server name", "example.org")
+    w.expect("Homeserver URL")
+    w.child.sendcontrol(key)
+    assert w.finish() == 130
+    assert snapshot(stack) == before
+    assert "Traceback" not in w.output
+    assert "cancelled; nothing was written" in w.output
+
+
+def test_rerun_uses_previous_answers_keeps_secrets_and_shows_changes(tmp_path: Path) -> None:
+    first = Wizard(tmp_path, "--dir", "stack")
+    defaults_through_turn(first, domain="example.org", rtc_tcp="7001")
+    first.confirm("Enable LiveKit's TURN server", False)
+    first.select("How should LiveKit learn your public IP address")
+    first.text("The NAS's LAN address", "192.168.1.10")
+    first.confirm("Write these files", True)
+    assert first.finish() == 0
+    stack = tmp_path / "stack"
+    secrets = snapshot(stack / "secrets")
+
+    again = Wizard(tmp_path, "--dir", "stack")
+    intro = again.expect("Platform")
+    assert "its answers are the defaults" in intro
+    again.child.send("\r")
+    # The previous answers are the pre-filled defaults.
+    again.expect(r"Matrix server name[^\n]*example\.org")
+    again.child.send("\r")
+    for text in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
+        again.text(text)
+    again.select("How should media use UDP")
+    again.text("UDP port for media")
+    again.expect(r"TCP port for media[^\n]*7001")
+    again.child.send(CLEAR + "7002\r")
+    again.text("LiveKit's local HTTP port")
+    again.text("Auth service's local HTTP port")
+    again.confirm("Enable LiveKit's TURN server", False)
+    again.select("How should LiveKit learn your public IP address")
+    again.text("The NAS's LAN address")
+    summary = again.expect("Write these files")
+    again.child.send("y")
+    assert again.finish() == 0
+    assert "changes    livekit/livekit.yaml" in summary
+    assert "unchanged  matrix/homeserver.yaml" in summary
+    assert snapshot(stack / "secrets") == secrets, "secrets must be kept byte for byte"
+    assert "tcp_port: 7002" in (stack / "livekit/livekit.yaml").read_text()
+    assert "192.168.1.10" in (stack / "checklist.md").read_text()
+
+
+def test_declining_writes_nothing(tmp_path: Path) -> None:
+    w = Wizard(tmp_path, "--dir", "stack")
+    defaults_through_turn(w)
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.select("How should LiveKit learn your public IP address")
+    w.text("The NAS's LAN address", "")
+    w.confirm("Write these files", False)
+    assert w.finish() == 1
+    assert "nothing was written" in w.output
+    assert not (tmp_path / "stack").exists()
+
+
+def test_yes_accepts_defaults_without_a_terminal(tmp_path: Path) -> None:
+    result = run_subprocess("init", "--yes", "--domain", "example.org", "--dir", "stack",
+                            cwd=tmp_path, env={"NASRTC_ROOT": str(tmp_path / "noroot")})
+    assert result.code == 0, result.err
+    assert "Next steps" in result.out
+    assert "domain: example.org" in (tmp_path / "stack" / "nasrtc.yaml").read_text()
+    missing = run_subprocess("init", "--yes", "--dir", "other", cwd=tmp_path)
+    assert missing.code == 2
+    assert "- domain: missing" in missing.err
+    assert not (tmp_path / "other").exists()
+
+
+def test_without_dir_the_stack_folder_is_asked_with_the_profile_default(tmp_path: Path) -> None:
+    root = tmp_path / "dsm"
+    (root / "etc.defaults").mkdir(parents=True)
+    (root / "etc.defaults" / "VERSION").write_text(DSM_VERSION)
+    w = Wizard(tmp_path, root=root)
+    w.expect(r"Stack folder[^\n]*/volume1/docker/matrixrtc")
+    w.child.send(CLEAR + "mystack\r")
+    enter_only(w, domain="example.org")
+    assert w.finish() == 0
+    assert (tmp_path / "mystack" / "compose.yaml").is_file()
+    assert "profile: synology" in (tmp_path / "mystack" / "nasrtc.yaml").read_text()
+
+
+def test_enter_only_takes_a_changed_profile_default(tmp_path: Path) -> None:
+    """Defaults live in the schema and the profiles only: change a profile's default and
+    the wizard offers the new value, exactly as --yes writes it."""
+    profiles = profiles_with_defaults(tmp_path / "profiles", "generic",
+                                      {"ports.rtc_tcp": 7991, "ports.jwt_http": 8181})
+    env = {"NASRTC_PROFILES_DIR": str(profiles)}
+    seed_secrets(tmp_path / "stack")
+    seed_secrets(tmp_path / "yes")
+    w = Wizard(tmp_path, "--dir", "stack", "--domain", "example.org", env=env)
+    enter_only(w)
+    assert w.finish() == 0, w.output
+    livekit = (tmp_path / "stack" / "livekit" / "livekit.yaml").read_text()
+    assert "tcp_port: 7991" in livekit
+    assert '"127.0.0.1:8181:8080/tcp"' in (tmp_path / "stack" / "compose.yaml").read_text()
+    yes = run_subprocess("init", "--yes", "--domain", "example.org", "--dir", "yes",
+                         cwd=tmp_path, env={**env, "NASRTC_ROOT": str(tmp_path / "noroot")})
+    assert yes.code == 0, yes.err
+    assert (tmp_path / "yes" / "livekit" / "livekit.yaml").read_text() == livekit
+
+
+def test_a_port_clash_is_refused_where_it_is_typed_and_nothing_is_lost(tmp_path: Path) -> None:
+    w = Wizard(tmp_path, "--dir", "stack", "--domain", "example.org")
+    defaults_through_turn_until_tcp(w)
+    w.child.send("\r")  # TCP media port 7881
+    w.text("LiveKit's local HTTP port", "7881")
+    w.expect("overlaps ports.rtc_tcp")
+    w.child.send(CLEAR + "7885\r")
+    w.text("Auth service's local HTTP port")
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.select("How should LiveKit learn your public IP address")
+    w.text("The NAS's LAN address", "")
+    w.confirm("Write these files", True)
+    assert w.finish() == 0, w.output
+    assert "port: 7885" in (tmp_path / "stack" / "livekit" / "livekit.yaml").read_text()

@@ -1,0 +1,58 @@
+"""The command line a person sees: help with examples, light start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import run_subprocess
+
+
+@pytest.mark.parametrize("command", ["init", "render", "up", "down", "status", "checklist",
+                                     "doctor"])
+def test_every_command_has_help_with_examples(command: str) -> None:
+    result = run_subprocess(command, "--help")
+    assert result.code == 0
+    assert "examples:" in result.out
+    assert f"nasrtc {command} --dir" in result.out
+
+
+def test_top_level_help_lists_commands() -> None:
+    result = run_subprocess("--help")
+    assert result.code == 0
+    for command in ("init", "render", "up", "down", "status"):
+        assert command in result.out
+    assert "examples:" in result.out
+
+
+def test_no_command_prints_help_and_fails() -> None:
+    result = run_subprocess()
+    assert result.code == 2
+    assert "COMMAND" in result.out
+
+
+def test_unknown_option_is_a_usage_error_with_a_hint() -> None:
+    result = run_subprocess("render", "--frobnicate")
+    assert result.code == 2
+    assert "unrecognized arguments: --frobnicate" in result.err
+    assert "nasrtc render --help" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    """`--help` must stay fast on a NAS: no yaml, jinja2, docker or questionary."""
+    code = ("import sys\n"
+            "from nasrtc.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('yaml', 'jinja2', 'docker', 'questionary', 'requests')"
+            " if m in sys.modules]\n"
+            "print('HEAVY=' + ','.join(heavy))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "HEAVY=\n" in out, out
+
+
+def test_version() -> None:
+    result = run_subprocess("--version")
+    assert result.code == 0 and result.out.startswith("nasrtc ")

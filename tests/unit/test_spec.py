@@ -1,0 +1,68 @@
+"""Stack -> container specs, without an engine: what each container holds on the
+host, what it publishes, and when its config hash changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nasrtc.answers import resolve
+from nasrtc.engine.spec import CONFIG_HASH, OURS, specs
+from nasrtc.secret_store import Secrets
+from nasrtc.stack import Stack, build_stack
+from tests.helpers import FIXED_KEY, FIXED_SECRET
+
+
+def stack(**answers: Any) -> Stack:
+    return build_stack(resolve({"domain": "example.org", **answers}),
+                       Secrets(FIXED_KEY, FIXED_SECRET))
+
+
+def by_service(built: Stack, folder: Path) -> dict[str, Any]:
+    return {s.service: s for s in specs(built, folder, digest_of=lambda path: "same")}
+
+
+def held(spec: Any) -> set[tuple[str, int]]:
+    return {(rule.protocol, n) for rule in spec.host_ports for n in rule.numbers}
+
+
+def test_host_mode_livekit_holds_its_own_ports_and_publishes_none(tmp_path: Path) -> None:
+    found = by_service(stack(turn={"enabled": True}), tmp_path)
+    livekit = found["livekit"]
+    assert livekit.network_mode == "host" and livekit.ports == {}
+    assert held(livekit) == {("tcp", 7880), ("tcp", 7881), ("udp", 7882), ("udp", 3478)}
+    assert held(found["jwt"]) == {("tcp", 8080)}
+    assert found["jwt"].ports == {"8080/tcp": [("127.0.0.1", 8080)]}
+
+
+def test_bridge_mode_publishes_exactly_the_ports_it_holds(tmp_path: Path) -> None:
+    livekit = by_service(stack(network={"livekit_mode": "bridge"}), tmp_path)["livekit"]
+    published = {(spec.split("/")[1], port) for spec, binds in livekit.ports.items()
+                 for _, port in binds}
+    assert published == held(livekit)
+
+
+def test_the_auth_service_gets_the_stacks_one_livekit_url(tmp_path: Path) -> None:
+    built = stack(sfu_host="calls.example.org")
+    jwt = by_service(built, tmp_path)["jwt"]
+    assert f"LIVEKIT_URL={built.livekit_url}" in jwt.environment
+    assert built.livekit_url == "wss://calls.example.org"
+
+
+def test_config_hash_is_stable_and_follows_settings_and_mounted_files(tmp_path: Path) -> None:
+    first = by_service(stack(), tmp_path)
+    again = by_service(stack(), tmp_path)
+    assert {s: v.labels[CONFIG_HASH] for s, v in first.items()} == \
+        {s: v.labels[CONFIG_HASH] for s, v in again.items()}
+    moved = by_service(stack(ports={"jwt_http": 8099}), tmp_path)
+    assert moved["jwt"].labels[CONFIG_HASH] != first["jwt"].labels[CONFIG_HASH]
+    assert moved["livekit"].labels[CONFIG_HASH] == first["livekit"].labels[CONFIG_HASH]
+    edited = {s.service: s for s in specs(stack(), tmp_path, digest_of=lambda path: str(path))}
+    assert edited["livekit"].labels[CONFIG_HASH] != first["livekit"].labels[CONFIG_HASH]
+
+
+def test_labels_make_one_compose_project(tmp_path: Path) -> None:
+    for spec in by_service(stack(project="calls"), tmp_path).values():
+        assert spec.labels["com.docker.compose.project"] == "calls"
+        assert spec.labels[OURS] == "calls"
+        assert spec.name == f"calls-{spec.service}-1"

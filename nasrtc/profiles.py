@@ -25,6 +25,7 @@ class Profile:
     certificates: dict[str, Any]
     firewall: dict[str, Any]
     homeserver: dict[str, Any] = field(default_factory=dict)
+    turn_tls: dict[str, Any] = field(default_factory=dict)  # supported: bool, why: str
 
     def reserved_owner(self, protocol: str, port: int) -> str | None:
         return self.reserved_ports.get(protocol, {}).get(port)
@@ -70,4 +71,5 @@ def load_profile(name: str) -> Profile:
         certificates=raw["certificates"],
         firewall=raw["firewall"],
         homeserver=raw.get("homeserver") or {},
+        turn_tls=raw.get("turn_tls") or {},
     )

@@ -19,6 +19,13 @@ API_KEY_FILE = "livekit_api_key"
 API_SECRET_FILE = "livekit_api_secret"
 TURN_CREDENTIAL_FILE = "external_turn_credential"
 TURN_CREDENTIAL_ENV = "NASRTC_EXTERNAL_TURN_CREDENTIAL"
+TURN_SECRET_FILE = "external_turn_secret"  # coturn's static-auth-secret
+TURN_SECRET_ENV = "NASRTC_EXTERNAL_TURN_SECRET"
+# external_turn.auth -> (file in secrets/, environment variable for the init run, what it is)
+TURN_AUTH_SECRETS = {
+    "password": (TURN_CREDENTIAL_FILE, TURN_CREDENTIAL_ENV, "credential"),
+    "secret": (TURN_SECRET_FILE, TURN_SECRET_ENV, "shared secret (coturn's static-auth-secret)"),
+}
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 MIN_SECRET_LENGTH = 32  # LiveKit logs an error for shorter secrets
@@ -29,6 +36,7 @@ SECRET_LENGTH = 48
 class Secrets:
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
+    # The existing TURN server's credential or shared secret (external_turn.auth says which).
     turn_credential: str | None = field(default=None, repr=False)
 
 
@@ -80,8 +88,9 @@ def _check_secret(path: Path, value: str, min_length: int) -> None:
 
 
 def plan_secrets(stack_dir: Path, rotate: bool = False,
-                 need_turn_credential: bool = False) -> tuple[Secrets, dict[str, str]]:
-    """The secrets to use, and those still to store (new ones). Writes nothing."""
+                 turn_auth: str | None = None) -> tuple[Secrets, dict[str, str]]:
+    """The secrets to use, and those still to store (new ones). Writes nothing.
+    turn_auth: the existing TURN server's external_turn.auth, None without one."""
     folder = stack_dir / SECRETS_DIR
     values: dict[str, str] = {}
     pending: dict[str, str] = {}
@@ -97,19 +106,19 @@ def plan_secrets(stack_dir: Path, rotate: bool = False,
             _check_secret(path, current, min_length)
         values[name] = current
     turn_credential = None
-    if need_turn_credential:
-        path = folder / TURN_CREDENTIAL_FILE
+    if turn_auth is not None:
+        name, env, what = TURN_AUTH_SECRETS[turn_auth]
+        path = folder / name
         turn_credential = _read(path)
         if not turn_credential:
-            turn_credential = os.environ.get(TURN_CREDENTIAL_ENV, "").strip()
+            turn_credential = os.environ.get(env, "").strip()
             if not turn_credential:
                 raise NasrtcError(
-                    f"external_turn is set but its credential is missing ({path})",
-                    f"put the TURN credential on one line in {path}, or set "
-                    f"{TURN_CREDENTIAL_ENV} for this run; it is stored 0600 and never "
-                    "written to nasrtc.yaml",
+                    f"external_turn is set but its {what} is missing ({path})",
+                    f"put it on one line in {path}, or set {env} for this run; it is "
+                    "stored 0600 and never written to nasrtc.yaml",
                 )
-            pending[TURN_CREDENTIAL_FILE] = turn_credential
+            pending[name] = turn_credential
     return Secrets(values[API_KEY_FILE], values[API_SECRET_FILE], turn_credential), pending
 
 

@@ -96,6 +96,7 @@ class LiveKitConfig:
     """Values for livekit.yaml; the template only lays them out."""
 
     port: int
+    bind_addresses: tuple[str, ...]  # where the HTTP port listens (host mode); () = everywhere
     rtc_tcp: int
     rtc_udp: int | None
     rtc_udp_range: tuple[int, int] | None
@@ -103,9 +104,10 @@ class LiveKitConfig:
     node_ip: str | None
     webhook_url: str
     turn_enabled: bool
-    turn_domain: str
+    turn_domain: str  # the name in turns:<domain>:443, with its own certificate
     turn_udp_port: int | None
-    turn_tls_port: int | None
+    turn_tls_port: int | None  # local, behind the SNI step on 443
+    turn_relay_range: tuple[int, int] | None
     turn_cert_file: str = TURN_CERT_PATH  # paths inside the container
     turn_key_file: str = TURN_KEY_PATH
     external_turn: dict[str, Any] | None = field(default=None, repr=False)
@@ -130,10 +132,21 @@ class Stack:
     services: tuple[Service, ...]
     livekit: LiveKitConfig
     cert_dir: str
+    https_backend_port: int
     proxy_timeout: int
     images: dict[str, str]
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
+
+    @property
+    def turn_tls(self) -> bool:
+        """TURN over TLS is on: an SNI step owns 443 and the HTTPS blocks move behind it."""
+        return self.livekit.turn_tls_port is not None
+
+    @property
+    def https_listen(self) -> str:
+        """Where the generated HTTPS server blocks listen: 443, or behind the SNI step."""
+        return f"127.0.0.1:{self.https_backend_port}" if self.turn_tls else "443"
 
     @property
     def homeserver_host(self) -> str:
@@ -182,6 +195,9 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
 
     livekit = LiveKitConfig(
         port=livekit_port,
+        # LiveKit listens on every interface unless told (pkg/service/server.go); the
+        # setting covers its HTTP port only. In bridge mode Docker's publishing binds.
+        bind_addresses=(bind,) if mode == "host" and bind != "0.0.0.0" else (),
         rtc_tcp=answers["ports.rtc_tcp"],
         rtc_udp=answers["ports.rtc_udp"],
         rtc_udp_range=answers["ports.rtc_udp_range"],
@@ -191,9 +207,10 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         webhook_url=(f"http://{local}:{jwt_port}/sfu_webhook" if mode == "host"
                      else f"http://{JWT_SERVICE}:{JWT_CONTAINER_PORT}/sfu_webhook"),
         turn_enabled=answers["turn.enabled"],
-        turn_domain=answers["sfu_host"],
+        turn_domain=answers["turn.domain"],
         turn_udp_port=answers["turn.udp_port"] if answers["turn.enabled"] else None,
         turn_tls_port=answers["turn.tls_port"] if answers["turn.enabled"] else None,
+        turn_relay_range=answers["turn.relay_range"] if answers["turn.enabled"] else None,
         external_turn=_external_turn(answers, secrets),
     )
     return Stack(
@@ -209,17 +226,18 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         lan_ip=answers["network.lan_ip"],
         livekit_mode=mode,
         ports=rules,
-        router_rules=_router_rules(rules),
+        router_rules=_router_rules(rules, livekit.turn_tls_port is not None),
         routes=(
             ProxyRoute(answers["jwt_host"], local, jwt_port, "MatrixRTC auth service", False,
                        "Clients exchange their Matrix OpenID token for a LiveKit token"),
             ProxyRoute(answers["sfu_host"], local, livekit_port, "LiveKit SFU", True,
                        "Call signalling over WebSocket (wss://)"),
         ),
-        services=(_livekit_service(answers, livekit, bind),
+        services=(_livekit_service(answers, livekit, bind, local),
                   _jwt_service(answers, bind, livekit_url)),
         livekit=livekit,
         cert_dir=answers["proxy.cert_dir"].rstrip("/"),
+        https_backend_port=answers["proxy.https_backend_port"],
         proxy_timeout=PROXY_TIMEOUT_SECONDS,
         images={"livekit": answers["images.livekit"], "jwt": answers["images.jwt"]},
         api_key=secrets.api_key,
@@ -230,26 +248,31 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
 def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:
     if not answers["external_turn.host"]:
         return None
-    return {
+    server = {
         "host": answers["external_turn.host"],
         "port": answers["external_turn.port"],
         "protocol": answers["external_turn.protocol"],
-        "username": answers["external_turn.username"],
-        "credential": secrets.turn_credential or "",
     }
+    if answers["external_turn.auth"] == "secret":
+        # LiveKit makes a short-lived username and password per caller from it (HMAC-SHA1,
+        # coturn's use-auth-secret scheme).
+        return {**server, "secret": secrets.turn_credential or ""}
+    return {**server, "username": answers["external_turn.username"],
+            "credential": secrets.turn_credential or ""}
 
 
-def _router_rules(rules: tuple[PortRule, ...]) -> tuple[RouterRule, ...]:
+def _router_rules(rules: tuple[PortRule, ...], turn_tls: bool) -> tuple[RouterRule, ...]:
+    names = "homeserver, jwt, sfu and turn names" if turn_tls else "homeserver, jwt and sfu names"
     out = [
-        RouterRule("tcp", "443", "HTTPS to the reverse proxy: homeserver, jwt and sfu names",
-                   existing=True),
+        RouterRule("tcp", "443", f"HTTPS to the reverse proxy: {names}", existing=True),
         RouterRule("tcp", "80", "HTTP for Let's Encrypt certificates", existing=True),
     ]
     out += [RouterRule(r.protocol, r.label, r.purpose) for r in rules if r.forward]
     return tuple(out)
 
 
-def _livekit_service(answers: Answers, livekit: LiveKitConfig, bind: str) -> Service:
+def _livekit_service(answers: Answers, livekit: LiveKitConfig, bind: str,
+                     local: str) -> Service:
     volumes = [Mount("./livekit/livekit.yaml", LIVEKIT_CONFIG_PATH)]
     if livekit.turn_tls_port is not None:
         volumes += [Mount(answers["turn.cert_file"], TURN_CERT_PATH),
@@ -262,8 +285,12 @@ def _livekit_service(answers: Answers, livekit: LiveKitConfig, bind: str) -> Ser
             ports.append(PublishedPort("", livekit.rtc_udp, livekit.rtc_udp, "udp"))
         if livekit.turn_udp_port is not None:
             ports.append(PublishedPort("", livekit.turn_udp_port, livekit.turn_udp_port, "udp"))
-        if livekit.turn_tls_port is not None:
-            ports.append(PublishedPort("", livekit.turn_tls_port, livekit.turn_tls_port, "tcp"))
+        if livekit.turn_relay_range is not None:
+            start, end = livekit.turn_relay_range
+            ports += [PublishedPort("", n, n, "udp") for n in range(start, end + 1)]
+        if livekit.turn_tls_port is not None:  # for the SNI step on this host only
+            ports.append(PublishedPort(bind, livekit.turn_tls_port, livekit.turn_tls_port,
+                                       "tcp"))
     return Service(
         name=LIVEKIT_SERVICE,
         image=answers["images.livekit"],
@@ -275,16 +302,32 @@ def _livekit_service(answers: Answers, livekit: LiveKitConfig, bind: str) -> Ser
         volumes=tuple(volumes),
         ports=tuple(ports),
         network_mode="host" if answers["network.livekit_mode"] == "host" else None,
+        # In host mode LiveKit answers where bind_addresses says; in a container, everywhere.
         healthcheck=HealthCheck(
-            ("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{livekit.port}/")),
+            ("CMD", "wget", "-q", "-O", "/dev/null",
+             f"http://{local if livekit.bind_addresses else '127.0.0.1'}:{livekit.port}/")),
         health_note="LiveKit answers 'OK' on its HTTP port once it has started.",
     )
 
 
+def auth_service_hosts(answers: Answers) -> list[str]:
+    """Names the auth service reaches through this host, not through the router: the SFU
+    (LIVEKIT_URL), and, where they run here, the domain (it reads
+    https://<domain>/.well-known/matrix/client to find the homeserver, and the
+    federation discovery of the OpenID check starts there) and the homeserver."""
+    from urllib.parse import urlsplit
+
+    names = [answers["sfu_host"]]
+    if answers["network.domain_here"]:
+        names.append(answers["domain"])
+    if answers["network.homeserver_here"]:
+        names.append(urlsplit(answers["homeserver_url"]).hostname or answers["domain"])
+    return list(dict.fromkeys(names + list(answers["network.local_hosts"])))
+
+
 def _jwt_service(answers: Answers, bind: str, livekit_url: str) -> Service:
     mount = SECRETS_MOUNT
-    hosts = [answers["sfu_host"]] + [h for h in answers["network.local_hosts"]
-                                     if h != answers["sfu_host"]]
+    hosts = auth_service_hosts(answers)
     return Service(
         name=JWT_SERVICE,
         image=answers["images.jwt"],
@@ -327,8 +370,8 @@ def stack_for(stack_dir: Path, answers: Answers, secrets: SecretsFrom = "stored"
         return build_stack(answers, Secrets("unused", "unused", "unused")), {}
     if secrets == "stored":
         require_secrets(stack_dir)
-    values, pending = plan_secrets(stack_dir, rotate=rotate,
-                                   need_turn_credential=bool(answers["external_turn.host"]))
+    turn_auth = answers["external_turn.auth"] if answers["external_turn.host"] else None
+    values, pending = plan_secrets(stack_dir, rotate=rotate, turn_auth=turn_auth)
     return build_stack(answers, values), pending
 
 

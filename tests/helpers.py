@@ -48,7 +48,8 @@ def write_answers(folder: Path, answers: dict[str, Any], name: str = "answers.ya
     return path
 
 
-def seed_secrets(stack_dir: Path, turn_credential: str | None = None) -> None:
+def seed_secrets(stack_dir: Path, turn_credential: str | None = None,
+                 turn_secret: str | None = None) -> None:
     """Fixed secrets so rendered files can be compared byte for byte."""
     folder = stack_dir / "secrets"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -56,6 +57,8 @@ def seed_secrets(stack_dir: Path, turn_credential: str | None = None) -> None:
     (folder / "livekit_api_secret").write_text(FIXED_SECRET + "\n")
     if turn_credential:
         (folder / "external_turn_credential").write_text(turn_credential + "\n")
+    if turn_secret:
+        (folder / "external_turn_secret").write_text(turn_secret + "\n")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

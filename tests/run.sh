@@ -11,7 +11,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 # 1. The real programs the tests drive (nginx -t and a running nginx, caddy validate,
 #    docker-compose, the Docker engine, headless Chromium printing to PDF, pdftotext).
-PACKAGES="nginx caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core"
+PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
   if [ -n "$missing" ]; then

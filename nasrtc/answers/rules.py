@@ -16,6 +16,7 @@ from nasrtc.profiles import Profile
 # The stack's two services (compose service names and container name parts).
 LIVEKIT_SERVICE = "livekit"
 JWT_SERVICE = "jwt"
+PROXY = "reverse proxy"  # the user's own, not a container of ours
 
 Values = Mapping[str, Any]
 
@@ -70,9 +71,17 @@ def port_rules(values: Values) -> list[PortRule]:
     if values["turn.enabled"]:
         rules.append(_single("turn.udp_port", LIVEKIT_SERVICE, "LiveKit TURN (UDP)", "udp",
                              values["turn.udp_port"], True))
+        start, end = values["turn.relay_range"]
+        rules.append(PortRule("turn.relay_range", LIVEKIT_SERVICE, "LiveKit TURN relay (UDP)",
+                              "udp", start, end, True))
         if values["turn.tls_port"] is not None:
-            rules.append(_single("turn.tls_port", LIVEKIT_SERVICE, "LiveKit TURN (TLS)", "tcp",
-                                 values["turn.tls_port"], True))
+            # Reached through the SNI step on 443, never forwarded itself.
+            rules.append(_single("turn.tls_port", LIVEKIT_SERVICE,
+                                 "LiveKit TURN over TLS (behind 443)", "tcp",
+                                 values["turn.tls_port"], False))
+            rules.append(_single("proxy.https_backend_port", PROXY,
+                                 "your HTTPS server blocks (behind 443)", "tcp",
+                                 values["proxy.https_backend_port"], False))
     return rules
 
 
@@ -124,15 +133,33 @@ def check_rules(values: Values, profile: Profile) -> list[Problem]:
             "~440 MB of RAM). Use host mode, or a single ports.rtc_udp"),
             also=("network.livekit_mode",)))
     if values["turn.enabled"] and values["turn.tls_port"] is not None:
+        if not profile.turn_tls.get("supported", False):
+            problems.append(Problem("turn.tls_port", (
+                f"TURN over TLS cannot work on {profile.title}: "
+                f"{profile.turn_tls.get('why', 'the profile does not support it')}. Remove "
+                "turn.tls_port; UDP TURN (turn.udp_port) still helps callers behind strict "
+                "NATs, and callers who only get HTTPS out can use an existing TURN server "
+                "with TLS on another machine (external_turn, protocol: tls)")))
         for key in ("turn.cert_file", "turn.key_file"):
             if not values[key]:
                 problems.append(Problem(key, (
                     "is required with turn.tls_port: the host path of the PEM file for "
-                    f"{values['sfu_host']}; or remove turn.tls_port")))
-    if values["external_turn.host"] and not values["external_turn.username"]:
-        problems.append(Problem("external_turn.username", (
-            "is required with external_turn.host (LiveKit hands clients a username and "
-            "credential); or set external_turn.host: null")))
+                    f"{values['turn.domain']}; or remove turn.tls_port")))
+        if values["turn.domain"] in (values["jwt_host"], values["sfu_host"]):
+            problems.append(Problem("turn.domain", (
+                f"{values['turn.domain']!r} is already the name of another service; the SNI "
+                "step hands each name to one service, so TURN needs its own (turn.<domain>)")))
+    if values["external_turn.host"]:
+        if values["external_turn.auth"] == "password" and not values["external_turn.username"]:
+            problems.append(Problem("external_turn.username", (
+                "is required with external_turn.auth: password (LiveKit hands clients this "
+                "username and its credential); or use auth: secret for coturn's "
+                "use-auth-secret"), also=("external_turn.auth",)))
+        if values["external_turn.auth"] == "secret" and values["external_turn.username"]:
+            problems.append(Problem("external_turn.username", (
+                "is not used with external_turn.auth: secret (LiveKit makes a username per "
+                "caller from the shared secret); remove it, or set auth: password"),
+                also=("external_turn.auth",)))
     return problems
 
 

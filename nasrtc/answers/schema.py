@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import nasrtc.answers.validators as v
+from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE
 
 ANSWERS_VERSION = 1
 
@@ -58,6 +59,12 @@ def _full_access(resolved: Resolved) -> Any:
     return [domain] if domain else None
 
 
+def _turn_auth(resolved: Resolved) -> Any:
+    # A username means a fixed password (as before this key existed); else coturn's
+    # shared secret, which is how the guides set coturn up.
+    return "password" if resolved.get("external_turn.username") else "secret"
+
+
 FIELDS: tuple[Field, ...] = (
     Field("version", v.answers_version, ANSWERS_VERSION,
           "format of this file; nasrtc refuses a version it does not know"),
@@ -91,12 +98,20 @@ FIELDS: tuple[Field, ...] = (
     Field("turn.udp_port", v.port, 3478,
           "TURN/UDP port when turn.enabled, forwarded by the router"),
     Field("turn.tls_port", v.optional(v.port), None,
-          "TURN/TLS port when turn.enabled (for networks that block UDP); needs cert_file and "
-          "key_file", "5349"),
+          "TURN over TLS, for callers whose network allows only HTTPS: the local port LiveKit "
+          "listens on behind the reverse proxy's SNI step (clients always use "
+          "<turn.domain>:443, as LiveKit tells them); needs cert_file and key_file; not on "
+          "Synology (DSM owns 443)", "5349"),
+    Field("turn.domain", v.hostname, _from_domain("turn"),
+          "public name for TURN over TLS, with its own certificate", "turn.<domain>"),
     Field("turn.cert_file", v.optional(v.text), None,
-          "host path of the certificate (PEM, full chain) for turn.tls_port", ""),
+          "host path of the certificate (PEM, full chain) for turn.domain", ""),
     Field("turn.key_file", v.optional(v.text), None,
-          "host path of the private key (PEM) for turn.tls_port", ""),
+          "host path of the private key (PEM) for turn.domain", ""),
+    Field("turn.relay_range", v.port_range, "30000-30009",
+          "UDP ports TURN relays media through, one per relayed caller: forwarded by the "
+          "router, and the router needs NAT loopback (the relay talks to the SFU through "
+          "your public address)"),
     Field("external_turn.host", v.optional(v.hostname), None,
           "an existing TURN server (e.g. coturn) to offer to clients; null for none",
           "turn.example.org"),
@@ -104,11 +119,15 @@ FIELDS: tuple[Field, ...] = (
     Field("external_turn.protocol", v.choice("udp", "tcp", "tls"), "udp",
           "protocol of the existing TURN server: udp, tcp or tls"),
     Field("external_turn.username", v.optional(v.text), None,
-          "username for the existing TURN server; its credential goes in "
+          "username for the existing TURN server (auth: password); its credential goes in "
           "secrets/external_turn_credential, never here", ""),
-    Field("images.livekit", v.image, "livekit/livekit-server:v1.13.5",
+    Field("external_turn.auth", v.choice("secret", "password"), _turn_auth,
+          "how the existing TURN server checks callers: secret (coturn's use-auth-secret; "
+          "the shared secret goes in secrets/external_turn_secret) or password "
+          "(a fixed username and credential)", "secret, or password with a username"),
+    Field("images.livekit", v.image, LIVEKIT_IMAGE,
           "LiveKit SFU image (pinned; override for a mirror or a `docker load`ed copy)"),
-    Field("images.jwt", v.image, "ghcr.io/element-hq/lk-jwt-service:0.6.0",
+    Field("images.jwt", v.image, JWT_IMAGE,
           "MatrixRTC auth service image (pinned; override for a mirror)"),
     Field("network.livekit_mode", v.choice("host", "bridge"), "host",
           "host: LiveKit uses the NAS's network directly (no docker-proxy per port, "
@@ -122,12 +141,22 @@ FIELDS: tuple[Field, ...] = (
     Field("network.bind_address", v.ipv4, "127.0.0.1",
           "address the published HTTP ports listen on: 127.0.0.1 when the reverse proxy runs "
           "on this host, else the LAN address"),
+    Field("network.domain_here", v.boolean, True,
+          "https://<domain> (its .well-known files) is served through this host's reverse "
+          "proxy: the auth service then reaches it through this host, with or without NAT "
+          "loopback on the router"),
+    Field("network.homeserver_here", v.boolean, True,
+          "the homeserver (homeserver_url's name) runs behind this host's reverse proxy: the "
+          "auth service then reaches it through this host"),
     Field("network.local_hosts", v.host_list, [],
-          "more names the auth service must reach via this host (sfu_host always is); add the "
-          "homeserver's name if it runs here and the router has no NAT loopback"),
+          "more names the auth service must reach through this host (sfu_host always is, and "
+          "the domain and homeserver when domain_here and homeserver_here say so)"),
     Field("full_access_homeservers", v.server_names, _full_access,
           "homeservers whose users may start calls on this SFU (LIVEKIT_FULL_ACCESS_HOMESERVERS); "
           "['*'] for any", "[<domain>]"),
+    Field("proxy.https_backend_port", v.port, 8443,
+          "generic profile with turn.tls_port: the local port your HTTPS server blocks move to, "
+          "behind the SNI step that owns 443"),
     Field("proxy.cert_dir", v.text, "/etc/letsencrypt/live",
           "generic profile: folder holding <host>/fullchain.pem and <host>/privkey.pem for the "
           "nginx config"),

@@ -43,7 +43,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from nasrtc.host import network
-    from nasrtc.output.checklist import Facts
+    from nasrtc.output.checklist import Facts, public_names
     from nasrtc.output.render import render_checklist
     from nasrtc.output.writer import atomic_write
     from nasrtc.stack import load_stack
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     facts = None
     if not args.offline:
         facts = Facts(lan_ip=network.lan_address(),
-                      dns=network.resolve_names([stack.jwt_host, stack.sfu_host]))
+                      dns=network.resolve_names(list(public_names(stack))))
     text = render_checklist(stack, args.format, facts)
     if args.output is None:
         sys.stdout.write(text)

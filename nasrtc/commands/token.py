@@ -22,14 +22,19 @@ examples:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Print a LiveKit access token signed with this stack's key, and the SFU "
-                    "URL. The token is printed because you asked for it; treat it as a "
-                    "password for that room until it expires.")
+        description="Create the room on this host's LiveKit and print an access token for "
+                    "it, signed with this stack's key, and the SFU URL. The token is printed "
+                    "because you asked for it; treat it as a password for that room until it "
+                    "expires.")
     add_dir(parser)
     parser.add_argument("--room", required=True, help="LiveKit room name")
     parser.add_argument("--identity", required=True, help="participant identity")
     parser.add_argument("--ttl", default="1h", help="lifetime: seconds or 10m, 6h, 1d (1h)")
     return parser
+
+
+# How long the room waits for someone to join (LiveKit closes an empty room after it).
+ROOM_WAITS = 600
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,8 +46,34 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise usage_error("--ttl", str(exc)) from None
     _, stack = load_stack(args.dir)
+    _create_room(stack, args.room, args.dir)
     print(f"url:   {stack.livekit_url}")
     print(f"token: {mint(stack.api_key, stack.api_secret, args.identity, args.room, ttl)}")
-    print(f"(valid {ttl} s for room {args.room!r}; anyone holding it can join that room)",
-          file=sys.stderr)
+    print(f"(valid {ttl} s for room {args.room!r}, which waits {ROOM_WAITS // 60} minutes for "
+          "someone to join; anyone holding the token can join it)", file=sys.stderr)
     return 0
+
+
+def _create_room(stack: Any, room: str, stack_dir: Any) -> None:
+    """LiveKit refuses to join a room that does not exist (room.auto_create is off, so only
+    authorised callers get rooms): create it first, on this host's LiveKit."""
+    from nasrtc.doctor.clients import create_room
+    from nasrtc.doctor.net import Net
+    from nasrtc.errors import NasrtcError
+
+    base = stack.sfu_route.upstream
+    why = ("LiveKit only lets a token join a room that exists (livekit.yaml: "
+           "room.auto_create: false)")
+    try:
+        answer = create_room(Net(timeout=5), stack, base, room, ROOM_WAITS)
+    except OSError as exc:
+        raise NasrtcError(
+            f"could not create the room {room!r}: LiveKit does not answer at {base} "
+            f"({exc.__class__.__name__}); {why}",
+            f"start the stack (`{stack.profile.sudo}nasrtc up --dir {stack_dir}`) and run "
+            "`nasrtc token` on the NAS itself") from None
+    if answer.status != 200:
+        raise NasrtcError(
+            f"LiveKit at {base} refused to create the room {room!r} ({answer.status}: "
+            f"{answer.text()[:100].strip()}); {why}",
+            "livekit.yaml's keys must match secrets/: run `nasrtc render` and `nasrtc up`")

@@ -51,21 +51,31 @@ def matrix_error(ctx: Context, method: str, path: str, status: int) -> NasrtcErr
 # ---------------------------------------------------------------- LiveKit
 
 
+def create_room(net: Net, stack: Stack, base: str, room: str, empty_timeout: int) -> Response:
+    """LiveKit's Twirp CreateRoom with an admin token. Needed before anyone can join: the
+    auth service creates rooms for callers, and livekit.yaml has room.auto_create off."""
+    from nasrtc.tokens import mint
+
+    admin = mint(stack.api_key, stack.api_secret, "nasrtc", room, ttl=120, admin=True)
+    return net.request("POST", f"{base}/twirp/livekit.RoomService/CreateRoom", headers={
+        "Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        body=json.dumps({"name": room, "empty_timeout": empty_timeout}).encode())
+
+
 @contextmanager
 def livekit_test_room(net: Net, stack: Stack, base: str,
                       empty_timeout: int = 30) -> Iterator[tuple[str, Response]]:
-    """A throw-away room on LiveKit (rooms are not created on join: auto_create is
-    off), deleted on the way out. Yields (room name, CreateRoom's answer)."""
+    """A throw-away room on LiveKit, deleted on the way out. Yields (room name,
+    CreateRoom's answer)."""
     from nasrtc.tokens import mint
 
     room = f"nasrtc-doctor-{uuid.uuid4().hex[:8]}"
-    admin = mint(stack.api_key, stack.api_secret, "nasrtc-doctor", room, ttl=120, admin=True)
-    auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
-    created = net.request("POST", f"{base}/twirp/livekit.RoomService/CreateRoom", headers=auth,
-                          body=json.dumps({"name": room, "empty_timeout": empty_timeout}).encode())
+    created = create_room(net, stack, base, room, empty_timeout)
     try:
         yield room, created
     finally:
         if created.status == 200:
-            net.request("POST", f"{base}/twirp/livekit.RoomService/DeleteRoom", headers=auth,
-                        body=json.dumps({"room": room}).encode())
+            admin = mint(stack.api_key, stack.api_secret, "nasrtc", room, ttl=120, admin=True)
+            net.request("POST", f"{base}/twirp/livekit.RoomService/DeleteRoom", headers={
+                "Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+                body=json.dumps({"room": room}).encode())

@@ -104,6 +104,7 @@ def check_jwt_health(ctx: Context) -> Outcome:
 
 @check('ports', LOCAL)
 def check_ports(ctx: Context) -> Outcome:
+    from nasrtc.answers.rules import PROXY
     from nasrtc.host.ports import busy
 
     try:
@@ -112,9 +113,101 @@ def check_ports(ctx: Context) -> Outcome:
         rows = []
     if rows and all(r.state == "running" for r in rows):
         return passed("held by this stack's running containers")
-    taken = [f"{b.rule.protocol.upper()} {b.port} ({b.owner})" for b in busy(ctx.stack.ports)]
+    ours = [rule for rule in ctx.stack.ports if rule.owner != PROXY]  # the proxy's are its own
+    taken = [f"{b.rule.protocol.upper()} {b.port} ({b.owner})" for b in busy(ours)]
     if taken:
         return failed("held by something else: " + ", ".join(taken),
                      "stop that program or choose other ports in nasrtc.yaml, then "
                      "`nasrtc render` and `nasrtc up`")
     return passed("no clash with other programs")
+
+
+# What the auth service fetches before it can hand out a token (lk-jwt-service
+# helper.go): the client well-known of the caller's server name, then, for the
+# OpenID check, the federation API found through the server well-known or :8448.
+# `timeout` rather than wget -T: some busybox builds crash on -T.
+REACH_SCRIPT = """
+fetch() {{
+  body=$(timeout {t} wget -q -O - "$2" 2>/tmp/nasrtc-err); rc=$?
+  echo "@@$1 $rc $3"
+  if [ $rc -eq 0 ]; then printf '%s\\n' "$body"; else cat /tmp/nasrtc-err; fi
+}}
+fetch client "https://{domain}/.well-known/matrix/client"
+fetch server "https://{domain}/.well-known/matrix/server"
+target=$(printf '%s' "$body" | sed -n 's/.*"m.server" *: *"\\([^"]*\\)".*/\\1/p')
+[ $rc -eq 0 ] && [ -n "$target" ] || target="{domain}"
+case "$target" in *:*) ;; *) target="$target:8448" ;; esac
+fetch federation "https://$target/_matrix/federation/v1/version" "$target"
+"""
+
+
+def _sections(output: str) -> dict[str, tuple[int, str, str]]:
+    """'@@name rc [extra]' blocks of the script's output -> name: (rc, extra, body)."""
+    found: dict[str, tuple[int, str, str]] = {}
+    name, rc, extra, body = "", 1, "", []  # type: ignore[var-annotated]
+    for line in [*output.splitlines(), "@@end 0"]:
+        if line.startswith("@@"):
+            if name:
+                found[name] = (rc, extra, "\n".join(body).strip())
+            head = line[2:].split()
+            name, rc, extra, body = head[0], int(head[1]), " ".join(head[2:]), []
+        else:
+            body.append(line)
+    return found
+
+
+@check("auth service reaches homeserver", LOCAL)
+def check_auth_service_reach(ctx: Context) -> Outcome:
+    import json
+
+    from nasrtc.engine.probe import run_in_stack_network
+    from nasrtc.stack import JWT_SERVICE
+
+    stack, domain = ctx.stack, ctx.stack.domain
+    seconds = max(1, int(ctx.net.timeout))
+    jwt = stack.service(JWT_SERVICE)
+    run = run_in_stack_network(stack, stack.images["livekit"],
+                               REACH_SCRIPT.format(t=seconds, domain=domain),
+                               jwt.extra_hosts, timeout=4 * seconds + 20)
+    parts = _sections(run.output)
+    if "client" not in parts:
+        return warned(f"could not run the check in a container of {stack.images['livekit']}: "
+                      f"{run.output.strip()[:200]}", "the LiveKit image needs sh and wget")
+    mapped = {host for host, _ in jwt.extra_hosts}
+    how = ("through this host (extra_hosts)" if domain in mapped
+           else "through DNS and your router")
+    rc, _, body = parts["client"]
+    url = f"https://{domain}/.well-known/matrix/client"
+    if rc != 0:
+        return failed(f"from inside the stack's network, {url} could not be fetched ({how}): "
+                      f"{body.splitlines()[-1] if body else 'no answer'}",
+                      _reach_fix(domain, domain in mapped, "network.domain_here"))
+    try:
+        base = json.loads(body)["m.homeserver"]["base_url"]
+    except (ValueError, KeyError, TypeError):
+        return failed(f"{url} answers, but not with m.homeserver.base_url (the auth service "
+                      "answers 400 'Unable to resolve client-server API' then)",
+                      "serve matrix/well-known-client.json merged into that file")
+    frc, target, fbody = parts.get("federation", (1, "", ""))
+    if frc != 0:
+        host = target.rsplit(":", 1)[0] or domain
+        why = fbody.splitlines()[-1] if fbody else "no answer"
+        return failed(f"the homeserver's federation API at https://{target} cannot be reached "
+                      "from inside the stack's network: the auth service cannot check "
+                      f"callers' OpenID tokens ({why})",
+                      f"serve /.well-known/matrix/server on {domain} ({{\"m.server\": "
+                      f"\"{stack.homeserver_host}:443\"}}) with a federation listener behind "
+                      f"it, or forward 8448; " + _reach_fix(host, host in mapped,
+                                                            "network.homeserver_here"))
+    return passed(f"from the auth service's network: {url} -> {base}; federation at "
+                  f"https://{target} answers")
+
+
+def _reach_fix(host: str, mapped: bool, key: str) -> str:
+    if mapped:
+        return (f"{host} is sent to this host: its reverse proxy must answer for {host} on "
+                f"443 with a valid certificate; if {host} is served elsewhere, set {key}: false "
+                "in nasrtc.yaml, then `nasrtc render` and `nasrtc up`")
+    return (f"{host} goes out through DNS and the router, which needs NAT loopback if it "
+            f"points back here; if this host serves {host}, set {key}: true in nasrtc.yaml "
+            "(or add it to network.local_hosts), then `nasrtc render` and `nasrtc up`")

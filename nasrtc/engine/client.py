@@ -17,12 +17,12 @@ def engine_address() -> str:
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
-def connect() -> Any:
-    """A docker.DockerClient that has answered a ping."""
+def connect(timeout: float = 60) -> Any:
+    """A docker.DockerClient that has answered a ping; every call waits at most timeout."""
     import docker
 
     try:
-        client = docker.from_env(timeout=60)
+        client = docker.from_env(timeout=max(1, int(timeout)))
         client.ping()
         return client
     except Exception as exc:  # docker raises several types for the same causes

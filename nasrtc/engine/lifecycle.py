@@ -20,6 +20,7 @@ from nasrtc.engine.spec import (
     SERVICE,
     STOP_TIMEOUT,
     ContainerSpec,
+    held_ports,
     network_name,
     specs,
 )
@@ -113,20 +114,21 @@ def ensure_images(client: Any, stack: Stack, progress: Any) -> tuple[list[str], 
     return pulled, ids
 
 
-def _ensure_network(client: Any, stack: Stack) -> None:
+def _ensure_network(client: Any, stack: Stack) -> Any:
+    """The project network; returns it when this call created it (else None)."""
     import docker
 
     name = network_name(stack)
     try:
         network = client.networks.get(name)
     except docker.errors.NotFound:
-        client.networks.create(name, driver="bridge", labels={
+        return client.networks.create(name, driver="bridge", labels={
             PROJECT: stack.project, "com.docker.compose.network": "default", OURS: stack.project})
-        return
     if (network.attrs.get("Labels") or {}).get(PROJECT) != stack.project:
         raise EngineError(
             f"a Docker network named {name} exists and does not belong to this project",
             f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
+    return None
 
 
 def _by_name(client: Any, project: str) -> dict[str, dict[str, Any]]:
@@ -158,12 +160,24 @@ def _check_names(stack: Stack, wanted: list[ContainerSpec],
                 "in nasrtc.yaml and run `nasrtc render`")
 
 
-def _check_ports_free(spec: ContainerSpec, port_owner: Owner | None) -> None:
-    for found in busy(spec.host_ports, port_owner, first_only=True):
-        raise EngineError(
-            found.describe(),
-            "stop that program, or choose another port in nasrtc.yaml and run "
-            "`nasrtc render`, then `nasrtc up` again")
+def _check_ports_free(changes: list[tuple[ContainerSpec, dict[str, Any] | None]],
+                      port_owner: Owner | None) -> None:
+    """Before anything changes: every port of every container to (re)create must be free,
+    but for the ports this stack's own containers hold (they are about to be replaced)."""
+    ours: set[tuple[str, int]] = set()
+    for _, current in changes:
+        if current is not None:
+            held = held_ports(current.get("Labels") or {})
+            if held is None:
+                return  # a container from before the label: checked after it stops
+            ours |= held
+    for spec, _ in changes:
+        for found in busy(spec.host_ports, port_owner, first_only=True):
+            if (found.rule.protocol, found.port) not in ours:
+                raise EngineError(
+                    found.describe() + "; nothing was changed",
+                    "stop that program, or choose another port in nasrtc.yaml and run "
+                    "`nasrtc render`, then `nasrtc up` again")
 
 
 def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str]) -> bool:
@@ -200,30 +214,83 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
     wanted = specs(stack, stack_dir)
     existing = _by_name(client, stack.project)
     _check_names(stack, wanted, existing)
-    if any(spec.network_mode != "host" for spec in wanted):
-        _ensure_network(client, stack)
+    changes = [(spec, existing.get(spec.name)) for spec in wanted
+               if existing.get(spec.name) is None
+               or not _same(existing[spec.name], spec, image_ids)]
+    _check_ports_free(changes, port_owner)
+    undo = _Undo(client)
     results = []
-    for spec in wanted:
-        current = existing.get(spec.name)
-        if current is not None and _same(current, spec, image_ids):
-            if current.get("State") != "running":
-                client.api.start(current["Id"])
-                results.append(ServiceResult(spec.service, "started"))
-            else:
-                results.append(ServiceResult(spec.service, "unchanged"))
-            continue
-        if current is not None:
-            report(f"  {spec.service}: settings changed, recreating {spec.name}")
-            client.api.stop(current["Id"], timeout=STOP_TIMEOUT)
-            client.api.remove_container(current["Id"])
-        _check_ports_free(spec, port_owner)
-        created = client.api.create_container(**spec.create_kwargs(client.api))
-        client.api.start(created["Id"])
-        results.append(ServiceResult(spec.service,
-                                     "recreated" if current is not None else "created"))
+    try:
+        if any(spec.network_mode != "host" for spec in wanted):
+            undo.network(_ensure_network(client, stack))
+        for spec in wanted:
+            current = existing.get(spec.name)
+            if all(spec is not changed for changed, _ in changes):
+                assert current is not None
+                if current.get("State") != "running":
+                    client.api.start(current["Id"])
+                    results.append(ServiceResult(spec.service, "started"))
+                else:
+                    results.append(ServiceResult(spec.service, "unchanged"))
+                continue
+            if current is not None:
+                report(f"  {spec.service}: settings changed, recreating {spec.name}")
+                undo.set_aside(current, spec.name)
+            created = client.api.create_container(**spec.create_kwargs(client.api))
+            undo.created(created["Id"])
+            client.api.start(created["Id"])
+            results.append(ServiceResult(spec.service,
+                                         "recreated" if current is not None else "created"))
+    except BaseException:
+        undo.roll_back()
+        raise
+    undo.commit()
     if timeout > 0:
         _wait(client, stack, results, timeout, report)
     return UpResult(results, pulled)
+
+
+class _Undo:
+    """What `up` changed so far, to put the engine back as it was when a later step
+    fails: new containers go, replaced ones come back under their names."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.steps: list[Callable[[], None]] = []
+        self.aside: list[str] = []
+
+    def network(self, created: Any) -> None:
+        if created is not None:
+            self.steps.append(created.remove)
+
+    def created(self, container_id: str) -> None:
+        self.steps.append(lambda: self.client.api.remove_container(container_id, force=True))
+
+    def set_aside(self, current: dict[str, Any], name: str) -> None:
+        """Stop the old container and move it out of the way (kept until commit)."""
+        api, old_id = self.client.api, current["Id"]
+        was_running = current.get("State") == "running"
+        api.stop(old_id, timeout=STOP_TIMEOUT)
+        api.rename(old_id, f"{name}-replaced-{old_id[:12]}")
+        self.aside.append(old_id)
+
+        def restore() -> None:
+            api.rename(old_id, name)
+            if was_running:
+                api.start(old_id)
+
+        self.steps.append(restore)
+
+    def roll_back(self) -> None:
+        for step in reversed(self.steps):
+            try:
+                step()
+            except Exception:  # best effort: the first error is the one to report
+                continue
+
+    def commit(self) -> None:
+        for old_id in self.aside:
+            self.client.api.remove_container(old_id, force=True)
 
 
 def _wait(client: Any, stack: Stack, results: list[ServiceResult], timeout: float,

@@ -20,6 +20,9 @@ OURS = "io.nasrtc.project"
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 CONFIG_HASH = "com.docker.compose.config-hash"
+# The host ports a container holds ("tcp/7880 udp/7882"), so the next `up` can tell them
+# from ports someone else holds before it changes anything.
+PORTS_LABEL = "io.nasrtc.ports"
 STOP_TIMEOUT = 10  # seconds before SIGKILL, like compose
 
 
@@ -62,6 +65,19 @@ class ContainerSpec:
             networking_config=networking, healthcheck=self.healthcheck,
             ports=[tuple(spec.split("/")) for spec in self.ports] or None,
             use_config_proxy=False, stop_timeout=STOP_TIMEOUT)
+
+
+def held_ports(labels: dict[str, str]) -> set[tuple[str, int]] | None:
+    """The (protocol, port) pairs a container's PORTS_LABEL names; None without the label
+    (made by nasrtc 0.1 or by Compose)."""
+    if PORTS_LABEL not in labels:
+        return None
+    found: set[tuple[str, int]] = set()
+    for item in labels[PORTS_LABEL].split():
+        protocol, _, numbers = item.partition("/")
+        start, _, end = numbers.partition("-")
+        found.update((protocol, n) for n in range(int(start), int(end or start) + 1))
+    return found
 
 
 def network_name(stack: Stack) -> str:
@@ -125,6 +141,7 @@ def specs(stack: Stack, stack_dir: Path,
             "com.docker.compose.project.working_dir": str(folder),
             "com.docker.compose.project.config_files": str(folder / "compose.yaml"),
             OURS: stack.project,
+            PORTS_LABEL: " ".join(f"{rule.protocol}/{rule.label}" for rule in held),
         }
         out.append(ContainerSpec(**{**spec.__dict__, "labels": labels}))
     return out

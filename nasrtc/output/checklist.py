@@ -45,6 +45,12 @@ class Checklist:
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
 
+def public_names(stack: Stack) -> tuple[str, ...]:
+    """The names this stack adds to the user's DNS and certificates."""
+    extra = (stack.livekit.turn_domain,) if stack.turn_tls else ()
+    return (stack.jwt_host, stack.sfu_host, *extra)
+
+
 def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
     facts = facts or Facts()
     profile = stack.profile
@@ -64,16 +70,22 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
         found = facts.dns[host]
         return f" (now: {', '.join(found)})" if found else " (now: does not resolve yet)"
 
+    names = public_names(stack)
     dns = Section(
         "DNS", "your DNS provider",
-        "Create both names, pointing where your homeserver's name points.",
+        f"Create {'both' if len(names) == 2 else 'these'} names, pointing where your "
+        "homeserver's name points.",
         steps=tuple(f"`{host}`: CNAME to the NAS's public name, or an A record to your public "
-                    f"IP{resolution(host)}" for host in (stack.jwt_host, stack.sfu_host)))
+                    f"IP{resolution(host)}" for host in names))
 
+    turn_note = (" TURN's relay talks to the SFU through your public address, so the router "
+                 "must also send traffic for that address back inside (NAT loopback, also "
+                 "called hairpin NAT)." if stack.livekit.turn_enabled else "")
     router = Section(
         "Router: port forwarding", "your router's port forwarding page",
         "Forward each port to the same port on the NAS. LiveKit advertises the port it listens "
-        "on, so the router must not translate port numbers (external port = internal port).",
+        "on, so the router must not translate port numbers (external port = internal port)."
+        + turn_note,
         table=Table(("Done", "Protocol", "External port", "To NAS (LAN IP)", "NAS port", "For"),
                     tuple(("", r.protocol.upper(), r.ports, nas, r.ports,
                            r.purpose + (" (probably there already)" if r.existing else ""))
@@ -95,8 +107,16 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
         if route.websocket:
             proxy_steps += [f"{route.host}: " + s.format(**values) for s in rp["websocket_steps"]]
             proxy_steps += [f"{route.host}: " + s.format(**values) for s in rp["timeout_steps"]]
-    proxy_steps += [step.format(host=route.host) for route in stack.routes
+    proxy_steps += [step.format(host=host) for host in names
                     for step in profile.certificates["steps"]]
+    if stack.turn_tls:
+        proxy_steps += [
+            f"Port 443 first goes through the SNI step (`reverse-proxy/nginx-stream.conf`): it "
+            f"hands `{stack.livekit.turn_domain}` to LiveKit and every other name to your HTTPS "
+            f"server blocks, which move to `{stack.https_listen}` (reverse-proxy.md)",
+            f"LiveKit reads the certificate of `{stack.livekit.turn_domain}` (turn.cert_file) "
+            "at start only: after each renewal, restart it (certbot deploy hook: "
+            f"`docker restart {stack.project}-livekit-1`)"]
     proxy = Section(
         "Reverse proxy and certificates", rp["where"],
         "One row per public name (1:1). Details: reverse-proxy.md.",

@@ -34,7 +34,7 @@ KNOWN: dict[str, Any] = {
         "batch_io": ANY,
         # livekit pkg/config RTCConfig
         "turn_servers": [{"host": ANY, "port": ANY, "protocol": ANY, "username": ANY,
-                          "credential": ANY}],
+                          "credential": ANY, "secret": ANY, "secret_file": ANY, "ttl": ANY}],
         "strict_acks": ANY,
         "packet_buffer_size": ANY,
         "pli_throttle": ANY,

@@ -10,6 +10,7 @@ from typing import Any
 from nasrtc import __version__
 from nasrtc.data import data_dir
 from nasrtc.stack import Stack
+from nasrtc.versions import CHECKED_WITH
 
 PUBLIC = 0o644
 PRIVATE = 0o600
@@ -127,10 +128,17 @@ def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
         c=build_checklist(stack, facts), version=__version__))
 
 
+def _context(stack: Stack) -> dict[str, Any]:
+    from nasrtc.output.checklist import public_names
+
+    return {"stack": stack, "profile": stack.profile, "version": __version__,
+            "checked_with": CHECKED_WITH, "public_names": public_names(stack)}
+
+
 def render_runtime(stack: Stack) -> dict[str, Artifact]:
     """Only the files the containers read (what `up` needs)."""
     env = _environment()
-    context = {"stack": stack, "profile": stack.profile, "version": __version__}
+    context = _context(stack)
 
     def render(template: str) -> str:
         return str(env.get_template(template).render(**context))
@@ -147,7 +155,7 @@ def render_runtime(stack: Stack) -> dict[str, Artifact]:
 
 def render_all(stack: Stack) -> dict[str, Artifact]:
     env = _environment()
-    context = {"stack": stack, "profile": stack.profile, "version": __version__}
+    context = _context(stack)
 
     def render(template: str) -> str:
         return str(env.get_template(template).render(**context))
@@ -165,6 +173,8 @@ def render_all(stack: Stack) -> dict[str, Artifact]:
                                  "every step at the router, DNS, proxy and homeserver"),
     }
     for item in stack.profile.reverse_proxy.get("config_files", []):
+        if item.get("when") and not getattr(stack, item["when"]):
+            continue  # e.g. the SNI step, only with TURN over TLS
         name = item["file"]
         artifacts[f"reverse-proxy/{name}"] = Artifact(
             render(f"reverse-proxy/{name}.j2"), PUBLIC, "ready-made reverse-proxy configuration")

@@ -133,6 +133,13 @@ QUESTIONS: tuple[Question, ...] = (
              "A subdomain for the MatrixRTC auth service; it gets its own proxy row."),
     Question("sfu_host", "text", "Name for the SFU",
              "A subdomain for LiveKit (WebSocket); it gets its own proxy row."),
+    Question("network.domain_here", "confirm", "Is https://<your domain> served by this NAS",
+             "The auth service reads https://<domain>/.well-known/matrix/client to find your "
+             "homeserver. Yes: it asks this NAS directly (no NAT loopback needed). No: it goes "
+             "out through your router to wherever that website runs."),
+    Question("network.homeserver_here", "confirm", "Does the homeserver run on this NAS",
+             "The auth service checks each caller with the homeserver. Yes: it asks this NAS "
+             "directly; no: through your router."),
     Question(UDP_MODE, "select", "How should media use UDP",
              "One UDP port needs one router rule; a range needs a rule for every port.",
              offer=lambda ctx: "range" if ctx.default("ports.rtc_udp_range") else "mux",

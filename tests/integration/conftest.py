@@ -4,13 +4,15 @@ uses the engine is marked `engine`, so `pytest -m "not engine"` starts no contai
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import REQUIRE_TOOLS, EngineStack
+from tests.helpers import REPO, REQUIRE_TOOLS, EngineStack
 from tests.integration import standin_images as images
 
 ENGINE_FIXTURES = {"client", "make_stack"}
@@ -55,3 +57,40 @@ def make_stack(tmp_path: Path, client: Any) -> Iterator[Any]:
     yield make
     for stack in made:
         stack.cleanup()
+
+
+@pytest.fixture
+def homeserver_on_443(tmp_path: Path) -> Iterator[Any]:
+    """example.org's well-known files and a federation endpoint on this host's 443, where
+    containers reach it through extra_hosts (host-gateway)."""
+    import socket
+
+    import trustme
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(("0.0.0.0", 443))
+        except OSError as exc:
+            if REQUIRE_TOOLS:
+                raise AssertionError(f"port 443 is needed for this test: {exc}") from exc
+            pytest.skip(f"port 443 is not free or not allowed ({exc})")
+    ca = trustme.CA()
+    cert = ca.issue_cert("example.org", "matrix.example.org")
+    cert_file, key_file = tmp_path / "hs.pem", tmp_path / "hs.key"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+
+    def start(*flags: str) -> subprocess.Popen[str]:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.homeserver_side", str(cert_file),
+             str(key_file), *flags], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        started.append(server)
+        return server
+
+    started: list[subprocess.Popen[str]] = []
+    yield start
+    for server in started:
+        server.terminate()
+        server.wait(timeout=5)

@@ -129,10 +129,14 @@ server {{
 """
 
 
+STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
+
+
 class Nginx:
     """Debian's nginx in the foreground with its own prefix folder."""
 
-    def __init__(self, folder: Path, http_config: str, port: int) -> None:
+    def __init__(self, folder: Path, http_config: str, port: int,
+                 stream_config: str | None = None) -> None:
         self.folder, self.port = folder, port
         folder.mkdir(parents=True, exist_ok=True)
         temp = folder / "temp"
@@ -141,9 +145,14 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""
         temps = "".join(f"    {kind}_temp_path {temp}/{kind};\n"
                         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        stream = ""
+        if stream_config is not None:  # Debian: libnginx-mod-stream
+            stream = f"stream {{\n    include {folder}/stream.conf;\n}}\n"
+            user = f"load_module {STREAM_MODULE};\n{user}"
+            (folder / "stream.conf").write_text(stream_config)
         (folder / "nginx.conf").write_text(
             f"{user}pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
-            f"events {{}}\nhttp {{\n    access_log off;\n{temps}"
+            f"events {{}}\n{stream}http {{\n    access_log off;\n{temps}"
             f"    include {folder}/sites.conf;\n}}\n")
         (folder / "sites.conf").write_text(http_config)
         self.proc: subprocess.Popen[bytes] | None = None

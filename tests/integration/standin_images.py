@@ -1,11 +1,12 @@
 """Small local images that stand in for LiveKit and the auth service, built from
 Debian's busybox-static (no registry is reachable in tests or CI).
 
-- nasrtc-test/livekit:2  reads `port:` from --config and answers "OK" there (busybox httpd);
-  alpine-like: has wget, so the generated health check works.
-- nasrtc-test/jwt:2      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one.
-- nasrtc-test/crash:2    exits at once (a crash loop under restart: unless-stopped).
-- nasrtc-test/foreign-arch:2  the base image re-labelled for another CPU architecture.
+- nasrtc-test/livekit:5  reads `port:` and `bind_addresses:` from --config and answers "OK"
+  there (busybox httpd); alpine-like: has sh and wget (which resolves names: busybox-static
+  looks them up through glibc's NSS modules, copied in from this host).
+- nasrtc-test/jwt:5      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one.
+- nasrtc-test/crash:5    exits at once (a crash loop under restart: unless-stopped).
+- nasrtc-test/foreign-arch:5  the base image re-labelled for another CPU architecture.
 """
 
 from __future__ import annotations
@@ -19,21 +20,23 @@ import tarfile
 from typing import Any
 
 BUSYBOX = "/bin/busybox"
-BASE = "nasrtc-test/base:2"
-LIVEKIT = "nasrtc-test/livekit:2"
-JWT = "nasrtc-test/jwt:2"
-CRASH = "nasrtc-test/crash:2"
-FOREIGN_ARCH = "nasrtc-test/foreign-arch:2"  # same files, config says another architecture
-APPLETS = ("sh", "wget", "httpd", "sed", "mkdir", "echo", "sleep", "cat")
+BASE = "nasrtc-test/base:5"
+LIVEKIT = "nasrtc-test/livekit:5"
+JWT = "nasrtc-test/jwt:5"
+CRASH = "nasrtc-test/crash:5"
+FOREIGN_ARCH = "nasrtc-test/foreign-arch:5"  # same files, config says another architecture
+APPLETS = ("sh", "wget", "httpd", "sed", "mkdir", "echo", "sleep", "cat", "timeout")
 # Bump the tags above when the scripts change: ensure_images() builds missing tags only.
 
-LIVEKIT_SCRIPT = """#!/bin/sh
+LIVEKIT_SCRIPT = r"""#!/bin/sh
 cfg=/etc/livekit.yaml
 [ "$1" = "--config" ] && cfg="$2"
 port=$(sed -n 's/^port: *//p' "$cfg")
+# the first of bind_addresses, as LiveKit listens there only (none: every address)
+addr=$(sed -n '/^bind_addresses:/{n;s/^ *- *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p;}' "$cfg")
 mkdir -p /www && echo OK > /www/index.html
 trap 'exit 0' TERM INT
-httpd -f -p "$port" -h /www &
+httpd -f -p "${addr:+$addr:}$port" -h /www &
 wait
 """
 JWT_SCRIPT = """#!/bin/sh
@@ -55,6 +58,22 @@ def _busybox() -> str:
     return path
 
 
+# A static glibc program still loads these to look a name up (wget example.org).
+NSS_LIBRARIES = ("libc.so.6", "libnss_files.so.2", "libnss_dns.so.2", "libresolv.so.2")
+
+
+def _nss_files() -> dict[str, str]:
+    """path in the image -> real file on this host, for glibc's name lookups."""
+    import glob
+
+    found: dict[str, str] = {}
+    for name in (*NSS_LIBRARIES, "ld-linux*.so.*"):
+        for folder in ("/lib", "/lib/*-linux-gnu*", "/lib64"):
+            for path in glob.glob(f"{folder}/{name}"):
+                found[path.lstrip("/")] = os.path.realpath(path)
+    return found
+
+
 def _rootfs() -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -63,6 +82,12 @@ def _rootfs() -> bytes:
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
         tar.add(_busybox(), arcname="bin/busybox")
+        for inside, real in sorted(_nss_files().items()):
+            tar.add(real, arcname=inside)
+        nsswitch = b"hosts: files dns\n"
+        info = tarfile.TarInfo("etc/nsswitch.conf")
+        info.size, info.mode = len(nsswitch), 0o644
+        tar.addfile(info, io.BytesIO(nsswitch))
         for applet in APPLETS:
             link = tarfile.TarInfo(f"bin/{applet}")
             link.type, link.linkname = tarfile.SYMTYPE, "busybox"

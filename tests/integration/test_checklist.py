@@ -150,7 +150,8 @@ def forwarded_ports(stack_dir: Path) -> set[str]:
     ports.add(str(rtc["udp_port"]) if "udp_port" in rtc
               else f"{rtc['port_range_start']}-{rtc['port_range_end']}")
     if "turn" in livekit:
-        ports.add(str(livekit["turn"]["udp_port"]))
+        turn = livekit["turn"]
+        ports |= {str(turn["udp_port"]), f"{turn['relay_range_start']}-{turn['relay_range_end']}"}
     return ports
 
 

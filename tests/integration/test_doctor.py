@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from nasrtc.tokens import decode, mint, parse_ttl
-from tests.helpers import doctor_rows, run_subprocess, write_answers
+from tests.helpers import doctor_rows, free_port, run_subprocess, write_answers
+from tests.integration.doctor_env import StandInSFU
 
 
 def test_tokens_are_signed_with_the_stack_secret() -> None:
@@ -31,18 +33,41 @@ def test_ttl_parsing(text: str, seconds: int) -> None:
     assert parse_ttl(text) == seconds
 
 
-def test_token_command(tmp_path: Path) -> None:
-    stack_dir = _init_stack(tmp_path)
-    result = run_subprocess("token", "--dir", str(stack_dir), "--room", "test",
-                            "--identity", "me", "--ttl", "10m")
-    assert result.code == 0, result.err
-    assert "url:   wss://sfu.example.org" in result.out
-    token = result.out.split("token: ", 1)[1].strip()
-    secret = (stack_dir / "secrets" / "livekit_api_secret").read_text().strip()
-    assert decode(token, secret)["video"]["room"] == "test"
+def test_token_creates_the_room_so_the_connection_tester_can_join(tmp_path: Path) -> None:
+    """livekit.yaml has room.auto_create off: a token alone could join nothing."""
+    from nasrtc.doctor.net import Net
+
+    stack_dir = _init_stack(tmp_path, {"ports": {"livekit_http": free_port(),
+                                                 "rtc_tcp": free_port()}})
+    sfu = StandInSFU(stack_dir / "livekit" / "livekit.yaml").start()
+    try:
+        result = run_subprocess("token", "--dir", str(stack_dir), "--room", "test",
+                                "--identity", "me", "--ttl", "10m")
+        assert result.code == 0, result.err
+        assert sfu.rooms == {"test"}
+        assert "url:   wss://sfu.example.org" in result.out
+        token = result.out.split("token: ", 1)[1].strip()
+        secret = (stack_dir / "secrets" / "livekit_api_secret").read_text().strip()
+        assert decode(token, secret)["video"]["room"] == "test"
+        # What LiveKit's connection tester does with the URL and token: it joins.
+        port = yaml.safe_load((stack_dir / "livekit" / "livekit.yaml").read_text())["port"]
+        joined = Net().websocket(f"http://127.0.0.1:{port}/rtc?access_token={token}")
+        assert joined.status == 101
+    finally:
+        sfu.stop()
     bad = run_subprocess("token", "--dir", str(stack_dir), "--room", "t", "--identity",
                          "me", "--ttl", "soon")
     assert bad.code == 2 and "--ttl" in bad.err
+
+
+def test_token_without_a_running_livekit_says_why_and_how(tmp_path: Path) -> None:
+    stack_dir = _init_stack(tmp_path, {"ports": {"livekit_http": free_port()}})
+    result = run_subprocess("token", "--dir", str(stack_dir), "--room", "test",
+                            "--identity", "me")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "could not create the room 'test'" in result.err
+    assert "room.auto_create: false" in result.err and "nasrtc up --dir" in result.err
+    assert "token:" not in result.out
 
 
 def doctor(stack: Any, *args: str) -> tuple[int, dict[str, dict[str, str]]]:
@@ -50,15 +75,48 @@ def doctor(stack: Any, *args: str) -> tuple[int, dict[str, dict[str, str]]]:
     return result.code, doctor_rows(result)
 
 
-def test_local_checks_pass_on_a_healthy_stack(make_stack: Any) -> None:
+def test_local_checks_pass_on_a_healthy_stack(make_stack: Any, homeserver_on_443: Any) -> None:
+    homeserver_on_443()
     stack = make_stack()
     assert stack.nasrtc("up").code == 0
     code, rows = doctor(stack, "--local")
-    assert code == 0, rows
+    assert code == 0, [row for row in rows.values() if row["status"] == "fail"]
     for name in ("files", "secrets", "livekit.yaml", "containers", "LiveKit (local)",
-                 "auth service (local)", "ports"):
+                 "auth service (local)", "ports", "auth service reaches homeserver"):
         assert rows[name]["status"] == "pass", rows[name]
+    assert "example.org/.well-known/matrix/client -> https://matrix.example.org" in \
+        rows["auth service reaches homeserver"]["detail"]
     assert rows["public side"]["status"] == "skipped"
+
+
+def test_the_auth_service_reaches_the_homeserver_only_through_its_mapping(
+        make_stack: Any, homeserver_on_443: Any) -> None:
+    """Without NAT loopback, the names the auth service fetches must be mapped to this host
+    (compose.yaml's extra_hosts); doctor proves it from a container in the stack's network."""
+    homeserver_on_443()
+    elsewhere = make_stack(network={"domain_here": False, "homeserver_here": False})
+    code, rows = doctor(elsewhere, "--local", "--timeout", "2")
+    assert code == 1
+    row = rows["auth service reaches homeserver"]
+    assert row["status"] == "fail", row
+    assert "could not be fetched (through DNS and your router)" in row["detail"]
+    assert "set network.domain_here: true" in row["fix"]
+    mapped = make_stack()
+    compose = (mapped.dir / "compose.yaml").read_text()
+    assert '"example.org:host-gateway"' in compose and '"matrix.example.org:host-gateway"' in compose
+    _, rows = doctor(mapped, "--local", "--timeout", "2")
+    assert rows["auth service reaches homeserver"]["status"] == "pass", rows
+
+
+def test_a_homeserver_without_federation_discovery_is_named(
+        make_stack: Any, homeserver_on_443: Any) -> None:
+    homeserver_on_443("--no-server-well-known")
+    stack = make_stack()
+    code, rows = doctor(stack, "--local", "--timeout", "2")
+    assert code == 1
+    row = rows["auth service reaches homeserver"]
+    assert row["status"] == "fail" and "https://example.org:8448" in row["detail"]
+    assert "/.well-known/matrix/server" in row["fix"]
 
 
 def test_hand_edited_livekit_yaml_with_an_unknown_key(make_stack: Any) -> None:
@@ -118,8 +176,8 @@ def test_connect_to_like_curl() -> None:
             parse_connect_to([bad])
 
 
-def _init_stack(tmp_path: Path) -> Path:
-    source = write_answers(tmp_path, {"domain": "example.org"})
+def _init_stack(tmp_path: Path, answers: dict[str, Any] | None = None) -> Path:
+    source = write_answers(tmp_path, {"domain": "example.org", **(answers or {})})
     assert run_subprocess("init", "--dir", str(tmp_path / "s"), "--answers",
                           str(source)).code == 0
     return tmp_path / "s"

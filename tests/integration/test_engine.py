@@ -229,6 +229,9 @@ def test_occupied_port_is_named_with_its_owner(make_stack: Any) -> None:
     assert f"TCP port {port} is already in use on this host (" in result.err
     assert f"(pid {os.getpid()}))" in result.err
     assert "choose another port in nasrtc.yaml" in result.err
+    # Checked before anything was created: LiveKit (first in line) was not started either.
+    assert "nothing was changed" in result.err
+    assert stack.containers() == {}
 
 
 def test_missing_image_that_cannot_be_pulled(make_stack: Any) -> None:
@@ -281,3 +284,21 @@ def test_no_wait_returns_once_started(make_stack: Any) -> None:
     states = {c.labels["com.docker.compose.service"]: c.status
               for c in stack.containers().values()}
     assert states == {"livekit": "running", "jwt": "running"}
+
+
+def test_livekit_http_listens_only_where_bind_address_says(make_stack: Any, client: Any) -> None:
+    """Host mode: LiveKit's HTTP port is for the reverse proxy on this host, not the LAN."""
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    port = stack.answers["ports"]["livekit_http"]
+    assert http_get(port) == "OK"
+    # This host's address on Docker's bridge: one of its own, not loopback.
+    subnet = client.networks.get("bridge").attrs["IPAM"]["Config"][0]["Subnet"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((subnet.split("/")[0].rsplit(".", 1)[0] + ".2", 9))
+        other = probe.getsockname()[0]
+    assert not other.startswith("127.")
+    with pytest.raises(OSError):
+        socket.create_connection((other, port), timeout=2).close()
+    rtc_tcp = stack.answers["ports"]["rtc_tcp"]
+    assert f"tcp_port: {rtc_tcp}" in (stack.dir / "livekit" / "livekit.yaml").read_text()

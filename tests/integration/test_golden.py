@@ -27,12 +27,19 @@ CASES: dict[str, dict[str, Any]] = {
                       "homeserver_url": "https://example.net:8448",
                       "ports": {"rtc_udp_range": "50000-50200"},
                       "network": {"public_ip": "93.184.216.34"}},
-    # Embedded TURN (UDP + TLS) and an existing coturn, on DSM.
+    # Embedded TURN over UDP and an existing coturn with TLS (shared secret), on DSM,
+    # where TURN over TLS of its own cannot be reached (DSM owns 443).
     "synology-turn": {"profile": "synology", "domain": "example.org",
-                      "turn": {"enabled": True, "tls_port": 5349,
-                               "cert_file": "/volume1/docker/certs/sfu.pem",
-                               "key_file": "/volume1/docker/certs/sfu.key"},
-                      "external_turn": {"host": "turn.example.org", "username": "calls"}},
+                      "turn": {"enabled": True},
+                      "external_turn": {"host": "turn.example.net", "port": 5349,
+                                        "protocol": "tls"}},
+    # TURN over TLS on its own name behind an nginx SNI step on 443, and a coturn with a
+    # fixed login.
+    "generic-turn-tls": {"profile": "generic", "domain": "example.org",
+                         "turn": {"enabled": True, "tls_port": 5349,
+                                  "cert_file": "/etc/letsencrypt/live/turn.example.org/fullchain.pem",
+                                  "key_file": "/etc/letsencrypt/live/turn.example.org/privkey.pem"},
+                         "external_turn": {"host": "turn.example.net", "username": "calls"}},
     # Bridge networking: ports published by Docker, webhook over the compose network.
     "generic-bridge": {"profile": "generic", "domain": "example.com",
                        "jwt_host": "rtc-auth.example.com", "sfu_host": "rtc.example.com",
@@ -45,7 +52,7 @@ IGNORED = {".nasrtc-manifest.json"}
 
 def render_case(cli: Any, tmp_path: Path, name: str) -> dict[str, bytes]:
     stack = tmp_path / name
-    seed_secrets(stack, turn_credential="coturnCredential42")
+    seed_secrets(stack, turn_credential="coturnCredential42", turn_secret="coturnSharedSecret7")
     source = write_answers(tmp_path, CASES[name], f"{name}.yaml")
     result = cli("init", "--dir", str(stack), "--answers", str(source))
     assert result.code == 0, result.err

@@ -82,6 +82,13 @@ class Wizard:
         self.expect(prompt)
         self.child.send("y" if yes else "n")
 
+    def where_things_run(self) -> None:
+        """The domain's website and the homeserver: on this NAS (the defaults)."""
+        self.expect("Is https://<your domain> served by this NAS")
+        self.child.send("\r")
+        self.expect("Does the homeserver run on this NAS")
+        self.child.send("\r")
+
     def finish(self) -> int:
         self.child.expect(pexpect.EOF)
         self.transcript.append(str(self.child.before))
@@ -149,6 +156,7 @@ def test_synology_happy_path_with_range_turn_and_found_address(
     w.text("Matrix server name", "example.org")
     for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
         w.text(prompt)
+    w.where_things_run()
     w.select("How should media use UDP", down=1)
     w.text("UDP port range for media", "50000-50100")
     w.text("TCP port for media")
@@ -213,6 +221,7 @@ def defaults_through_turn_until_tcp(w: Wizard, domain: str = "example.org") -> N
     w.text("Matrix server name", domain)
     for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
         w.text(prompt)
+    w.where_things_run()
     w.select("How should media use UDP")
     w.text("UDP port for media")
     w.expect("TCP port for media")
@@ -224,6 +233,7 @@ def enter_only(w: Wizard, domain: str | None = None) -> None:
     w.text("Matrix server name", domain)
     for prompt in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
         w.text(prompt)
+    w.where_things_run()
     w.select("How should media use UDP")
     for prompt in ("UDP port for media", "TCP port for media", "LiveKit's local HTTP port",
                    "Auth service's local HTTP port"):
@@ -271,6 +281,7 @@ def test_rerun_uses_previous_answers_keeps_secrets_and_shows_changes(tmp_path: P
     again.child.send("\r")
     for text in ("Homeserver URL", "Name for the auth service", "Name for the SFU"):
         again.text(text)
+    again.where_things_run()
     again.select("How should media use UDP")
     again.text("UDP port for media")
     again.expect(r"TCP port for media[^\n]*7001")

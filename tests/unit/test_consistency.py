@@ -95,9 +95,19 @@ def test_every_artifact_agrees(raw: dict[str, Any]) -> None:
     else:
         lk_forward.add(("udp", f"{rtc['port_range_start']}-{rtc['port_range_end']}"))
     if "turn" in livekit:
-        lk_forward.add(("udp", str(livekit["turn"]["udp_port"])))
-        if "tls_port" in livekit["turn"]:
-            lk_forward.add(("tcp", str(livekit["turn"]["tls_port"])))
+        turn = livekit["turn"]
+        lk_forward.add(("udp", str(turn["udp_port"])))
+        # The relay reaches the SFU through the public address: forwarded too.
+        lk_forward.add(("udp", f"{turn['relay_range_start']}-{turn['relay_range_end']}"))
+        if "tls_port" in turn:
+            # Clients are told turns:<domain>:443 (LiveKit roommanager.go): never the local
+            # port, which only the SNI step on 443 reaches.
+            stream = files["reverse-proxy/nginx-stream.conf"]
+            assert re.search(rf"^    {re.escape(turn['domain'])}  127\.0\.0\.1:"
+                             rf"{turn['tls_port']};$", stream, re.M)
+            assert "listen 443;" in stream
+            assert "listen 443 ssl" not in files["reverse-proxy/nginx.conf"]
+    assert ("reverse-proxy/nginx-stream.conf" in files) == ("tls_port" in livekit.get("turn", {}))
 
     # The checklist's router table.
     rows = re.findall(r"^\| \[ \] \| (TCP|UDP) \| ([\d-]+) \| [^|]+ \| ([\d-]+) \|",
@@ -113,7 +123,9 @@ def test_every_artifact_agrees(raw: dict[str, Any]) -> None:
         assert "ports" not in lk_service, "host networking publishes nothing"
         assert rtc.get("port_range_start") is None or resolved["network.livekit_mode"] == "host"
     else:
-        assert lk_forward <= published(compose, "livekit"), "bridge mode must publish media"
+        singles = {(proto, str(n)) for proto, ports in lk_forward
+                   for n in range(int(ports.split("-")[0]), int(ports.split("-")[-1]) + 1)}
+        assert singles <= published(compose, "livekit"), "bridge mode must publish media"
         assert ("tcp", str(livekit["port"])) in published(compose, "livekit")
         assert all("-" not in port for _, port in published(compose, "livekit")), \
             "a UDP range must never be published through the bridge"

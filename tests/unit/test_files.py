@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from nasrtc import versions
 from tests.helpers import snapshot, write_answers
 
 
@@ -188,8 +189,8 @@ def test_partial_answers_take_profile_defaults(cli: Any, tmp_path: Path) -> None
     assert result.code == 0, result.err
     compose = yaml.safe_load((stack / "compose.yaml").read_text())
     assert "COMPOSE_PROJECT_NAME=matrixrtc\n" in (stack / ".env").read_text()
-    assert compose["services"]["livekit"]["image"] == "livekit/livekit-server:v1.13.5"
-    assert compose["services"]["jwt"]["image"] == "ghcr.io/element-hq/lk-jwt-service:0.6.0"
+    assert compose["services"]["livekit"]["image"] == versions.LIVEKIT_IMAGE
+    assert compose["services"]["jwt"]["image"] == versions.JWT_IMAGE
     # DSM's proxy is configured by clicking: no nginx/Caddy files for it.
     assert not (stack / "reverse-proxy").exists()
     assert "Control Panel › Login Portal › Advanced › Reverse Proxy" in (

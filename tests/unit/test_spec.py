@@ -30,7 +30,8 @@ def test_host_mode_livekit_holds_its_own_ports_and_publishes_none(tmp_path: Path
     found = by_service(stack(turn={"enabled": True}), tmp_path)
     livekit = found["livekit"]
     assert livekit.network_mode == "host" and livekit.ports == {}
-    assert held(livekit) == {("tcp", 7880), ("tcp", 7881), ("udp", 7882), ("udp", 3478)}
+    relay = {("udp", n) for n in range(30000, 30010)}
+    assert held(livekit) == {("tcp", 7880), ("tcp", 7881), ("udp", 7882), ("udp", 3478)} | relay
     assert held(found["jwt"]) == {("tcp", 8080)}
     assert found["jwt"].ports == {"8080/tcp": [("127.0.0.1", 8080)]}
 
@@ -66,3 +67,45 @@ def test_labels_make_one_compose_project(tmp_path: Path) -> None:
         assert spec.labels["com.docker.compose.project"] == "calls"
         assert spec.labels[OURS] == "calls"
         assert spec.name == f"calls-{spec.service}-1"
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def stop(self, container_id: str, timeout: int) -> None:
+        self.calls.append(("stop", container_id))
+
+    def rename(self, container_id: str, name: str) -> None:
+        self.calls.append(("rename", container_id, name))
+
+    def start(self, container_id: str) -> None:
+        self.calls.append(("start", container_id))
+
+    def remove_container(self, container_id: str, force: bool = False) -> None:
+        self.calls.append(("remove", container_id))
+
+
+def test_a_failed_up_puts_the_replaced_container_back() -> None:
+    from nasrtc.engine.lifecycle import _Undo
+
+    client = type("Client", (), {"api": FakeApi()})()
+    undo = _Undo(client)
+    undo.set_aside({"Id": "old0000000001234", "State": "running"}, "calls-livekit-1")
+    undo.created("new1")
+    undo.roll_back()
+    assert client.api.calls == [
+        ("stop", "old0000000001234"),
+        ("rename", "old0000000001234", "calls-livekit-1-replaced-old000000000"),
+        ("remove", "new1"),
+        ("rename", "old0000000001234", "calls-livekit-1"),
+        ("start", "old0000000001234")]
+
+
+def test_held_ports_round_trip(tmp_path: Path) -> None:
+    from nasrtc.engine.spec import held_ports
+
+    livekit = by_service(stack(ports={"rtc_udp_range": "50000-50009", "rtc_udp": None}),
+                         tmp_path)["livekit"]
+    assert held_ports(livekit.labels) == held(livekit)
+    assert held_ports({}) is None

@@ -71,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "find_stack", False) and args.dir is None:
+        from nasrtc.locate import find_stack_dir
+
+        args.dir = find_stack_dir()
     try:
         return handler(args)
     except NasrtcError as exc:

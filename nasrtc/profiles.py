@@ -26,6 +26,7 @@ class Profile:
     firewall: dict[str, Any]
     homeserver: dict[str, Any] = field(default_factory=dict)
     turn_tls: dict[str, Any] = field(default_factory=dict)  # supported: bool, why: str
+    start_alternative: str = ""  # the platform's own way to start a compose project
 
     def reserved_owner(self, protocol: str, port: int) -> str | None:
         return self.reserved_ports.get(protocol, {}).get(port)
@@ -72,4 +73,5 @@ def load_profile(name: str) -> Profile:
         firewall=raw["firewall"],
         homeserver=raw.get("homeserver") or {},
         turn_tls=raw.get("turn_tls") or {},
+        start_alternative=raw.get("start_alternative", ""),
     )

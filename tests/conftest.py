@@ -3,12 +3,20 @@ in integration/conftest.py."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
 import pytest
 
 from nasrtc.cli import main
 from tests.helpers import Run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """nasrtc remembers the last stack folder in the user's config folder: the tests get
+    their own, never the real one (subprocesses and the wizard's pty inherit it)."""
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="nasrtc-test-config-")
 
 
 @pytest.fixture

@@ -39,6 +39,10 @@ def read_yaml_mapping(path: Path, what: str = "answers file") -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(str(path), f"no such {what}")], source=str(path)) from None
+    except PermissionError:
+        raise NasrtcError(f"cannot read {path}: permission denied",
+                          "it belongs to root (as on DSM): run the same command with sudo in "
+                          "front") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise NasrtcError(f"cannot read {path}: {exc}", "check the path and permissions") from None
     try:
@@ -218,7 +222,13 @@ def load_answers(path: Path) -> Answers:
 
 def load_stack_answers(stack_dir: Path) -> Answers:
     """DIR/nasrtc.yaml, checked; a folder without one gets the way out."""
+    import os
+
     path = stack_dir / ANSWERS_FILE
+    if stack_dir.is_dir() and not os.access(stack_dir, os.R_OK | os.X_OK):
+        raise NasrtcError(f"cannot read the stack folder {stack_dir.resolve()}: permission "
+                          "denied", "it belongs to root (as on DSM): run the same command "
+                          "with sudo in front")
     if not path.is_file():
         raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
                           f"run `nasrtc init --dir {stack_dir}` first, or point --dir at the "

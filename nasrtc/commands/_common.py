@@ -10,8 +10,10 @@ FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
 def add_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
-                        help="stack folder (default: the current folder)")
+    parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                        help="stack folder (default: the current folder if it holds "
+                             "nasrtc.yaml, else the one the last `nasrtc init` wrote)")
+    parser.set_defaults(find_stack=True)
 
 
 def add_force(parser: argparse.ArgumentParser, help: str = "overwrite files edited by hand, "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_force, print_result
-from nasrtc.errors import usage_error
+from nasrtc.errors import Interrupted, NasrtcError, usage_error
 
 NAME = "init"
 HELP = "write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)"
@@ -74,8 +74,16 @@ def _from_file(args: argparse.Namespace) -> int:
     own_file = target.exists() and target.resolve() == args.answers.resolve()
     plan = plan_files(stack_dir, answers, write_answers_file=not own_file, secrets="new",
                       rotate=args.rotate_secrets)
-    print_result(apply_plan(plan, force=args.force, command="nasrtc init"), "wrote", steps=True)
+    _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
     return 0
+
+
+def _wrote(result: Any) -> None:
+    """What init wrote, and the folder later commands use without --dir."""
+    from nasrtc.locate import remember
+
+    remember(result.stack_dir)
+    print_result(result, "wrote", steps=True)
 
 
 def _with_defaults(args: argparse.Namespace) -> int:
@@ -94,17 +102,57 @@ def _with_defaults(args: argparse.Namespace) -> int:
     raw.setdefault("profile", this_platform().profile)
     plan = plan_files(stack_dir, resolve(raw), write_answers_file=True, secrets="new",
                       rotate=args.rotate_secrets)
-    print_result(apply_plan(plan, force=args.force, command="nasrtc init"), "wrote", steps=True)
+    _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
     return 0
 
 
 def _wizard(args: argparse.Namespace) -> int:
+    from nasrtc.wizard.prompt import run_wizard
+
+    answers = run_wizard(args.dir, args.domain)
+    try:
+        return _write_wizard_answers(args, answers)
+    except Interrupted:
+        raise  # Ctrl-C at the last question: nothing is written, as at any other
+    except NasrtcError as exc:
+        # Nothing typed is lost: the answers stay, and are the defaults of the next run.
+        kept = _keep_answers(answers.stack_dir, answers.raw)
+        exc.fix = (f"{exc.fix}; " if exc.fix else "") + (
+            f"your answers are kept in {kept}: after the fix, run `nasrtc init --dir "
+            f"{answers.stack_dir}` again (they are its defaults)")
+        raise
+
+
+def _keep_answers(stack_dir: Path, raw: dict[str, Any]) -> Path:
+    """The wizard's answers on disk: nasrtc.yaml, unless the user edited that one by hand
+    (then nasrtc.yaml.wizard beside it)."""
+    import yaml
+
+    from nasrtc.answers import ANSWERS_FILE, dump_answers, resolve
+    from nasrtc.errors import InputError
+    from nasrtc.output.render import PUBLIC, Artifact
+    from nasrtc.output.writer import atomic_write, hand_edited, write_artifacts
+
+    try:
+        text = dump_answers(resolve(raw))
+    except InputError:
+        text = yaml.safe_dump(raw, sort_keys=False)
+    artifact = {ANSWERS_FILE: Artifact(text, PUBLIC, "your answers")}
+    if not hand_edited(stack_dir, artifact):
+        stack_dir.mkdir(parents=True, exist_ok=True)
+        write_artifacts(stack_dir, artifact, force=True, partial=True)
+        return stack_dir / ANSWERS_FILE
+    aside = stack_dir / (ANSWERS_FILE + ".wizard")
+    atomic_write(aside, text.encode("utf-8"), PUBLIC)
+    return aside
+
+
+def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     from nasrtc.answers import ANSWERS_FILE, resolve
     from nasrtc.errors import HandEditedError
     from nasrtc.output.plan import apply_plan, plan_files
-    from nasrtc.wizard.prompt import confirm, run_wizard
+    from nasrtc.wizard.prompt import confirm
 
-    answers = run_wizard(args.dir, args.domain)
     plan = plan_files(answers.stack_dir, resolve(answers.raw), write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)
     status = plan.status()
@@ -130,7 +178,7 @@ def _wizard(args: argparse.Namespace) -> int:
     result = apply_plan(plan, force=args.force, force_files=frozenset({ANSWERS_FILE}),
                         command="nasrtc init")
     print()
-    print_result(result, "wrote", steps=True)
+    _wrote(result)
     return 0
 
 

@@ -4,7 +4,7 @@ the engine's view of the containers (asked once per run)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,11 @@ class Context:
     net: Net
     access_token: str | None
     _containers: list[Any] | None = None
+    unresolved: set[str] = field(default_factory=set)  # names the DNS row found missing
+
+    @property
+    def up_command(self) -> str:
+        return f"{self.stack.profile.sudo}nasrtc up --dir {self.stack_dir.resolve()}"
 
     def containers(self) -> list[Any]:
         """The stack's container rows, asked of the engine once per doctor run."""

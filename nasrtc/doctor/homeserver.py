@@ -12,7 +12,11 @@ from nasrtc.doctor.context import Context
 from nasrtc.doctor.registry import PUBLIC, Outcome, check, failed, passed, skipped
 
 
-@check('well-known', PUBLIC)
+def _homeserver(ctx: Context) -> tuple[str, ...]:
+    return (ctx.stack.homeserver_host,)
+
+
+@check('well-known', PUBLIC, needs=lambda ctx: (ctx.stack.domain,))
 def check_well_known(ctx: Context) -> Outcome:
     url = f"https://{ctx.stack.domain}/.well-known/matrix/client"
     answer = ctx.net.request("GET", url)
@@ -49,7 +53,7 @@ def check_well_known(ctx: Context) -> Outcome:
                  f"{ctx.stack.jwt_url}")
 
 
-@check('homeserver features', PUBLIC)
+@check('homeserver features', PUBLIC, needs=_homeserver)
 def check_versions(ctx: Context) -> Outcome:
     url = f"{ctx.stack.homeserver_url}/_matrix/client/versions"
     answer = ctx.net.request("GET", url)
@@ -66,7 +70,7 @@ def check_versions(ctx: Context) -> Outcome:
                  "transports (MSC4143) enabled")
 
 
-@check('RTC transports', PUBLIC)
+@check('RTC transports', PUBLIC, needs=_homeserver)
 def check_transports(ctx: Context) -> Outcome:
     if not ctx.access_token:
         return skipped("needs an access token",
@@ -117,7 +121,8 @@ def _token_refused(ctx: Context, status: int, text: str) -> Outcome:
     return failed(f"{detail} ({status}: {text[:100].strip()})", fix)
 
 
-@check('token round trip', PUBLIC)
+@check('token round trip', PUBLIC,
+       needs=lambda ctx: (ctx.stack.homeserver_host, ctx.stack.jwt_host))
 def check_round_trip(ctx: Context) -> Outcome:
     """What Element Call does to join: OpenID token -> /get_token -> LiveKit URL + JWT."""
     from nasrtc.tokens import decode

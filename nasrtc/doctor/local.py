@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from typing import Any
 
 from nasrtc.doctor.context import Context
 from nasrtc.doctor.registry import LOCAL, Outcome, check, failed, passed, warned
@@ -78,14 +79,40 @@ def check_containers(ctx: Context) -> Outcome:
            if r.state != "running" or r.health not in ("", "healthy")]
     if bad:
         return failed("; ".join(bad),
-                     "run `nasrtc up` (it shows the log of a container that crashes)")
+                      f"run `{ctx.up_command}` (it shows the log of a container that crashes)")
     return passed("livekit and jwt running and healthy")
+
+
+def _not_running(ctx: Context, service: str, url: str) -> Outcome | None:
+    """When the container is not running, that is the cause and `up` the fix; not the
+    reverse proxy or the router a refused connection would otherwise point at."""
+    try:
+        rows = ctx.containers()
+    except NasrtcError:
+        return None
+    row = next((r for r in rows if r.service == service), None)
+    if row is None or row.state == "running":
+        return None
+    return failed(f"connection refused: nothing listens at {url} (the {service} container is "
+                  f"{row.state})", f"start the stack: `{ctx.up_command}`")
+
+
+def _local_get(ctx: Context, service: str, url: str) -> Any:
+    try:
+        return ctx.net.request("GET", url)
+    except OSError:
+        stopped = _not_running(ctx, service, url)
+        if stopped is not None:
+            return stopped
+        raise
 
 
 @check('LiveKit (local)', LOCAL)
 def check_livekit_http(ctx: Context) -> Outcome:
     route = ctx.stack.sfu_route
-    answer = ctx.net.request("GET", f"{route.upstream}/")
+    answer = _local_get(ctx, "livekit", f"{route.upstream}/")
+    if isinstance(answer, Outcome):
+        return answer
     if answer.status == 200 and answer.text().strip() == "OK":
         return passed(f"{route.upstream}/ answers OK")
     return failed(f"{route.upstream}/ answered {answer.status}",
@@ -95,7 +122,9 @@ def check_livekit_http(ctx: Context) -> Outcome:
 @check('auth service (local)', LOCAL)
 def check_jwt_health(ctx: Context) -> Outcome:
     route = ctx.stack.jwt_route
-    answer = ctx.net.request("GET", f"{route.upstream}/healthz")
+    answer = _local_get(ctx, "jwt", f"{route.upstream}/healthz")
+    if isinstance(answer, Outcome):
+        return answer
     if answer.status == 200:
         return passed(f"{route.upstream}/healthz answers 200")
     return failed(f"/healthz answered {answer.status}",

@@ -19,23 +19,37 @@ from nasrtc.doctor.registry import (
     skipped,
     warned,
 )
+from nasrtc.output.checklist import public_names
 
 CERT_DAYS = 14
+
+
+def _jwt(ctx: Context) -> tuple[str, ...]:
+    return (ctx.stack.jwt_host,)
+
+
+def _sfu(ctx: Context) -> tuple[str, ...]:
+    return (ctx.stack.sfu_host,)
 
 
 @check('DNS', PUBLIC)
 def check_dns(ctx: Context) -> Outcome:
     stack = ctx.stack
     homeserver_host = stack.homeserver_host
-    found = {host: ctx.net.resolve(host) for host in (stack.jwt_host, stack.sfu_host,
-                                                      homeserver_host)}
-    missing = [host for host in (stack.jwt_host, stack.sfu_host) if not found[host]]
+    found = {host: ctx.net.resolve(host) for host in _hosts(ctx)}
+    missing = [host for host, addresses in found.items() if not addresses]
+    ctx.unresolved.update(missing)
     if missing:
-        return failed(f"does not resolve: {', '.join(missing)}",
-                     "create the records (checklist.md, section DNS); new records can take "
-                     "a while to appear")
+        ours = [host for host in missing if host in public_names(stack)]
+        return failed(f"does not resolve: {', '.join(missing)} (the rows that need "
+                      f"{'it' if len(missing) == 1 else 'them'} are skipped)",
+                      ("create the records (checklist.md, section DNS); new records can take "
+                       "a while to appear" if ours else
+                       "your Matrix names must resolve; check the records at your DNS "
+                       "provider") + ", or test before DNS works with --connect-to "
+                      "NAME::NAS-ADDRESS: (README, Checking with doctor)")
     reference = set(found[homeserver_host])
-    differ = [host for host in (stack.jwt_host, stack.sfu_host)
+    differ = [host for host in public_names(stack)
               if reference and not set(found[host]) & reference]
     detail = ", ".join(f"{h} -> {' '.join(a)}" for h, a in found.items() if a)
     if differ:
@@ -50,8 +64,7 @@ def check_dns(ctx: Context) -> Outcome:
 def _hosts(ctx: Context) -> list[str]:
     """Every name clients reach over TLS, each once, in the order a call uses them."""
     stack = ctx.stack
-    return list(dict.fromkeys((stack.domain, stack.homeserver_host, stack.jwt_host,
-                               stack.sfu_host)))
+    return list(dict.fromkeys((stack.domain, stack.homeserver_host, *public_names(stack))))
 
 
 def _certificate_problem(host: str, exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
@@ -72,6 +85,8 @@ def _certificate_problem(host: str, exc: ssl.SSLCertVerificationError) -> tuple[
 def check_certificates(ctx: Context) -> Outcome:
     problems, fixes, soon, notes = [], [], [], []
     for host in _hosts(ctx):
+        if host in ctx.unresolved:
+            continue  # the DNS row names it
         try:
             cert = ctx.net.certificate(host)
         except ssl.SSLCertVerificationError as exc:
@@ -97,10 +112,12 @@ def check_certificates(ctx: Context) -> Outcome:
         return warned("; ".join(soon),
                      f"renewal seems not to run (Let's Encrypt renews {CERT_DAYS * 2} days "
                      "ahead): check certbot's timer or DSM's automatic renewal")
+    if not notes:
+        return skipped("not checked: no name resolves (see the DNS row)")
     return passed("valid: " + ", ".join(notes))
 
 
-@check('auth service (public)', PUBLIC)
+@check('auth service (public)', PUBLIC, needs=_jwt)
 def check_jwt_public(ctx: Context) -> Outcome:
     url = f"{ctx.stack.jwt_url}/healthz"
     answer = ctx.net.request("GET", url)
@@ -111,7 +128,7 @@ def check_jwt_public(ctx: Context) -> Outcome:
                  f"{ctx.stack.jwt_route.upstream} (reverse-proxy.md); is the container up?")
 
 
-@check('auth service CORS', PUBLIC)
+@check('auth service CORS', PUBLIC, needs=_jwt)
 def check_cors(ctx: Context) -> Outcome:
     """GET answers 405 from the service itself; the preflight (OPTIONS) answers 200, which
     also shows a proxy's `add_header` that applies to successful answers only."""
@@ -138,7 +155,7 @@ def check_cors(ctx: Context) -> Outcome:
     return passed("GET 405 and preflight, each with one Access-Control-Allow-Origin: *")
 
 
-@check('SFU (public)', PUBLIC)
+@check('SFU (public)', PUBLIC, needs=_sfu)
 def check_sfu_public(ctx: Context) -> Outcome:
     url = f"https://{ctx.stack.sfu_host}/"
     answer = ctx.net.request("GET", url)
@@ -149,7 +166,7 @@ def check_sfu_public(ctx: Context) -> Outcome:
                  f"{ctx.stack.sfu_route.upstream} (reverse-proxy.md)")
 
 
-@check('SFU WebSocket', PUBLIC)
+@check('SFU WebSocket', PUBLIC, needs=_sfu)
 def check_websocket(ctx: Context) -> Outcome:
     from nasrtc.tokens import mint
 
@@ -179,7 +196,7 @@ def check_websocket(ctx: Context) -> Outcome:
                  "see LiveKit's log (`docker logs <project>-livekit-1`)")
 
 
-@check('router: RTC TCP', PUBLIC)
+@check('router: RTC TCP', PUBLIC, needs=_sfu)
 def check_rtc_tcp(ctx: Context) -> Outcome:
     port = ctx.stack.livekit.rtc_tcp
     if ctx.net.tcp_open(ctx.stack.sfu_host, port):

@@ -56,28 +56,39 @@ class Check:
 Probe = Callable[["Context"], Outcome]
 
 
+Needs = Callable[["Context"], "tuple[str, ...]"]  # the public names a check connects to
+
+
 @dataclass(frozen=True)
 class Registered:
     name: str
     scope: str
     probe: Probe
+    needs: Needs | None = None
 
 
 REGISTRY: list[Registered] = []
 
 
-def check(name: str, scope: str) -> Callable[[Probe], Probe]:
-    """Register a check under its row name; rows appear in registration order."""
+def check(name: str, scope: str, needs: Needs | None = None) -> Callable[[Probe], Probe]:
+    """Register a check under its row name; rows appear in registration order. A check
+    that `needs` names is skipped, not failed, when the DNS row found one missing: one
+    cause, one failing row."""
 
     def register(probe: Probe) -> Probe:
         assert all(r.name != name for r in REGISTRY), f"two checks named {name!r}"
-        REGISTRY.append(Registered(name, scope, probe))
+        REGISTRY.append(Registered(name, scope, probe, needs))
         return probe
 
     return register
 
 
 def run_one(entry: Registered, ctx: Context) -> Check:
+    missing = [host for host in (entry.needs(ctx) if entry.needs else ())
+               if host in ctx.unresolved]
+    if missing:
+        return Check(entry.name, SKIP, f"not checked: {', '.join(missing)} does not resolve "
+                     "(see the DNS row)")
     try:
         outcome = entry.probe(ctx)
     except NasrtcError as exc:

@@ -128,25 +128,30 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
                           for r in stack.routes)),
         steps=tuple(proxy_steps),
         notes=("Add no CORS headers on either row: the auth service sends its own.",
-               f"Certificates: {profile.certificates['where']}."))
+               f"Certificates: {profile.certificates['where']}."
+               + (f" {profile.certificates['note']}" if profile.certificates.get("note")
+                  else "")))
 
+    hs = profile.homeserver
     homeserver = Section(
         "Homeserver", "Synapse's homeserver.yaml and your web server",
         steps=(
-            "Add the settings in `matrix/homeserver.yaml` to Synapse's homeserver.yaml",
-            f"Serve `matrix/well-known-client.json` at "
-            f"`https://{stack.domain}/.well-known/matrix/client` with "
-            "`Content-Type: application/json` and `Access-Control-Allow-Origin: *`; keep your "
-            "`m.homeserver` entry and any other keys",
+            hs.get("config", "Add the settings in `matrix/homeserver.yaml` to Synapse's "
+                   "homeserver.yaml"),
+            *(step.format(domain=stack.domain) for step in hs.get("well_known", ())),
             "The homeserver's federation API answers (the auth service checks callers "
-            "through it)",
-            profile.homeserver.get("restart", "Restart Synapse"),
+            f"through it): `https://{stack.domain}/.well-known/matrix/server` names it, or "
+            "port 8448 reaches it",
+            hs.get("restart", "Restart Synapse"),
         ))
 
     start = Section(
         "Start and check", "a terminal on the NAS",
         steps=(
-            f"`{profile.sudo}nasrtc up --dir <this folder>` (or `docker compose up -d` in it)",
+            f"`{profile.sudo}nasrtc up` (in this folder, or anywhere after `nasrtc init` wrote "
+            "it; `--dir <this folder>` otherwise)",
+            *((profile.start_alternative.format(project=stack.project),)
+              if profile.start_alternative else ()),
             f"`{profile.sudo}nasrtc status`: both services running and healthy",
             f"`{profile.sudo}nasrtc doctor`: every check passes (it prints a fix for each "
             "failure)",

@@ -142,9 +142,11 @@ def forwarded_ports(stack_dir: Path) -> set[str]:
     compose = yaml.safe_load((stack_dir / "compose.yaml").read_text())
     livekit = yaml.safe_load((stack_dir / "livekit" / "livekit.yaml").read_text())
     ports = set()
+    turn = livekit.get("turn") or {}
+    relay = range(turn.get("relay_range_start", 0), turn.get("relay_range_end", -1) + 1)
     for spec in compose["services"]["livekit"].get("ports", []):
-        if not spec.startswith("127.0.0.1:"):
-            ports.add(spec.split(":")[0])
+        if not spec.startswith("127.0.0.1:") and int(spec.split(":")[0]) not in relay:
+            ports.add(spec.split(":")[0])  # the relay range is printed as START-END
     rtc = livekit["rtc"]
     ports.add(str(rtc["tcp_port"]))
     ports.add(str(rtc["udp_port"]) if "udp_port" in rtc

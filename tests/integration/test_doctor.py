@@ -140,6 +140,9 @@ def test_auth_service_down_is_caught(make_stack: Any, client: Any) -> None:
     assert rows["containers"]["status"] == "fail" and "jwt: exited" in rows["containers"]["detail"]
     assert rows["auth service (local)"]["status"] == "fail"
     assert rows["auth service (local)"]["detail"].startswith("connection refused")
+    # The container is the cause; the fix is to start it, in this very folder.
+    up = f"nasrtc up --dir {stack.dir.resolve()}"
+    assert up in rows["auth service (local)"]["fix"] and up in rows["containers"]["fix"]
 
 
 def test_public_side_without_dns_says_what_to_do(make_stack: Any) -> None:
@@ -147,6 +150,13 @@ def test_public_side_without_dns_says_what_to_do(make_stack: Any) -> None:
     code, rows = doctor(stack, "--timeout", "2")
     assert code == 1
     assert rows["DNS"]["status"] == "fail" and "does not resolve" in rows["DNS"]["detail"]
+    # One cause, one failing row: what needs the names is skipped, and the router row does
+    # not ask to forward a port of a name that does not exist.
+    public = list(rows)[list(rows).index("DNS"):]  # this machine's rows come first
+    assert [name for name in public if rows[name]["status"] == "fail"] == ["DNS"]
+    for name in ("auth service CORS", "SFU WebSocket", "router: RTC TCP", "well-known"):
+        assert rows[name]["status"] == "skipped" and "does not resolve" in rows[name]["detail"]
+    assert "forward" not in rows["router: RTC TCP"]["fix"]
     assert rows["router: UDP"]["status"] == "skipped"
     assert "nasrtc token" in rows["router: UDP"]["fix"]
     assert rows["RTC transports"]["status"] == "skipped"
@@ -192,6 +202,7 @@ def test_names_pointing_elsewhere_and_rtc_tcp_not_forwarded(tmp_path: Path) -> N
     stack_dir = _init_stack(tmp_path)
     code, rows = _public_rows(
         stack_dir, "--timeout", "2",
+        "--connect-to", "example.org::127.0.0.1:",
         "--connect-to", "matrix.example.org::127.0.0.1:",
         "--connect-to", "jwt.example.org::127.0.0.1:",
         "--connect-to", "sfu.example.org::127.0.0.3:")  # nothing listens there

@@ -307,3 +307,31 @@ def test_the_ca_file_matters(fresh: World) -> None:
     assert "--ca-file" in rows["certificates"]["fix"]
     assert rows["auth service (public)"]["status"] == "fail"
     assert "certificate" in rows["auth service (public)"]["detail"]
+
+
+def uncomment_well_known(snippet: str) -> str:
+    """matrix/homeserver.yaml with its commented well-known lines switched on, as the
+    Synology checklist tells a user to do."""
+    head, marker, tail = snippet.partition("uncomment these")
+    assert marker, "the well-known lines are in the snippet"
+    first, _, rest = tail.partition("\n")
+    lines = [line[2:] if line.startswith("# ") else line for line in rest.splitlines()]
+    return head + marker + first + "\n" + "\n".join(lines) + "\n"
+
+
+def test_synapse_can_serve_the_well_known_file_itself(fresh: World) -> None:
+    """DSM's reverse proxy cannot serve a file: the checklist has Synapse serve it."""
+    import urllib.request
+
+    python = synapse_python()
+    assert python
+    snippet = uncomment_well_known((fresh.stack / "matrix" / "homeserver.yaml").read_text())
+    synapse = Synapse(python, fresh.root / "synapse-well-known", DOMAIN, snippet).start()
+    fresh.started.append(synapse)
+    with urllib.request.urlopen(f"{synapse.url}/.well-known/matrix/client", timeout=10) as got:
+        data = json.loads(got.read())
+        assert got.headers["Access-Control-Allow-Origin"] == "*"
+        assert "json" in got.headers["Content-Type"]
+    assert data["m.homeserver"]["base_url"].rstrip("/") == f"https://{HOMESERVER}"
+    assert data["org.matrix.msc4143.rtc_foci"] == [
+        {"type": "livekit", "livekit_service_url": f"https://{JWT}"}]

@@ -372,3 +372,27 @@ def test_a_port_clash_is_refused_where_it_is_typed_and_nothing_is_lost(tmp_path:
     w.confirm("Write these files", True)
     assert w.finish() == 0, w.output
     assert "port: 7885" in (tmp_path / "stack" / "livekit" / "livekit.yaml").read_text()
+
+
+def test_answers_survive_a_refusal_at_the_end(tmp_path: Path) -> None:
+    """A hand-edited compose.yaml stops the write after every question was answered: the
+    answers are kept (nasrtc.yaml) and are the defaults of the next run."""
+    made = run_subprocess("init", "--yes", "--domain", "example.org", "--dir", "stack",
+                          cwd=tmp_path, env={"NASRTC_ROOT": str(tmp_path / "noroot")})
+    assert made.code == 0, made.err
+    compose = tmp_path / "stack" / "compose.yaml"
+    compose.write_text(compose.read_text() + "# my tweak\n")
+    w = Wizard(tmp_path, "--dir", "stack")
+    defaults_through_turn(w, rtc_tcp="7002")
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.select("How should LiveKit learn your public IP address")
+    w.text("The NAS's LAN address", "")
+    assert w.finish() == 3
+    assert "your answers are kept in" in w.output
+    assert "rtc_tcp: 7002" in (tmp_path / "stack" / "nasrtc.yaml").read_text()
+    assert compose.read_text().endswith("# my tweak\n"), "the edit is not touched"
+    again = Wizard(tmp_path, "--dir", "stack")
+    defaults_through_turn_until_tcp(again)
+    again.expect(r"7002")
+    again.child.sendcontrol("c")
+    assert again.finish() == 130

@@ -138,11 +138,24 @@ def test_certificate_close_to_expiry_warns(tmp_path: Path) -> None:
     assert found["certificates"]["status"] == "warn"
 
 
-def test_names_that_do_not_resolve(tmp_path: Path) -> None:
+def test_a_missing_name_is_one_failure_and_its_dependants_are_skipped(tmp_path: Path) -> None:
     net = healthy()
     del net.addresses["sfu.example.org"]
     found = rows(tmp_path, net)
-    assert found["DNS"]["status"] == "fail" and "sfu.example.org" in found["DNS"]["detail"]
+    assert only_failure(found, "DNS")["detail"].startswith("does not resolve: sfu.example.org")
+    for name in ("SFU (public)", "SFU WebSocket", "router: RTC TCP"):
+        assert found[name]["status"] == "skipped", found[name]
+    assert found["auth service CORS"]["status"] == "pass"
+    assert "sfu.example.org" not in found["certificates"]["detail"]
+
+
+def test_the_domain_itself_missing_skips_the_well_known_row(tmp_path: Path) -> None:
+    net = healthy()
+    del net.addresses["example.org"]
+    found = rows(tmp_path, net)
+    only_failure(found, "DNS")
+    assert found["well-known"]["status"] == "skipped"
+    assert found["token round trip"]["status"] == "pass"
 
 
 def test_names_pointing_elsewhere_warn(tmp_path: Path) -> None:

@@ -71,6 +71,25 @@ if [ ! -x "$synapse_venv/bin/register_new_matrix_user" ]; then
 fi
 [ -x "$synapse_venv/bin/python" ] && export NASRTC_SYNAPSE_PYTHON="$synapse_venv/bin/python"
 
+# 5. The field's own checkers, run against the generated stack: testmatrix (PyPI; Python
+#    >= 3.10, so into the Synapse venv) and matrix-js-sdk (npm, pinned in
+#    tests/integration/js/package.json; Node from Debian when there is none).
+if [ -x "$synapse_venv/bin/python" ] && [ ! -x "$synapse_venv/bin/testmatrix" ]; then
+  log "installing testmatrix into $synapse_venv"
+  "$synapse_venv/bin/python" -m pip install -q "testmatrix==0.2.3" \
+    || echo "tests/run.sh: testmatrix did not install" >&2
+fi
+if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+    && [ "$(id -u)" -eq 0 ]; then
+  log "installing Node.js and npm from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+fi
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/integration/js/node_modules/matrix-js-sdk ]; then
+  log "installing matrix-js-sdk into tests/integration/js"
+  (cd tests/integration/js && npm install --no-audit --no-fund --loglevel=error) \
+    || echo "tests/run.sh: matrix-js-sdk did not install" >&2
+fi
+
 status=0
 linted=""
 for python in $NASRTC_PYTHONS; do

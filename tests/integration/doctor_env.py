@@ -26,6 +26,9 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.helpers import REPO, free_port
+from tests.helpers import REPO, Run, doctor_rows, free_port, run_subprocess, write_answers
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
 
@@ -99,9 +102,10 @@ def local_listen(generated: str, port: int) -> str:
 
 
 def user_servers(port: int, cert_dir: Path, domain: str, homeserver_host: str,
-                 well_known: Path, synapse_port: int, well_known_cors: bool = True) -> str:
-    """What a user already serves: the well-known file on the domain, the homeserver."""
-    cors = 'add_header Access-Control-Allow-Origin "*";' if well_known_cors else ""
+                 well_known: Path, synapse_port: int, well_known_cors: int = 1) -> str:
+    """What a user already serves: the well-known file on the domain (with that many CORS
+    headers: 0, the usual 1, or a duplicated 2), the homeserver."""
+    cors = '\n        '.join(['add_header Access-Control-Allow-Origin "*";'] * int(well_known_cors))
     return f"""
 server {{
     listen 127.0.0.1:{port} ssl;
@@ -112,6 +116,11 @@ server {{
         default_type application/json;
         {cors}
         alias {well_known};
+    }}
+    # federation discovery, as the auth service and other servers do it
+    location = /.well-known/matrix/server {{
+        default_type application/json;
+        return 200 '{{"m.server": "{homeserver_host}:443"}}';
     }}
 }}
 server {{
@@ -274,6 +283,30 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _hash_of(*parts: str) -> str:
+    """lk-jwt-service helper.go: unpadded standard base64 of SHA-256 over the JSON array
+    of the parts (Go's json.Marshal: no spaces; it also escapes <, > and &)."""
+    text = json.dumps(list(parts), separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+
+
+def livekit_room_alias(room_id: str, slot_id: str) -> str:
+    """LiveKitRoomAliasFor(matrixRoom, matrixRtcSlot) in lk-jwt-service helper.go."""
+    return _hash_of(room_id, slot_id)
+
+
+def livekit_identity(user_id: str, device_id: str, member_id: str) -> str:
+    """LiveKitIdentityFor(matrixID, deviceId, memberID) in lk-jwt-service helper.go."""
+    return _hash_of(user_id, device_id, member_id)
+
+
+def join_grant(room_id: str, slot_id: str) -> dict[str, Any]:
+    """getJoinToken's VideoGrant in lk-jwt-service handler.go (valid for an hour)."""
+    return {"roomJoin": True, "room": livekit_room_alias(room_id, slot_id),
+            "canPublish": True, "canSubscribe": True, "canUpdateOwnMetadata": True}
 
 
 def sign_hs256(claims: dict[str, Any], secret: str) -> str:
@@ -496,12 +529,10 @@ class StandInAuthService:
             if user is None or user != claimed_user:
                 return 401, {"errcode": "M_UNAUTHORIZED",
                              "error": "The request could not be authorised."}
-            alias = _b64(hashlib.sha256(f"{room}|{slot}".encode()).digest())
             now = int(time.time())
-            jwt = sign_hs256({"iss": key, "sub": f"{user}:{device}", "nbf": now,
-                              "exp": now + 3600, "video": {
-                                  "roomJoin": True, "room": alias, "canPublish": True,
-                                  "canSubscribe": True}}, secret)
+            jwt = sign_hs256({"iss": key, "sub": livekit_identity(user, device, member["id"]),
+                              "nbf": now, "exp": now + 3600, "video": join_grant(room, slot)},
+                             secret)
             return 200, {"url": livekit_url, "jwt": jwt}
 
         self.get_token: Callable[[Any], tuple[int, dict[str, Any]]] = get_token
@@ -513,3 +544,90 @@ class StandInAuthService:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+# ---------------------------------------------------------------- the whole world
+
+DOMAIN, HOMESERVER, JWT, SFU = "example.org", "matrix.example.org", "jwt.example.org", \
+    "sfu.example.org"
+HOSTS = (DOMAIN, HOMESERVER, JWT, SFU)
+
+
+@dataclass
+class World:
+    root: Path
+    stack: Path
+    certs: Certificates
+    synapse: Synapse
+    auth: StandInAuthService
+    sfu: StandInSFU
+    started: list[Any] = field(default_factory=list)
+
+    @property
+    def generated_nginx(self) -> str:
+        return (self.stack / "reverse-proxy" / "nginx.conf").read_text()
+
+    def proxy(self, edit: Callable[[str], str] = lambda text: text,
+              well_known_cors: int = 1, synapse: Synapse | None = None,
+              port: int = 0) -> int:
+        """nginx with nasrtc's config (after `edit`, the fault) and the user's own blocks,
+        on `port` (a free one by default; 443 for the tools that know no other)."""
+        port = port or free_port()
+        sites = local_listen(edit(self.generated_nginx), port) + user_servers(
+            port, self.certs.folder, DOMAIN, HOMESERVER,
+            self.stack / "matrix" / "well-known-client.json",
+            (synapse or self.synapse).port, well_known_cors)
+        nginx = Nginx(self.root / f"nginx-{port}", sites, port).start()
+        self.started.append(nginx)
+        return port
+
+    def doctor(self, port: int, *extra: str, token: str | None = None) -> tuple[Run, dict[
+            str, dict[str, str]]]:
+        args = ["doctor", "--public", "--json", "--dir", str(self.stack), "--ca-file",
+                str(self.certs.ca_file), "--timeout", "5", *connect_to(port), *extra]
+        result = run_subprocess(*args, env={
+            "NASRTC_ACCESS_TOKEN": self.synapse.access_token if token is None else token})
+        rows = doctor_rows(result)
+        assert self.synapse.access_token not in result.out + result.err
+        secret = (self.stack / "secrets" / "livekit_api_secret").read_text().strip()
+        assert secret not in result.out + result.err
+        return result, rows
+
+
+def connect_to(port: int, rtc: bool = True) -> list[str]:
+    """Every name's 443 to nginx on loopback; the SFU's other ports (RTC TCP) as they are."""
+    args = []
+    for host in HOSTS:
+        args += ["--connect-to", f"{host}:443:127.0.0.1:{port}"]
+    return args + (["--connect-to", f"{SFU}::127.0.0.1:"] if rtc else [])
+
+
+@contextmanager
+def running_world(root: Path) -> Iterator[World]:
+    """A stack for example.org with its certificates, a real Synapse with the stack's
+    homeserver settings, and the LiveKit and auth service stand-ins; stopped on exit."""
+    certs = Certificates(root / "certs")
+    for host in HOSTS:
+        certs.issue(host)
+    source = write_answers(root, {
+        "domain": DOMAIN, "ports": {"livekit_http": free_port(), "rtc_tcp": free_port(),
+                                    "jwt_http": free_port()},
+        "proxy": {"cert_dir": str(certs.folder)}})
+    stack = root / "stack"
+    made = run_subprocess("init", "--dir", str(stack), "--answers", str(source))
+    assert made.code == 0, made.err
+    python = synapse_python()
+    assert python, "tests/run.sh installs Synapse into .venv-test/synapse"
+    synapse = Synapse(python, root / "synapse", DOMAIN,
+                      (stack / "matrix" / "homeserver.yaml").read_text())
+    started: list[Any] = []
+    try:
+        started.append(synapse.start())
+        auth = StandInAuthService(stack, {DOMAIN: synapse.url}).start()
+        started.append(auth)
+        sfu = StandInSFU(stack / "livekit" / "livekit.yaml").start()
+        started.append(sfu)
+        yield World(root, stack, certs, synapse, auth, sfu, started)
+    finally:
+        for server in reversed(started):
+            server.stop()

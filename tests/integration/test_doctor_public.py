@@ -10,35 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
 
 import pytest
 
 from tests.helpers import (
     REQUIRE_TOOLS,
-    Run,
     doctor_rows,
     free_port,
     needs,
     run_subprocess,
-    write_answers,
 )
 from tests.integration.doctor_env import (
+    DOMAIN,
+    HOMESERVER,
+    JWT,
+    SFU,
     Certificates,
-    Nginx,
-    StandInAuthService,
-    StandInSFU,
     Synapse,
-    local_listen,
+    World,
+    connect_to,
+    running_world,
     synapse_python,
-    user_servers,
 )
-
-DOMAIN, HOMESERVER, JWT, SFU = "example.org", "matrix.example.org", "jwt.example.org", \
-    "sfu.example.org"
-HOSTS = (DOMAIN, HOMESERVER, JWT, SFU)
 
 pytestmark = [
     needs("nginx", "nginx"),
@@ -48,82 +41,10 @@ pytestmark = [
 ]
 
 
-@dataclass
-class World:
-    root: Path
-    stack: Path
-    certs: Certificates
-    synapse: Synapse
-    auth: StandInAuthService
-    sfu: StandInSFU
-    started: list[Any] = field(default_factory=list)
-
-    @property
-    def generated_nginx(self) -> str:
-        return (self.stack / "reverse-proxy" / "nginx.conf").read_text()
-
-    def proxy(self, edit: Callable[[str], str] = lambda text: text,
-              well_known_cors: bool = True, synapse: Synapse | None = None) -> int:
-        """nginx with nasrtc's config (after `edit`, the fault) and the user's own blocks."""
-        port = free_port()
-        sites = local_listen(edit(self.generated_nginx), port) + user_servers(
-            port, self.certs.folder, DOMAIN, HOMESERVER,
-            self.stack / "matrix" / "well-known-client.json",
-            (synapse or self.synapse).port, well_known_cors)
-        nginx = Nginx(self.root / f"nginx-{port}", sites, port).start()
-        self.started.append(nginx)
-        return port
-
-    def doctor(self, port: int, *extra: str, token: str | None = None) -> tuple[Run, dict[
-            str, dict[str, str]]]:
-        args = ["doctor", "--public", "--json", "--dir", str(self.stack), "--ca-file",
-                str(self.certs.ca_file), "--timeout", "5", *connect_to(port), *extra]
-        result = run_subprocess(*args, env={
-            "NASRTC_ACCESS_TOKEN": self.synapse.access_token if token is None else token})
-        rows = doctor_rows(result)
-        assert self.synapse.access_token not in result.out + result.err
-        secret = (self.stack / "secrets" / "livekit_api_secret").read_text().strip()
-        assert secret not in result.out + result.err
-        return result, rows
-
-
-def connect_to(port: int, rtc: bool = True) -> list[str]:
-    """Every name's 443 to nginx on loopback; the SFU's other ports (RTC TCP) as they are."""
-    args = []
-    for host in HOSTS:
-        args += ["--connect-to", f"{host}:443:127.0.0.1:{port}"]
-    return args + (["--connect-to", f"{SFU}::127.0.0.1:"] if rtc else [])
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("doctor-public")
-    certs = Certificates(root / "certs")
-    for host in HOSTS:
-        certs.issue(host)
-    source = write_answers(root, {
-        "domain": DOMAIN, "ports": {"livekit_http": free_port(), "rtc_tcp": free_port(),
-                                    "jwt_http": free_port()},
-        "proxy": {"cert_dir": str(certs.folder)}})
-    stack = root / "stack"
-    made = run_subprocess("init", "--dir", str(stack), "--answers", str(source))
-    assert made.code == 0, made.err
-    python = synapse_python()
-    assert python, "tests/run.sh installs Synapse into .venv-test/synapse"
-    synapse = Synapse(python, root / "synapse", DOMAIN,
-                      (stack / "matrix" / "homeserver.yaml").read_text())
-    started: list[Any] = []
-    try:
-        started.append(synapse.start())
-        auth = StandInAuthService(stack, {DOMAIN: synapse.url}).start()
-        started.append(auth)
-        sfu = StandInSFU(stack / "livekit" / "livekit.yaml").start()
-        started.append(sfu)
-        world = World(root, stack, certs, synapse, auth, sfu, started)
-        yield world
-    finally:
-        for server in reversed(started):
-            server.stop()
+    with running_world(tmp_path_factory.mktemp("doctor-public")) as made:
+        yield made
 
 
 @pytest.fixture

@@ -125,6 +125,7 @@ class Stack:
     livekit_url: str  # wss:// URL the auth service hands to clients
     full_access_homeservers: tuple[str, ...]
     lan_ip: str | None
+    homeserver_here: bool  # behind this host's reverse proxy (network.homeserver_here)
     livekit_mode: str
     ports: tuple[PortRule, ...]
     router_rules: tuple[RouterRule, ...]
@@ -224,6 +225,7 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         livekit_url=livekit_url,
         full_access_homeservers=tuple(answers["full_access_homeservers"]),
         lan_ip=answers["network.lan_ip"],
+        homeserver_here=answers["network.homeserver_here"],
         livekit_mode=mode,
         ports=rules,
         router_rules=_router_rules(rules, livekit.turn_tls_port is not None),

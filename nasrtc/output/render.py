@@ -9,6 +9,7 @@ from typing import Any
 
 from nasrtc import __version__
 from nasrtc.data import data_dir
+from nasrtc.output.diagram import setup_svg
 from nasrtc.stack import Stack
 from nasrtc.versions import CHECKED_WITH
 
@@ -116,16 +117,19 @@ def well_known_client(stack: Stack) -> dict[str, Any]:
     }
 
 
-CHECKLIST_FORMATS = ("text", "md", "html")
+CHECKLIST_FORMATS = ("text", "md", "html", "svg")
 
 
 def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
     from nasrtc.output.checklist import build_checklist
 
+    if form == "svg":  # the drawing alone, for a forum post or a wall sheet
+        return setup_svg(stack)
     template = {"text": "checklist.txt.j2", "md": "checklist.md.j2",
                 "html": "checklist.html.j2"}[form]
     return str(_environment().get_template(template).render(
-        c=build_checklist(stack, facts), version=__version__))
+        c=build_checklist(stack, facts), version=__version__,
+        diagram=setup_svg(stack) if form == "html" else ""))
 
 
 def _context(stack: Stack) -> dict[str, Any]:
@@ -171,6 +175,8 @@ def render_all(stack: Stack) -> dict[str, Artifact]:
             "serve at https://<domain>/.well-known/matrix/client"),
         "checklist.md": Artifact(render_checklist(stack, "md"), PUBLIC,
                                  "every step at the router, DNS, proxy and homeserver"),
+        "setup.svg": Artifact(setup_svg(stack), PUBLIC,
+                              "a drawing of your setup (open it in a browser)"),
     }
     for item in stack.profile.reverse_proxy.get("config_files", []):
         if item.get("when") and not getattr(stack, item["when"]):

@@ -23,4 +23,6 @@ def next_steps(stack: Stack, stack_dir: Path) -> list[str]:
         f"matrix/well-known-client.json at https://{stack.domain}/.well-known/matrix/client, "
         "restart Synapse",
         f"Start: {stack.profile.sudo}nasrtc up --dir {folder}",
+        f"A drawing of all this, with your values: {folder / 'setup.svg'} (open it in a "
+        "browser)",
     ]

@@ -87,7 +87,7 @@ def test_html_is_self_contained(cli: Any, tmp_path: Path) -> None:
     html = cli("checklist", "--dir", str(stack), "--format", "html", "--offline").out
     assert "<script" not in html and "@import" not in html and "@font-face" not in html
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html)
-    assert "url(" not in html
+    assert not re.search(r"url\((?!#)", html), "only in-page references (the arrowheads)"
     assert "@page" in html and "break-inside: avoid" in html
 
 
@@ -106,6 +106,21 @@ def test_output_file_and_foreign_file_protection(cli: Any, tmp_path: Path) -> No
     refused = cli("checklist", "--dir", str(stack), "--output", str(mine), "--offline")
     assert refused.code == 1 and "was not written by nasrtc" in refused.err
     assert mine.read_text() == "my notes\n"
+
+
+def test_the_drawing_alone_for_a_forum_post(cli: Any, tmp_path: Path) -> None:
+    stack = make_stack(cli, tmp_path, PROFILES["generic"])
+    target = tmp_path / "setup.svg"
+    for _ in range(2):  # its own earlier output is replaced
+        result = cli("checklist", "--dir", str(stack), "--format", "svg", "--output",
+                     str(target))
+        assert result.code == 0, result.err
+    drawn = target.read_text()
+    assert drawn.startswith("<svg ") and drawn == (stack / "setup.svg").read_text()
+    assert "<title>Call setup for example.net</title>" in drawn
+    assert drawn in cli("checklist", "--dir", str(stack), "--format", "html",
+                        "--offline").out, "the page shows the same drawing"
+    assert "![Your setup" in (stack / "reverse-proxy.md").read_text()
 
 
 def test_checklist_without_a_stack(cli: Any, tmp_path: Path) -> None:
@@ -190,6 +205,11 @@ def test_prints_on_few_pages_unclipped_with_every_port(cli: Any, tmp_path: Path,
                           text=True).stdout
     for port in forwarded_ports(stack):
         assert re.search(rf"\b{re.escape(port)}\b", text), f"port {port} missing from the PDF"
+    # The drawing of the setup is in the page, as text: its names and the arrows' kinds.
+    assert "<svg" in html and "The NAS (" in text and "UDP: call media" in text
+    answers = yaml.safe_load((stack / "nasrtc.yaml").read_text())
+    for host in (answers["domain"], f"jwt.{answers['domain']}", f"sfu.{answers['domain']}"):
+        assert text.count(host) >= 2, f"{host} missing from the drawing or the steps"
 
     # Nothing wider than the printable width: lay the page out at that width and measure.
     width_px = round((PAPER[paper][0] - 2 * MARGIN_MM) / 25.4 * 96)

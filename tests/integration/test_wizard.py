@@ -136,6 +136,7 @@ def test_generic_happy_path_equals_the_noninteractive_result(cli: Any, tmp_path:
     assert w.finish() == 0
     assert "Next steps" in w.output and "checklist.md" in w.output
     assert "forward TCP 7001, UDP 7882 to 192.168.1.10" in w.output
+    assert "A drawing of all this, with your values:" in w.output and "setup.svg" in w.output
     reference = noninteractive(cli, tmp_path, {
         "profile": "generic", "domain": "example.org", "ports": {"rtc_tcp": 7001},
         "network": {"lan_ip": "192.168.1.10"}})

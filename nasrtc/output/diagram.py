@@ -1,0 +1,182 @@
+"""One drawing of the user's own setup, as an SVG written by hand: a caller on the
+internet, the DNS names, the router with each forwarded port, and the NAS with its
+reverse proxy, the two containers and the homeserver. Every value comes from the
+Stack; arrows differ by dash pattern (not colour), so the print stays legible in
+black and white, and all labels are <text>, so they can be selected and searched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from nasrtc.stack import Stack
+
+WIDTH = 840
+LINE = 15  # px per text line
+FONT = 'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif"'
+# stroke-dasharray per kind of traffic; the legend explains them
+STYLES = {
+    "signalling": ("", "HTTPS / WebSocket: signalling and the auth service"),
+    "udp": ("7 4", "UDP: call media (and TURN)"),
+    "tcp": ("2 3", "TCP: media fallback when UDP is blocked"),
+}
+
+
+@dataclass
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    def mid_y(self, share: float = 0.5) -> int:
+        return int(self.y + self.h * share)
+
+
+class Canvas:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def box(self, box: Box, title: str, lines: list[str], dashed: bool = False,
+            bold: bool = True) -> None:
+        dash = ' stroke-dasharray="5 3"' if dashed else ""
+        self.parts.append(f'<rect x="{box.x}" y="{box.y}" width="{box.w}" height="{box.h}" '
+                          f'rx="6" fill="#fff" stroke="#000" stroke-width="1.4"{dash}/>')
+        weight = ' font-weight="bold"' if bold else ""
+        self.text(box.x + 8, box.y + 17, title, weight)
+        for index, line in enumerate(lines):
+            self.text(box.x + 8, box.y + 17 + LINE * (index + 1), line, ' font-size="10.5"')
+
+    def text(self, x: int, y: int, content: str, extra: str = "") -> None:
+        self.parts.append(f'<text x="{x}" y="{y}"{extra}>{escape(content)}</text>')
+
+    def path(self, points: list[tuple[int, int]], kind: str) -> None:
+        """An arrow with corners, to go around the boxes in between."""
+        dash = STYLES[kind][0]
+        pattern = f' stroke-dasharray="{dash}"' if dash else ""
+        coords = " ".join(f"{x},{y}" for x, y in points)
+        self.parts.append(f'<polyline points="{coords}" fill="none" stroke="#000" '
+                          f'stroke-width="1.6"{pattern} marker-end="url(#head)"/>')
+
+    def arrow(self, x1: int, y1: int, x2: int, y2: int, kind: str, label: str = "") -> None:
+        dash = STYLES[kind][0]
+        pattern = f' stroke-dasharray="{dash}"' if dash else ""
+        self.parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#000" '
+                          f'stroke-width="1.6"{pattern} marker-end="url(#head)"/>')
+        if label and x1 == x2:  # vertical: beside the line, half way
+            self.text(x1 + 5, (y1 + y2) // 2 + 4, label, ' font-size="9.5"')
+        elif label:  # otherwise above the line, near its start
+            self.text(min(x1, x2) + 6, min(y1, y2) + (abs(y2 - y1) // 4) - 4, label,
+                      ' font-size="9.5"')
+
+
+def setup_svg(stack: Stack) -> str:
+    """The drawing for this stack (deterministic: same Stack, same bytes)."""
+    from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE, PROXY
+    from nasrtc.output.checklist import public_names
+
+    canvas = Canvas()
+    lk = stack.livekit
+    forwarded = list(stack.router_rules)
+    media = [r for r in stack.ports if r.forward]
+    udp = [r for r in media if r.protocol == "udp"]
+    tcp = [r for r in media if r.protocol == "tcp"]
+
+    # Column 1: the caller; column 2: the names above the router; column 3: the NAS.
+    names = list(dict.fromkeys([stack.domain, stack.homeserver_host, *public_names(stack)]))
+    dns = Box(200, 8, 178, 22 + LINE * (len(names) + 1))
+    canvas.box(dns, "DNS names", [*names, "→ your public address"])
+    router_lines = [f"{r.protocol.upper()} {r.ports}" + (" (there already)" if r.existing
+                                                       else "")
+                    for r in forwarded]
+    router = Box(200, dns.bottom + 30, 178, 22 + LINE * (len(router_lines) + 1))
+    canvas.box(router, "Router", ["forwards, same port:", *router_lines])
+    caller = Box(8, router.y, 124, 70)
+    canvas.box(caller, "Caller", ["on the internet", "(Element Call,", "Element X)"])
+
+    nas_x = 402
+    nas_w = WIDTH - nas_x - 6
+    proxy_lines = [f"443 → {route.host}" for route in stack.routes]
+    if stack.turn_tls:
+        proxy_lines.append(f"443 → {lk.turn_domain} (SNI step)")
+    if any(r.owner == PROXY for r in stack.ports):
+        proxy_lines.append(f"(your HTTPS blocks: {stack.https_listen})")
+    proxy_title = ("DSM reverse proxy" if stack.profile.reverse_proxy.get("kind") == "dsm"
+                   else "Reverse proxy (nginx / Caddy)")
+    proxy = Box(nas_x + 26, 40, nas_w - 38, 22 + LINE * len(proxy_lines))
+
+    auth_route, sfu_route = stack.jwt_route, stack.sfu_route
+    mode = ("host network: listens itself" if stack.livekit_mode == "host"
+            else "bridge: Docker publishes")
+    livekit_lines = [f"HTTP {sfu_route.upstream_host}:{sfu_route.upstream_port}",
+                     *(f"{r.protocol.upper()} {r.label}" for r in stack.ports_of(LIVEKIT_SERVICE)
+                       if r.forward),
+                     *([f"TURN/TLS {lk.turn_tls_port} (via 443)"] if stack.turn_tls else []),
+                     mode]
+    livekit = Box(nas_x + 26, proxy.bottom + 40, 200, 22 + LINE * len(livekit_lines))
+    auth = Box(livekit.right + 14, proxy.bottom + 40, nas_w - 38 - 200 - 14, 22 + LINE * 2)
+    here = stack.homeserver_here
+    home = Box(livekit.x, max(livekit.bottom, auth.bottom) + 24, 240, 22 + LINE * 2)
+    nas = Box(nas_x, 8, nas_w, home.bottom + 12 - 8)
+    canvas.parts.append(f'<rect x="{nas.x}" y="{nas.y}" width="{nas.w}" height="{nas.h}" '
+                        'rx="8" fill="#f4f4f4" stroke="#000" stroke-width="1.8"/>')
+    canvas.text(nas.x + 10, nas.y + 20, f"The NAS ({stack.profile.title})",
+                ' font-weight="bold"')
+    if stack.lan_ip:
+        canvas.text(nas.right - 112, nas.y + 20, f"LAN {stack.lan_ip}", ' font-size="10"')
+    canvas.box(proxy, proxy_title, proxy_lines)
+    canvas.box(livekit, f"LiveKit SFU ({LIVEKIT_SERVICE})", livekit_lines)
+    canvas.box(auth, f"Auth service ({JWT_SERVICE})",
+               [f"{auth_route.upstream_host}:{auth_route.upstream_port}",
+                "container (bridge network)"])
+    canvas.box(home, "Homeserver",
+               [stack.homeserver_url, "(behind this proxy)" if here else "(elsewhere)"],
+               dashed=not here)
+
+    # The caller finds the names, then reaches the router: one arrow per kind of traffic.
+    canvas.arrow(caller.x + 40, caller.y, dns.x, dns.mid_y(0.5), "signalling", "looks up")
+    rows = [("signalling", "443")] + ([("udp", "media")] if udp else []) \
+        + ([("tcp", "media")] if tcp else [])
+    for index, (kind, label) in enumerate(rows):
+        y = caller.y + 14 + index * 20
+        canvas.arrow(caller.right, y, router.x, y, kind, label)
+    # Router to the NAS: 443 to the proxy, media straight to LiveKit.
+    canvas.arrow(router.right, router.y + 24, proxy.x, proxy.mid_y(0.35), "signalling")
+    # (the LiveKit box lists the ports; the dash pattern says which kind)
+    media_rows = (["udp"] if udp else []) + (["tcp"] if tcp else [])
+    for index, kind in enumerate(media_rows):
+        canvas.arrow(router.right, router.y + 60 + index * 26, livekit.x,
+                     livekit.y + 40 + index * LINE * 2, kind)
+    # The proxy to the containers (and to the homeserver when it is behind it).
+    canvas.arrow(livekit.x + 40, proxy.bottom, livekit.x + 40, livekit.y, "signalling",
+                 f"{sfu_route.upstream} + WebSocket")
+    canvas.arrow(auth.x + 40, proxy.bottom, auth.x + 40, auth.y, "signalling")
+    if here:  # around the left of the containers
+        canvas.path([(proxy.x, proxy.mid_y(0.85)), (proxy.x - 14, proxy.mid_y(0.85)),
+                     (proxy.x - 14, home.mid_y()), (home.x, home.mid_y())], "signalling")
+
+    legend_y = max(nas.bottom, router.bottom) + 22
+    for index, (kind, (_, meaning)) in enumerate(STYLES.items()):
+        y = legend_y + index * 16
+        dash = STYLES[kind][0]
+        pattern = f' stroke-dasharray="{dash}"' if dash else ""
+        canvas.parts.append(f'<line x1="10" y1="{y - 4}" x2="54" y2="{y - 4}" stroke="#000" '
+                            f'stroke-width="1.6"{pattern}/>')
+        canvas.text(62, y, meaning, ' font-size="10"')
+    height = legend_y + 16 * len(STYLES)
+    body = "\n".join(canvas.parts)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+            f'width="100%" role="img" {FONT} font-size="11">\n'
+            f"<title>Call setup for {escape(stack.domain)}</title>\n"
+            '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+            'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#000"/>'
+            "</marker></defs>\n"
+            f"{body}\n</svg>\n")

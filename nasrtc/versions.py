@@ -1,9 +1,36 @@
 """The one version set this nasrtc release was checked with. The image pins are the
-answers' defaults (images.*); a user's own pin (a mirror, a digest) wins.
+answers' defaults (images.*); a user's own pin (a mirror, a digest) wins, and
+`nasrtc upgrade` moves a stack from an earlier set to this one.
 
 Sources: docs/upstream-facts.md (re-check them when moving a version)."""
+
+from __future__ import annotations
+
+import json
+import os
 
 LIVEKIT_IMAGE = "livekit/livekit-server:v1.13.5"
 JWT_IMAGE = "ghcr.io/element-hq/lk-jwt-service:0.7.0"
 # What the generated homeserver settings and the checks were read against.
 CHECKED_WITH = {"Synapse": "1.163", "Element Call": "0.24"}
+# The sets of earlier nasrtc releases: a pin equal to one of these was nasrtc's choice,
+# not the user's, so `upgrade` may move it.
+EARLIER: list[dict[str, str]] = [
+    {"livekit": "livekit/livekit-server:v1.13.5", "jwt": "ghcr.io/element-hq/lk-jwt-service:0.6.0"},
+]
+
+# A packager (or a test) may ship another tested set: a JSON file with "livekit", "jwt"
+# and optionally "earlier" (a list of such sets).
+SET_ENV = "NASRTC_VERSION_SET"
+if os.environ.get(SET_ENV):
+    with open(os.environ[SET_ENV], encoding="utf-8") as _file:
+        _chosen = json.load(_file)
+    LIVEKIT_IMAGE, JWT_IMAGE = str(_chosen["livekit"]), str(_chosen["jwt"])
+    EARLIER = [dict(item) for item in _chosen.get("earlier", EARLIER)]
+
+VERSION_SET = {"livekit": LIVEKIT_IMAGE, "jwt": JWT_IMAGE}
+
+
+def nasrtc_pin(service: str, image: str) -> bool:
+    """Whether this pin is one a nasrtc release chose (this one or an earlier)."""
+    return image == VERSION_SET[service] or any(s.get(service) == image for s in EARLIER)

@@ -16,6 +16,7 @@ from nasrtc.engine.client import connect, explain
 from nasrtc.engine.spec import (
     CONFIG_HASH,
     OURS,
+    PORTS_LABEL,
     PROJECT,
     SERVICE,
     STOP_TIMEOUT,
@@ -394,7 +395,11 @@ class ServiceStatus:
     uptime_seconds: int | None
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The words the text table shows ('-' for nothing), for --json."""
+        words: dict[str, Any] = {key: ("-" if value in ("", None) else value)
+                                 for key, value in self.__dict__.items()}
+        words["ports"] = self.ports or ["-"]
+        return words
 
 
 def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
@@ -418,8 +423,10 @@ def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
                 uptime = int((datetime.now(timezone.utc) - when).total_seconds())
             ports = []
             mode = container.attrs.get("HostConfig", {}).get("NetworkMode", "")
-            if mode == "host":
-                ports.append("host network")
+            if mode == "host":  # it listens on the NAS's own ports: say which
+                held = (container.labels or {}).get(PORTS_LABEL, "")
+                ports += [f"{item.split('/')[1]}/{item.split('/')[0]} (host network)"
+                          for item in held.split()] or ["host network"]
             for spec, bindings in (container.attrs.get("NetworkSettings", {}).get("Ports")
                                    or {}).items():
                 for binding in bindings or []:
@@ -430,3 +437,63 @@ def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
                 (state.get("Health") or {}).get("Status", ""),
                 str(container.attrs.get("Config", {}).get("Image", "")), ports, started, uptime))
         return out
+
+
+# ---------------------------------------------------------------- logs
+
+
+def logs(project: str, services: tuple[str, ...], write: Callable[[str], None],
+         follow: bool = False, tail: int | None = None, since: int | None = None) -> None:
+    """Each line prefixed with its container's service, as `docker compose logs` does.
+    Without follow the services' lines are merged in time order; with follow they are
+    printed as they come until the containers stop or Ctrl-C."""
+    client = connect()
+    with _engine_errors():
+        found = project_containers(client, project)
+        chosen = [(service, found[service]) for service in services if service in found]
+        if not chosen:
+            raise EngineError(f"no container of {project} to show ({', '.join(services)})",
+                              "start the stack first: `nasrtc up`")
+        width = max(len(f"{service}-1") for service, _ in chosen)
+        options: dict[str, Any] = {"tail": "all" if tail is None else tail}
+        if since is not None:
+            options["since"] = since
+        if follow:
+            _follow(chosen, width, write, options)
+            return
+        lines = []
+        for service, container in chosen:
+            raw = container.logs(timestamps=True, **options).decode("utf-8", "replace")
+            for line in raw.splitlines():
+                stamp, _, text = line.partition(" ")
+                lines.append((stamp, f"{service}-1".ljust(width), text))
+        for _, prefix, text in sorted(lines, key=lambda item: item[0]):
+            write(f"{prefix}  | {text}")
+
+
+def _follow(chosen: list[tuple[str, Any]], width: int, write: Callable[[str], None],
+            options: dict[str, Any]) -> None:
+    import queue
+    import threading
+
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump(service: str, container: Any) -> None:
+        prefix = f"{service}-1".ljust(width)
+        try:
+            for chunk in container.logs(stream=True, follow=True, **options):
+                for line in chunk.decode("utf-8", "replace").splitlines():
+                    lines.put(f"{prefix}  | {line}")
+        except Exception:  # the container went away: its stream ends
+            pass
+        lines.put(None)
+
+    for service, container in chosen:
+        threading.Thread(target=pump, args=(service, container), daemon=True).start()
+    open_streams = len(chosen)
+    while open_streams:
+        line = lines.get()
+        if line is None:
+            open_streams -= 1
+        else:
+            write(line)

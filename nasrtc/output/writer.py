@@ -108,3 +108,13 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
                  (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n")
                  .encode("utf-8"), 0o644)
     return report
+
+
+def forget(stack_dir: Path, files: list[str]) -> None:
+    """Drop deleted files from the manifest (nasrtc remove)."""
+    manifest = read_manifest(stack_dir)
+    for rel in files:
+        manifest.pop(rel, None)
+    atomic_write(stack_dir / MANIFEST,
+                 (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n")
+                 .encode("utf-8"), 0o644)

@@ -1,12 +1,12 @@
 """Small local images that stand in for LiveKit and the auth service, built from
 Debian's busybox-static (no registry is reachable in tests or CI).
 
-- nasrtc-test/livekit:5  reads `port:` and `bind_addresses:` from --config and answers "OK"
+- nasrtc-test/livekit:6  reads `port:` and `bind_addresses:` from --config and answers "OK"
   there (busybox httpd); alpine-like: has sh and wget (which resolves names: busybox-static
   looks them up through glibc's NSS modules, copied in from this host).
-- nasrtc-test/jwt:5      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one.
-- nasrtc-test/crash:5    exits at once (a crash loop under restart: unless-stopped).
-- nasrtc-test/foreign-arch:5  the base image re-labelled for another CPU architecture.
+- nasrtc-test/jwt:6      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one.
+- nasrtc-test/crash:6    exits at once (a crash loop under restart: unless-stopped).
+- nasrtc-test/foreign-arch:6  the base image re-labelled for another CPU architecture.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import tarfile
 from typing import Any
 
 BUSYBOX = "/bin/busybox"
-BASE = "nasrtc-test/base:5"
-LIVEKIT = "nasrtc-test/livekit:5"
-JWT = "nasrtc-test/jwt:5"
-CRASH = "nasrtc-test/crash:5"
-FOREIGN_ARCH = "nasrtc-test/foreign-arch:5"  # same files, config says another architecture
+BASE = "nasrtc-test/base:6"
+LIVEKIT = "nasrtc-test/livekit:6"
+JWT = "nasrtc-test/jwt:6"
+CRASH = "nasrtc-test/crash:6"
+FOREIGN_ARCH = "nasrtc-test/foreign-arch:6"  # same files, config says another architecture
 APPLETS = ("sh", "wget", "httpd", "sed", "mkdir", "echo", "sleep", "cat", "timeout")
 # Bump the tags above when the scripts change: ensure_images() builds missing tags only.
 
@@ -36,12 +36,14 @@ port=$(sed -n 's/^port: *//p' "$cfg")
 addr=$(sed -n '/^bind_addresses:/{n;s/^ *- *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p;}' "$cfg")
 mkdir -p /www && echo OK > /www/index.html
 trap 'exit 0' TERM INT
+echo "stand-in livekit: listening on ${addr:+$addr:}$port"
 httpd -f -p "${addr:+$addr:}$port" -h /www &
 wait
 """
 JWT_SCRIPT = """#!/bin/sh
 mkdir -p /www && echo ok > /www/healthz
 trap 'exit 0' TERM INT
+echo "stand-in auth service: listening on 8080"
 httpd -f -p 8080 -h /www &
 wait
 """

@@ -1,0 +1,106 @@
+"""`nasrtc remove`: stop the stack, then delete the files nasrtc wrote for it. The
+answers and the secrets go only with --purge; nothing nasrtc did not write, nothing
+edited by hand since, and no other container is ever touched."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nasrtc.commands._common import FORMATTER, add_dir, project_of
+from nasrtc.errors import usage_error
+
+NAME = "remove"
+HELP = "stop the stack and delete the files nasrtc wrote (answers, secrets: --purge)"
+EXAMPLES = """\
+examples:
+  sudo nasrtc remove --dir /volume1/docker/matrixrtc
+      shows what goes, asks, stops the containers and deletes the generated files;
+      nasrtc.yaml and secrets/ stay, so `nasrtc init` can bring it all back
+  sudo nasrtc remove --purge --yes
+      also the answers and the secrets, without asking
+"""
+# The stack's own records and answers: kept unless --purge.
+KEPT = ("nasrtc.yaml",)
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
+        description="Stop and remove the stack's containers and network, then delete the "
+                    "files nasrtc generated in the stack folder. Files edited by hand since "
+                    "and files nasrtc did not write stay.")
+    add_dir(parser)
+    parser.add_argument("--purge", action="store_true",
+                        help="also delete nasrtc.yaml and the secrets (cannot be undone)")
+    parser.add_argument("--yes", action="store_true", help="do not ask")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from nasrtc.engine import lifecycle
+
+    stack_dir: Path = args.dir
+    project = project_of(stack_dir)
+    going, edited = _what_goes(stack_dir, args.purge)
+    print(f"nasrtc: removing the {project} stack in {stack_dir.resolve()}:")
+    print("  the containers and network of this stack (no other container)")
+    for rel in going:
+        print(f"  delete {rel}")
+    for rel in edited:
+        print(f"  keep   {rel} (edited by hand since nasrtc wrote it)")
+    if not args.purge:
+        print("  keep   nasrtc.yaml and secrets/ (add --purge to delete them too)")
+    if not args.yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise usage_error("--yes", "is needed when there is no terminal to ask in")
+        from nasrtc.wizard.prompt import confirm
+
+        if not confirm("Remove these?"):
+            print("nasrtc: nothing was removed.")
+            return 1
+    result = lifecycle.down(project)
+    for name in result.removed:
+        print(f"  stopped and removed {name}")
+    _delete(stack_dir, going, args.purge)
+    print(f"nasrtc: {project} is removed"
+          + ("." if args.purge else "; `nasrtc init` in this folder brings it back."))
+    return 0
+
+
+def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
+    """(files to delete, generated files kept because they were edited by hand)."""
+    from nasrtc.output.writer import MANIFEST, digest, read_manifest
+    from nasrtc.secret_store import SECRETS_DIR, TURN_AUTH_SECRETS
+
+    going, edited = [], []
+    for rel, recorded in sorted(read_manifest(stack_dir).items()):
+        path = stack_dir / rel
+        if (rel in KEPT and not purge) or not path.is_file() or path.is_symlink():
+            continue
+        if digest(path.read_bytes()) == recorded or rel in KEPT:
+            going.append(rel)
+        else:
+            edited.append(rel)
+    if purge:
+        secrets = ["livekit_api_key", "livekit_api_secret",
+                   *(name for name, _, _ in TURN_AUTH_SECRETS.values())]
+        going += [f"{SECRETS_DIR}/{name}" for name in secrets
+                  if (stack_dir / SECRETS_DIR / name).is_file()]
+        if (stack_dir / MANIFEST).is_file():
+            going.append(MANIFEST)
+    return going, edited
+
+
+def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:
+    from nasrtc.output.writer import MANIFEST, forget
+
+    for rel in going:
+        (stack_dir / rel).unlink(missing_ok=True)
+    if not purge:
+        forget(stack_dir, [rel for rel in going if rel != MANIFEST])
+    for folder in sorted({(stack_dir / rel).parent for rel in going}, reverse=True):
+        if folder != stack_dir and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # only folders left empty; anything of the user's stays

@@ -1,0 +1,186 @@
+"""`nasrtc upgrade`: move a running stack to the version set this nasrtc was tested with.
+Shows old -> new, writes the pins into nasrtc.yaml, re-renders, pulls, recreates only
+what changed; when the new containers do not become healthy it puts the previous
+images back. `--rollback` does that on demand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nasrtc.commands._common import FORMATTER, add_dir
+from nasrtc.errors import EngineError, NasrtcError, usage_error
+
+NAME = "upgrade"
+HELP = "move the stack to the images this nasrtc was tested with (or --rollback)"
+EXAMPLES = """\
+examples:
+  sudo nasrtc upgrade
+      shows each image old -> new and the files that change, asks, then pulls, recreates
+      what changed and checks it; unhealthy new containers get the old images back
+  sudo nasrtc upgrade --yes
+  sudo nasrtc upgrade --rollback
+      back to the images before the last upgrade
+"""
+# The answers as they were before the last upgrade: what --rollback restores.
+BEFORE = ".nasrtc-before-upgrade.yaml"
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
+        description="Move the stack's images to the set this nasrtc release was tested "
+                    "with. Pins you set yourself (a mirror, a digest) are kept unless "
+                    "--replace-own-pins.")
+    add_dir(parser)
+    parser.add_argument("--yes", action="store_true", help="do not ask")
+    parser.add_argument("--rollback", action="store_true",
+                        help="go back to the images before the last upgrade")
+    parser.add_argument("--replace-own-pins", action="store_true",
+                        help="also replace image pins you set yourself")
+    parser.add_argument("--force", action="store_true",
+                        help="re-render files edited by hand (kept as .bak)")
+    parser.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS",
+                        help="how long the new containers may take to be healthy (180)")
+    return parser
+
+
+def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[str]]:
+    """(the answers with the new pins, lines 'image: old -> new' / 'kept: ...')."""
+    from nasrtc.answers import ANSWERS_FILE, read_yaml_mapping
+    from nasrtc.versions import VERSION_SET, nasrtc_pin
+
+    raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)
+    images = dict(raw.get("images") or {})
+    running = _running_images(stack_dir)
+    lines = []
+    for service, target in VERSION_SET.items():
+        pinned = images.get(service)
+        current = running.get(service) or pinned or target
+        if pinned and not nasrtc_pin(service, pinned) and not replace_own:
+            lines.append(f"kept     {service}: {pinned} (your own pin; --replace-own-pins "
+                         "replaces it)")
+            continue
+        images[service] = target  # written down: later upgrades know it was nasrtc's
+        if current != target:
+            lines.append(f"upgrade  {service}: {current} -> {target}")
+    return {**raw, "images": images}, lines
+
+
+def _running_images(stack_dir: Path) -> dict[str, str]:
+    from nasrtc.answers import load_stack_answers
+    from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE
+    from nasrtc.engine import lifecycle
+
+    rows = lifecycle.status(str(load_stack_answers(stack_dir)["project"]),
+                            (LIVEKIT_SERVICE, JWT_SERVICE))
+    return {row.service: row.image for row in rows if row.image}
+
+
+def run(args: argparse.Namespace) -> int:
+    from nasrtc.answers import resolve
+
+    stack_dir: Path = args.dir
+    if args.rollback:
+        return _rollback(args)
+    raw, lines = changes(stack_dir, args.replace_own_pins)
+    plan = _plan(stack_dir, raw)
+    files = [rel for rel, state in plan.status().items()
+             if state in ("changes", "new") and rel != "nasrtc.yaml"]
+    upgrades = [line for line in lines if line.startswith("upgrade")]
+    for line in lines:
+        print(f"  {line}")
+    if not upgrades and not files:
+        print("nasrtc: nothing to upgrade: the stack runs the set this nasrtc was tested "
+              "with.")
+        return 0
+    for rel in files:
+        print(f"  changes  {rel}")
+    _confirm(args.yes, "Upgrade?")
+    before = stack_dir / BEFORE
+    _copy(stack_dir / "nasrtc.yaml", before)
+    resolve(raw)  # bad answers stop here, before anything is written
+    try:
+        _apply_and_start(stack_dir, plan, args.force, args.timeout)
+    except EngineError as exc:
+        print(f"nasrtc: the upgraded stack did not start: {exc.message}", file=sys.stderr)
+        print("nasrtc: putting the previous images back...", file=sys.stderr)
+        _restore(stack_dir, before, args.timeout)
+        raise NasrtcError("the upgrade was rolled back: the stack runs the previous images "
+                          "again (nasrtc.yaml as before)",
+                          "see the log lines above; `nasrtc logs` shows more. Report the "
+                          "image that failed, or pin a working one in nasrtc.yaml") from None
+    _local_checks(stack_dir)
+    print("nasrtc: upgraded; `nasrtc upgrade --rollback` goes back.")
+    return 0
+
+
+def _plan(stack_dir: Path, raw: dict[str, Any]) -> Any:
+    from nasrtc.answers import resolve
+    from nasrtc.output.plan import plan_files
+
+    return plan_files(stack_dir, resolve(raw, source=str(stack_dir / "nasrtc.yaml")),
+                      write_answers_file=True)
+
+
+def _apply_and_start(stack_dir: Path, plan: Any, force: bool, timeout: float) -> None:
+    from nasrtc.engine import lifecycle
+    from nasrtc.engine.progress import PullProgress
+    from nasrtc.output.plan import apply_plan
+
+    apply_plan(plan, force=force, force_files=frozenset({"nasrtc.yaml"}),
+               command="nasrtc upgrade")
+    result = lifecycle.up(plan.stack, stack_dir, PullProgress(), print, timeout=timeout)
+    for item in result.services:
+        print(f"  {item.service:<8} {item.action:<9} ({item.state}"
+              f"{', ' + item.health if item.health else ''})")
+
+
+def _restore(stack_dir: Path, before: Path, timeout: float) -> None:
+    from nasrtc.answers import read_yaml_mapping
+
+    plan = _plan(stack_dir, read_yaml_mapping(before))
+    _apply_and_start(stack_dir, plan, force=True, timeout=timeout)
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    before = args.dir / BEFORE
+    if not before.is_file():
+        raise NasrtcError(f"no earlier upgrade to go back from in {args.dir.resolve()}",
+                          "rollback restores what `nasrtc upgrade` saved in "
+                          f"{BEFORE}; there is none")
+    _confirm(args.yes, "Go back to the images before the last upgrade?")
+    _restore(args.dir, before, args.timeout)
+    print("nasrtc: back to the images before the last upgrade.")
+    return 0
+
+
+def _confirm(yes: bool, question: str) -> None:
+    if yes:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise usage_error("--yes", "is needed when there is no terminal to ask in")
+    from nasrtc.wizard.prompt import confirm
+
+    if not confirm(question):
+        raise NasrtcError("nothing was changed", "")
+
+
+def _copy(source: Path, target: Path) -> None:
+    from nasrtc.output.writer import atomic_write
+
+    atomic_write(target, source.read_bytes(), 0o644)
+
+
+def _local_checks(stack_dir: Path) -> None:
+    """doctor's checks of this machine, after the upgrade: only what fails is shown."""
+    from nasrtc.doctor import FAIL, make_context, run_doctor
+
+    results = run_doctor(make_context(stack_dir, None, None, None), local_only=True)
+    failed = [r for r in results if r.status == FAIL]
+    for row in failed:
+        print(f"  doctor: {row.name}: {row.detail}\n          fix: {row.fix}")
+    if not failed:
+        print("  doctor: this machine's checks pass")

@@ -53,19 +53,6 @@ def new_api_secret() -> str:
     return _random(SECRET_LENGTH)
 
 
-def _write_private(path: Path, value: str) -> None:
-    """Atomic write of one secret, created 0600 (never briefly readable)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (value + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="ascii").strip()
@@ -122,16 +109,18 @@ def plan_secrets(stack_dir: Path, rotate: bool = False,
     return Secrets(values[API_KEY_FILE], values[API_SECRET_FILE], turn_credential), pending
 
 
-def store_secrets(stack_dir: Path, pending: dict[str, str]) -> None:
-    """Write new secrets; make sure the folder is 0700 and every file 0600."""
+def secret_files(stack_dir: Path, pending: dict[str, str]) -> list[tuple[Path, bytes, int]]:
+    """The secret files to write (0600), for the writer's all-or-nothing batch; makes
+    sure the folder is 0700 and the secrets already there are 0600."""
+    from nasrtc.files import ensure_folder, set_mode
+
     folder = stack_dir / SECRETS_DIR
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    for name, value in pending.items():
-        _write_private(folder / name, value)
+    ensure_folder(stack_dir, folder, 0o700)
     for path in folder.iterdir():
-        if path.is_file():
-            os.chmod(path, 0o600)
+        if path.is_file() and not path.is_symlink():
+            set_mode(path, 0o600)
+    return [(folder / name, (value + "\n").encode("ascii"), 0o600)
+            for name, value in pending.items()]
 
 
 def require_secrets(stack_dir: Path) -> None:

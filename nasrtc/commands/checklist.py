@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     target: Path = args.output
+    if target.is_dir():
+        raise NasrtcError(f"{target} is a folder, not a file; nothing was written",
+                          f"name a file, e.g. --output {target / ('checklist.' + args.format)}")
     if target.exists() and not _ours(target) \
             and not args.force:
         raise NasrtcError(f"{target} exists and was not written by nasrtc; nothing was written",

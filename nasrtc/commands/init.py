@@ -139,7 +139,6 @@ def _keep_answers(stack_dir: Path, raw: dict[str, Any]) -> Path:
         text = yaml.safe_dump(raw, sort_keys=False)
     artifact = {ANSWERS_FILE: Artifact(text, PUBLIC, "your answers")}
     if not hand_edited(stack_dir, artifact):
-        stack_dir.mkdir(parents=True, exist_ok=True)
         write_artifacts(stack_dir, artifact, force=True, partial=True)
         return stack_dir / ANSWERS_FILE
     aside = stack_dir / (ANSWERS_FILE + ".wizard")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers
 from nasrtc.errors import HandEditedError, NasrtcError, usage_error
+from nasrtc.files import ensure_folder
 from nasrtc.output.render import PUBLIC, Artifact, render_all, render_runtime
 from nasrtc.output.writer import WriteReport, hand_edited, write_artifacts
-from nasrtc.secret_store import store_secrets
+from nasrtc.secret_store import secret_files
 from nasrtc.stack import SecretsFrom, Stack, stack_for
 
 # What the containers read: `up` brings these up to date before it starts anything.
@@ -82,10 +83,11 @@ def apply_plan(plan: Plan, force: bool = False, force_files: frozenset[str] = fr
     if edited and not force:
         raise HandEditedError.for_files(plan.stack_dir, edited, command)
     try:
-        plan.stack_dir.mkdir(parents=True, exist_ok=True)
-        store_secrets(plan.stack_dir, plan.pending_secrets)
+        ensure_folder(plan.stack_dir, plan.stack_dir)
+        # New secrets and the files that hold them land together, or not at all.
         report = write_artifacts(plan.stack_dir, plan.artifacts, force=True,
-                                 keep_in_manifest=(ANSWERS_FILE,))
+                                 keep_in_manifest=(ANSWERS_FILE,),
+                                 also=secret_files(plan.stack_dir, plan.pending_secrets))
     except PermissionError as exc:
         raise NasrtcError(
             f"permission denied writing {exc.filename or plan.stack_dir}",

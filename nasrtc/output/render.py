@@ -70,18 +70,28 @@ def _text_table(table: Any) -> list[str]:
 
 def _bytecode_cache() -> Any:
     """Compiled templates kept per user (compiling all of them costs ~100 ms on every run
-    otherwise). Keyed by each template's source, so an upgrade never reuses stale code."""
+    otherwise). Keyed by each template's source, so an upgrade never reuses stale code.
+
+    A cached template is code that runs: the cache is used only when its folders belong
+    to this user and nobody else may write them (sudo may keep another user's HOME)."""
     import os
+    import stat
     from pathlib import Path
 
     import jinja2
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "nasrtc" / f"templates-{__version__}"
+    outer = Path(base) / "nasrtc"
+    folder = outer / f"templates-{__version__}"
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        probe = folder / ".writable"
-        probe.touch()
+        Path(base).mkdir(parents=True, exist_ok=True, mode=0o700)
+        for item in (outer, folder):
+            if not item.exists():
+                os.mkdir(item, 0o700)
+            info = item.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() \
+                    or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return None  # someone else's, or writable by others: compile every time
     except OSError:
         return None  # a read-only home: compile every time, still correct
     return jinja2.FileSystemBytecodeCache(str(folder))

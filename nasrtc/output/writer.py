@@ -1,21 +1,33 @@
-"""Write generated files atomically; never overwrite a hand edit silently.
+"""Write generated files all or nothing; never overwrite a hand edit silently.
 
 `.nasrtc-manifest.json` remembers the SHA-256 of every file nasrtc wrote. A
 file whose bytes no longer match was edited by hand: writing stops and names
-it, unless forced, in which case the edited copy is kept as `<file>.bak`.
+it, unless forced, in which case the edited copy is kept as `<file>.bak` (then
+`.bak.2`, ...: an earlier backup is never replaced). The bytes go through
+nasrtc/files.py: complete or absent, never through a link.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nasrtc.errors import HandEditedError
+from nasrtc.files import (
+    atomic_write,
+    ensure_folder,
+    free_backup_name,
+    read_no_link,
+    refuse_link,
+    set_mode,
+    write_files,
+)
 from nasrtc.output.render import Artifact
+
+__all__ = ["MANIFEST", "WriteReport", "atomic_write", "digest", "forget", "hand_edited",
+           "read_manifest", "write_artifacts"]
 
 MANIFEST = ".nasrtc-manifest.json"
 
@@ -37,22 +49,9 @@ def read_manifest(stack_dir: Path) -> dict[str, str]:
         data = json.loads((stack_dir / MANIFEST).read_text(encoding="utf-8"))
         files = data.get("files", {})
         return {str(k): str(v) for k, v in files.items()}
-    except (FileNotFoundError, ValueError, AttributeError):
-        return {}
-
-
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Temp file in the same folder, created with its final mode, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.nasrtc-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    except (FileNotFoundError, ValueError, AttributeError, IsADirectoryError,
+            NotADirectoryError, UnicodeDecodeError):
+        return {}  # no record (or not one nasrtc wrote): every file counts as edited
 
 
 def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
@@ -74,28 +73,33 @@ def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
 
 def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool = False,
                     keep_in_manifest: tuple[str, ...] = (), partial: bool = False,
-                    command: str = "nasrtc render") -> WriteReport:
+                    command: str = "nasrtc render",
+                    also: list[tuple[Path, bytes, int]] | None = None) -> WriteReport:
     """Write every artifact (or, with partial, only these, keeping the rest's records)."""
+    for rel in artifacts:
+        refuse_link(stack_dir / rel)  # before anything is read through it, or written
     edited = hand_edited(stack_dir, artifacts)
     if edited and not force:
         raise HandEditedError.for_files(stack_dir, edited, command)
     old_manifest = read_manifest(stack_dir)
     report = WriteReport()
     manifest: dict[str, str] = dict(old_manifest) if partial else {}
+    pending: list[tuple[Path, bytes, int]] = list(also or [])  # e.g. new secrets
     for rel, artifact in artifacts.items():
         path = stack_dir / rel
+        ensure_folder(stack_dir, path.parent)
         data = artifact.text.encode("utf-8")
         manifest[rel] = digest(data)
-        if path.exists() and path.read_bytes() == data:
-            os.chmod(path, artifact.mode)
+        if path.is_file() and not path.is_symlink() and read_no_link(path) == data:
+            set_mode(path, artifact.mode)
             report.unchanged.append(rel)
             continue
         if rel in edited:
-            backup = path.with_name(path.name + ".bak")
-            shutil.copy2(path, backup)
-            os.chmod(backup, artifact.mode)  # a backup of a secret file stays private
+            # A backup of a secret file stays private: it gets the file's own mode.
+            backup = free_backup_name(path)
+            pending.append((backup, read_no_link(path), artifact.mode))
             report.backed_up.append(str(backup.relative_to(stack_dir)))
-        atomic_write(path, data, artifact.mode)
+        pending.append((path, data, artifact.mode))
         report.written.append(rel)
     for rel in keep_in_manifest:
         if rel in old_manifest and rel not in manifest:
@@ -104,9 +108,11 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
         rel for rel in old_manifest
         if rel not in manifest and (stack_dir / rel).exists()
     )
-    atomic_write(stack_dir / MANIFEST,
-                 (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n")
-                 .encode("utf-8"), 0o644)
+    # The files and their record land together, or (on a full disk) none of them.
+    pending.append((stack_dir / MANIFEST,
+                    (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n")
+                    .encode("utf-8"), 0o644))
+    write_files(pending)
     return report
 
 

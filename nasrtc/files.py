@@ -1,0 +1,145 @@
+"""Every file and folder nasrtc writes goes through here. nasrtc runs as root in folders
+other users may reach, so: a write is complete or absent (all bytes, fsync, rename; on
+a full disk nothing changes), nothing is written or chmod-ed through a symbolic link,
+and modes are set explicitly whatever the umask."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from nasrtc.errors import NasrtcError
+
+TMP_SUFFIX = ".nasrtc-tmp"
+FOLDER_MODE = 0o755
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
+
+
+class LinkRefused(NasrtcError):
+    """A symbolic link where nasrtc writes: it may point anywhere, so nasrtc stops."""
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(path.lstat().st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def refuse_link(path: Path) -> None:
+    if _is_link(path):
+        raise LinkRefused(f"{path} is a symbolic link; nasrtc does not write through links "
+                          "(one planted in a shared folder could point at any file)",
+                          f"remove the link (`rm {path}`) and run again")
+
+
+def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
+    """`folder` (base itself or below it) exists as a real folder with `mode`. `base` may be
+    a link the user made; nothing below it may be one."""
+    if not base.exists():
+        base.mkdir(parents=True, exist_ok=True)
+        os.chmod(base, FOLDER_MODE)  # the umask does not decide this
+    if not base.is_dir():
+        raise NasrtcError(f"{base} exists and is not a folder", "choose another --dir")
+    current = base
+    for part in folder.relative_to(base).parts:
+        current = current / part
+        refuse_link(current)
+        if not current.exists():
+            os.mkdir(current, mode)
+            os.chmod(current, mode)
+        elif not current.is_dir():
+            raise NasrtcError(f"{current} exists and is not a folder",
+                              "move that file away; nasrtc keeps its files in that folder")
+    if folder != base:
+        os.chmod(folder, mode)  # a real folder (checked above): safe to chmod
+
+
+def _stage(path: Path, data: bytes, mode: int) -> Path:
+    """The bytes in a new temp file beside path, complete and on disk, with `mode`."""
+    refuse_link(path)
+    if path.is_dir():
+        raise NasrtcError(f"{path} is a folder, not a file; nothing was written",
+                          "name a file (e.g. add /checklist.html)")
+    tmp = path.with_name(f".{path.name}{TMP_SUFFIX}")
+    try:
+        if tmp.exists() or _is_link(tmp):
+            tmp.unlink()  # a leftover, or something planted: never written through
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise _write_failed(path, exc) from None
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fchmod(fd, mode)
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise _write_failed(path, exc) from None
+    os.close(fd)
+    return tmp
+
+
+def _write_failed(path: Path, exc: OSError) -> NasrtcError:
+    if exc.errno in _FULL:
+        return NasrtcError(f"disk full at {path}; nothing changed",
+                           "free some space on that volume and run again")
+    return NasrtcError(f"cannot write {path}: {exc.strerror or exc}",
+                       "check the folder's owner and permissions (on DSM run with sudo)")
+
+
+def write_files(files: Iterable[tuple[Path, bytes, int]]) -> None:
+    """Write several files all or nothing: every temp file complete first, then renamed."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data, mode in files:
+            staged.append((_stage(path, data, mode), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)  # rename never follows a link at path: it replaces it
+
+
+def atomic_write(path: Path, data: bytes, mode: int) -> None:
+    write_files([(path, data, mode)])
+
+
+def read_no_link(path: Path) -> bytes:
+    """A file's bytes, refusing a link (what a backup copies must be the file itself)."""
+    refuse_link(path)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def set_mode(path: Path, mode: int) -> None:
+    """chmod a regular file, never through a link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LinkRefused(f"{path} is a symbolic link; nasrtc does not change modes "
+                              "through links", f"remove the link (`rm {path}`)") from None
+        raise
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def free_backup_name(path: Path) -> Path:
+    """<file>.bak, else <file>.bak.2, .bak.3, ...: an earlier backup is never replaced."""
+    candidate = path.with_name(path.name + ".bak")
+    number = 2
+    while candidate.exists() or _is_link(candidate):
+        candidate = path.with_name(f"{path.name}.bak.{number}")
+        number += 1
+    return candidate

@@ -35,7 +35,15 @@ class Answers:
 def read_yaml_mapping(path: Path, what: str = "answers file") -> dict[str, Any]:
     import yaml
 
+    from nasrtc.answers.yaml_input import MAX_BYTES, RefusedYaml, load
+
     try:
+        if path.is_dir():
+            raise InputError([Problem(str(path), f"is a folder, not an {what}")],
+                             source=str(path))
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError([Problem("(file)", f"is {path.stat().st_size} bytes; an {what} "
+                                      f"is at most {MAX_BYTES // 1024} KiB")], source=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(str(path), f"no such {what}")], source=str(path)) from None
@@ -46,7 +54,9 @@ def read_yaml_mapping(path: Path, what: str = "answers file") -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise NasrtcError(f"cannot read {path}: {exc}", "check the path and permissions") from None
     try:
-        data = yaml.safe_load(text)
+        data = load(text)
+    except RefusedYaml as exc:
+        raise InputError([Problem("(file)", str(exc))], source=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

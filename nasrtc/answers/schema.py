@@ -104,9 +104,9 @@ FIELDS: tuple[Field, ...] = (
           "Synology (DSM owns 443)", "5349"),
     Field("turn.domain", v.hostname, _from_domain("turn"),
           "public name for TURN over TLS, with its own certificate", "turn.<domain>"),
-    Field("turn.cert_file", v.optional(v.text), None,
+    Field("turn.cert_file", v.optional(v.host_path), None,
           "host path of the certificate (PEM, full chain) for turn.domain", ""),
-    Field("turn.key_file", v.optional(v.text), None,
+    Field("turn.key_file", v.optional(v.host_path), None,
           "host path of the private key (PEM) for turn.domain", ""),
     Field("turn.relay_range", v.port_range, "30000-30009",
           "UDP ports TURN relays media through, one per relayed caller: forwarded by the "
@@ -157,7 +157,7 @@ FIELDS: tuple[Field, ...] = (
     Field("proxy.https_backend_port", v.port, 8443,
           "generic profile with turn.tls_port: the local port your HTTPS server blocks move to, "
           "behind the SNI step that owns 443"),
-    Field("proxy.cert_dir", v.text, "/etc/letsencrypt/live",
+    Field("proxy.cert_dir", v.host_path, "/etc/letsencrypt/live",
           "generic profile: folder holding <host>/fullchain.pem and <host>/privkey.pem for the "
           "nginx config"),
 )

@@ -19,6 +19,13 @@ _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 MIN_UDP_RANGE = 10  # each participant uses two ports; 10 fits a call of five
 
 
+def _show(value: Any) -> str:
+    """A value as a message quotes it: short, whatever was given."""
+    from nasrtc.answers.yaml_input import excerpt
+
+    return excerpt(value)
+
+
 def _type_name(value: Any) -> str:
     names = {bool: "true/false", int: "a number", str: "text", list: "a list", dict: "a mapping"}
     return names.get(type(value), type(value).__name__)
@@ -26,19 +33,19 @@ def _type_name(value: Any) -> str:
 
 def integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is {_type_name(value)}; expected a whole number")
+        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected a whole number")
     return value
 
 
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{value!r} is {_type_name(value)}; expected true or false")
+        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected true or false")
     return value
 
 
 def text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{value!r} is {_type_name(value)}; expected non-empty text")
+        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected non-empty text")
     return value.strip()
 
 
@@ -56,24 +63,24 @@ def hostname(value: Any) -> str:
     name = text(value).lower().rstrip(".")
     hint = "expected a DNS name such as example.org"
     if "://" in name:
-        raise ValueError(f"{value!r} has a scheme; {hint}, without 'https://'")
+        raise ValueError(f"{_show(value)} has a scheme; {hint}, without 'https://'")
     if "/" in name:
-        raise ValueError(f"{value!r} has a path; {hint}, without '/...'")
+        raise ValueError(f"{_show(value)} has a path; {hint}, without '/...'")
     if ":" in name:
-        raise ValueError(f"{value!r} has a port; {hint}, without ':port'")
+        raise ValueError(f"{_show(value)} has a port; {hint}, without ':port'")
     if len(name) > 253:
-        raise ValueError(f"{value!r} is longer than 253 characters; {hint}")
+        raise ValueError(f"{_show(value)} is longer than 253 characters; {hint}")
     labels = name.split(".")
     if len(labels) < 2:
-        raise ValueError(f"{value!r} has no dot; {hint} (a public name with a domain)")
+        raise ValueError(f"{_show(value)} has no dot; {hint} (a public name with a domain)")
     for label in labels:
         if not _LABEL.match(label):
             raise ValueError(
-                f"{value!r}: part {label!r} is not allowed; {hint} "
+                f"{_show(value)}: part {label!r} is not allowed; {hint} "
                 "(letters, digits and inner hyphens, 1-63 characters per part)"
             )
     if labels[-1].isdigit():
-        raise ValueError(f"{value!r} is an IP address; {hint}")
+        raise ValueError(f"{_show(value)} is an IP address; {hint}")
     return name
 
 
@@ -83,7 +90,7 @@ def https_url(value: Any) -> str:
     match = re.match(r"^https://([^/:]+)(?::(\d+))?$", url, re.IGNORECASE)
     if not match:
         raise ValueError(
-            f"{value!r} is not an https base URL; expected e.g. https://matrix.example.org "
+            f"{_show(value)} is not an https base URL; expected e.g. https://matrix.example.org "
             "(https, a host name, optionally :port, no path)"
         )
     host = hostname(match.group(1))
@@ -96,13 +103,14 @@ def https_url(value: Any) -> str:
 def port_range(value: Any) -> tuple[int, int]:
     match = _RANGE.match(str(value)) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"{value!r} is not a port range; expected START-END, e.g. 50000-50200")
+        raise ValueError(f"{_show(value)} is not a port range; expected START-END, "
+                         "e.g. 50000-50200")
     start, end = port(int(match.group(1))), port(int(match.group(2)))
     if end < start:
-        raise ValueError(f"{value!r}: the end is below the start; expected START-END")
+        raise ValueError(f"{_show(value)}: the end is below the start; expected START-END")
     if end - start + 1 < MIN_UDP_RANGE:
         raise ValueError(
-            f"{value!r} has {end - start + 1} ports; at least {MIN_UDP_RANGE} are needed "
+            f"{_show(value)} has {end - start + 1} ports; at least {MIN_UDP_RANGE} are needed "
             "(each participant in a call uses two)"
         )
     return start, end
@@ -117,7 +125,7 @@ def public_ip(value: Any) -> str:
         address = ipaddress.IPv4Address(raw)
     except ValueError:
         raise ValueError(
-            f"{value!r} is neither 'stun' nor an IPv4 address; expected 'stun' "
+            f"{_show(value)} is neither 'stun' nor an IPv4 address; expected 'stun' "
             "(LiveKit discovers the address) or your public IPv4 address"
         ) from None
     if not address.is_global:
@@ -133,7 +141,8 @@ def ipv4(value: Any) -> str:
     try:
         return str(ipaddress.IPv4Address(raw))
     except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 address; expected e.g. 192.168.1.10") from None
+        raise ValueError(f"{_show(value)} is not an IPv4 address; expected e.g. "
+                         "192.168.1.10") from None
 
 
 def lan_ip(value: Any) -> str:
@@ -144,11 +153,30 @@ def lan_ip(value: Any) -> str:
     return raw
 
 
+_UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\s;{}'\"`$\\:]")
+
+
+def host_path(value: Any) -> str:
+    """An absolute host path that can stand unquoted in nginx and compose files: no
+    spaces, quotes, ';', braces, ':' or control characters (a newline would inject a
+    line into the generated configuration)."""
+    path = text(value)
+    if not path.startswith("/"):
+        raise ValueError(f"{_show(value)} is not an absolute path; expected e.g. "
+                         "/etc/letsencrypt/live")
+    bad = _UNSAFE_PATH.search(path)
+    if bad:
+        raise ValueError(f"{_show(value)} contains {bad.group(0)!r}, which cannot stand in "
+                         "the generated nginx and compose files; use a path without it "
+                         "(a link without such characters works)")
+    return path.rstrip("/") or "/"
+
+
 def project_name(value: Any) -> str:
     name = text(value)
     if not _PROJECT.match(name):
         raise ValueError(
-            f"{value!r} is not a valid project name; expected lowercase letters, digits, "
+            f"{_show(value)} is not a valid project name; expected lowercase letters, digits, "
             "'-' or '_', starting with a letter or digit"
         )
     return name
@@ -157,20 +185,21 @@ def project_name(value: Any) -> str:
 def image(value: Any) -> str:
     ref = text(value)
     if not _IMAGE.match(ref):
-        raise ValueError(f"{value!r} is not an image reference; expected e.g. repo/name:tag")
+        raise ValueError(f"{_show(value)} is not an image reference; expected e.g. repo/name:tag")
     return ref
 
 
 def host_list(value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise ValueError(f"{value!r} is {_type_name(value)}; expected a list of host names")
+        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected a list of host names")
     return [hostname(item) for item in value]
 
 
 def server_names(value: Any) -> list[str]:
     """Homeserver names allowed full access to the SFU, or ['*'] for any."""
     if not isinstance(value, list) or not value:
-        raise ValueError(f"{value!r}: expected a non-empty list of Matrix server names, or ['*']")
+        raise ValueError(f"{_show(value)}: expected a non-empty list of Matrix server names, "
+                         "or ['*']")
     if value == ["*"]:
         return ["*"]
     return [hostname(item) for item in value]
@@ -191,14 +220,15 @@ def profile_name(value: Any) -> str:
 
     names = profile_names()
     if value not in names:
-        raise ValueError(f"{value!r} is not a profile; expected one of: {', '.join(names)}")
+        raise ValueError(f"{_show(value)} is not a profile; expected one of: {', '.join(names)}")
     return str(value)
 
 
 def choice(*allowed: str) -> Any:
     def check(value: Any) -> str:
         if value not in allowed:
-            raise ValueError(f"{value!r} is not allowed; expected one of: {', '.join(allowed)}")
+            raise ValueError(f"{_show(value)} is not allowed; expected one of: "
+                             f"{', '.join(allowed)}")
         return str(value)
 
     return check

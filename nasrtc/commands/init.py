@@ -52,6 +52,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     if args.answers is not None:
+        for given, option in ((args.domain, "--domain"), (args.yes, "--yes")):
+            if given:  # the file decides every answer: never drop an option silently
+                raise usage_error(option, "has no effect with --answers; put the value in "
+                                  "the answers file (e.g. `domain: example.org`), or drop "
+                                  "--answers to use it")
         return _from_file(args)
     if args.yes:
         return _with_defaults(args)

@@ -56,14 +56,17 @@ def check_secrets(ctx: Context) -> Outcome:
 def check_livekit_keys(ctx: Context) -> Outcome:
     import yaml
 
+    from nasrtc.answers.yaml_input import MAX_BYTES, RefusedYaml, load
     from nasrtc.output.livekit_keys import unknown_keys
 
     path = ctx.stack_dir / "livekit" / "livekit.yaml"
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return failed(f"not valid YAML: {str(exc).splitlines()[0]}",
-                     "run `nasrtc render --force` to rebuild it from nasrtc.yaml")
+    fix = "run `nasrtc render --force` to rebuild it from nasrtc.yaml"
+    if path.stat().st_size > MAX_BYTES:
+        return failed(f"{path.stat().st_size} bytes: far larger than nasrtc writes it", fix)
+    try:  # a hand-edited file: read with the same bounds as the answers
+        config = load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, RefusedYaml) as exc:
+        return failed(f"not valid YAML: {str(exc).splitlines()[0]}", fix)
     unknown = unknown_keys(config)
     if unknown:
         return failed(f"keys LiveKit does not know (it will not start): {', '.join(unknown)}",

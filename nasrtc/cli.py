@@ -18,6 +18,8 @@ from nasrtc.commands import COMMANDS
 from nasrtc.errors import EXIT_INTERRUPTED, EXIT_USAGE, NasrtcError
 
 EXIT_BUG = 70  # EX_SOFTWARE
+# Commands that write in the stack folder or change its containers: one at a time.
+LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove"})
 EXIT_BROKEN_PIPE = 141
 
 MAIN_EXAMPLES = """\
@@ -76,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args.dir = find_stack_dir()
     try:
+        if args.command in LOCKED and args.dir is not None:
+            from nasrtc.lock import stack_lock
+
+            with stack_lock(args.dir):
+                return handler(args)
         return handler(args)
     except NasrtcError as exc:
         print(f"nasrtc: error: {exc.render()}", file=sys.stderr)

@@ -116,6 +116,11 @@ def _wizard(args: argparse.Namespace) -> int:
 
     answers = run_wizard(args.dir, args.domain)
     try:
+        if args.dir is None:  # the folder was asked: hold its lock only now
+            from nasrtc.lock import stack_lock
+
+            with stack_lock(answers.stack_dir):
+                return _write_wizard_answers(args, answers)
         return _write_wizard_answers(args, answers)
     except Interrupted:
         raise  # Ctrl-C at the last question: nothing is written, as at any other

@@ -101,6 +101,10 @@ def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:
         (stack_dir / rel).unlink(missing_ok=True)
     if not purge:
         forget(stack_dir, [rel for rel in going if rel != MANIFEST])
+    if purge:  # nothing of nasrtc's stays; the lock is released when this run ends
+        from nasrtc.lock import LOCK_FILE
+
+        (stack_dir / LOCK_FILE).unlink(missing_ok=True)
     for folder in sorted({(stack_dir / rel).parent for rel in going}, reverse=True):
         if folder != stack_dir and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # only folders left empty; anything of the user's stays

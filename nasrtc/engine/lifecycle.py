@@ -116,19 +116,23 @@ def ensure_images(client: Any, stack: Stack, progress: Any) -> tuple[list[str], 
 
 
 def _ensure_network(client: Any, stack: Stack) -> Any:
-    """The project network; returns it when this call created it (else None)."""
-    import docker
-
+    """The project network; returns it when this call created it (else None). Two of the
+    same name (left by two runs at once, before the lock) are healed to one."""
     name = network_name(stack)
-    try:
-        network = client.networks.get(name)
-    except docker.errors.NotFound:
+    found = [n for n in client.api.networks(names=[name]) if n.get("Name") == name]
+    if not found:
         return client.networks.create(name, driver="bridge", labels={
             PROJECT: stack.project, "com.docker.compose.network": "default", OURS: stack.project})
-    if (network.attrs.get("Labels") or {}).get(PROJECT) != stack.project:
+    if any((n.get("Labels") or {}).get(PROJECT) != stack.project for n in found):
         raise EngineError(
             f"a Docker network named {name} exists and does not belong to this project",
             f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
+    if len(found) > 1:
+        details = [client.api.inspect_network(n["Id"]) for n in found]
+        keep = max(details, key=lambda n: len(n.get("Containers") or {}))
+        for extra in details:
+            if extra["Id"] != keep["Id"] and not extra.get("Containers"):
+                client.api.remove_network(extra["Id"])
     return None
 
 

@@ -302,3 +302,18 @@ def test_livekit_http_listens_only_where_bind_address_says(make_stack: Any, clie
         socket.create_connection((other, port), timeout=2).close()
     rtc_tcp = stack.answers["ports"]["rtc_tcp"]
     assert f"tcp_port: {rtc_tcp}" in (stack.dir / "livekit" / "livekit.yaml").read_text()
+
+
+def test_up_heals_a_network_created_twice(make_stack: Any, client: Any) -> None:
+    """Two runs at once (before the lock existed) could create the project network twice;
+    every later up then failed on the ambiguous name."""
+    stack = make_stack()
+    name = f"{stack.project}_default"
+    labels = {"com.docker.compose.project": stack.project,
+              "com.docker.compose.network": "default", "io.nasrtc.project": stack.project}
+    for _ in range(2):
+        client.api.create_network(name, driver="bridge", labels=labels, check_duplicate=False)
+    assert len(client.networks.list(names=[name])) == 2
+    result = stack.nasrtc("up", "--no-wait")
+    assert result.code == 0, result.err
+    assert len(client.networks.list(names=[name])) == 1

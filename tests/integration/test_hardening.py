@@ -127,3 +127,29 @@ def test_output_that_cannot_be_written_is_a_clear_message(cli: Any, tmp_path: Pa
         result = cli("checklist", "--dir", str(stack), "--format", "html", "--offline",
                      "--output", str(target))
         assert result.code == 1 and words in result.err and "internal error" not in result.err
+
+
+def test_one_nasrtc_at_a_time_per_stack(tmp_path: Path) -> None:
+    import fcntl
+    import sys
+    import time
+
+    stack = tmp_path / "stack"
+    assert init(stack, tmp_path).code == 0
+    lock = os.open(stack / ".nasrtc-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another run holds the stack
+    os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+    try:
+        busy = run_subprocess("render", "--dir", str(stack), env={"NASRTC_LOCK_WAIT": "1"})
+        assert busy.code == 1
+        assert f"another nasrtc is working on {stack} (pid {os.getpid()})" in busy.err
+        waiting = subprocess.Popen([sys.executable, "-m", "nasrtc", "render", "--dir",
+                                    str(stack)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert waiting.poll() is None, "it waits for the other run"
+    finally:
+        os.close(lock)  # the other run ends
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 0, err
+    assert "waiting for another nasrtc" in err and "rendered" in out

@@ -52,7 +52,9 @@ def test_up_from_nothing_then_status_then_down(make_stack: Any) -> None:
     assert status.code == 0, status.err
     rows = {row["service"]: row for row in yaml.safe_load(status.out)}
     assert rows["livekit"]["state"] == "running" and rows["jwt"]["health"] == "healthy"
-    assert rows["livekit"]["ports"] == ["host network"]
+    assert rows["livekit"]["ports"] == [  # the NAS ports it listens on, not just "host"
+        f"{p['livekit_http']}/tcp (host network)", f"{p['rtc_tcp']}/tcp (host network)",
+        f"{p['rtc_udp']}/udp (host network)"]
     assert rows["jwt"]["ports"] == [f"127.0.0.1:{p['jwt_http']}->8080/tcp"]
     assert rows["jwt"]["image"] == images.JWT and rows["jwt"]["uptime_seconds"] >= 0
     table = stack.nasrtc("status")

@@ -53,11 +53,17 @@ def decode(token: str, secret: str | None = None) -> dict[str, Any]:
     return claims
 
 
+MAX_TTL = 30 * 86400
+
+
 def parse_ttl(text: str) -> int:
     """'3600', '90m', '6h', '1d' -> seconds."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     text = text.strip().lower()
     number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
-    if not number.isdigit() or int(number) <= 0:
-        raise ValueError(f"{text!r} is not a duration; expected e.g. 3600, 90m, 6h or 1d")
-    return int(number) * units[unit]
+    if not number.isdigit() or int(number) <= 0 or len(number) > 9:
+        raise ValueError(f"{text[:20]!r} is not a duration; expected e.g. 3600, 90m, 6h or 1d")
+    seconds = int(number) * units[unit]
+    if seconds > MAX_TTL:
+        raise ValueError(f"{text!r} is longer than 30 days; a test token needs hours at most")
+    return seconds

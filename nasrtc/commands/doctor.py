@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
         connect_to = parse_connect_to(args.connect_to)
     except ValueError as exc:
         raise usage_error("--connect-to", str(exc)) from None
+    if not 0 < args.timeout <= 120:
+        raise usage_error("--timeout", f"{args.timeout} is not a number of seconds from "
+                          "0 to 120; e.g. --timeout 10")
+    if args.ca_file is not None:
+        _check_ca_file(args.ca_file)
     ctx = make_context(args.dir, connect_to, args.ca_file, args.access_token, args.timeout)
     results = run_doctor(ctx, local_only=args.local, public_only=args.public)
     if args.json:
@@ -79,3 +84,17 @@ def run(args: argparse.Namespace) -> int:
               f"{sum(r.status == 'warn' for r in results)} warnings, "
               f"{sum(r.status == 'pass' for r in results)} passed.")
     return 1 if any(r.status == FAIL for r in results) else 0
+
+
+def _check_ca_file(path: str) -> None:
+    """A usage error naming the file, not a traceback at the first TLS check."""
+    import ssl
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise usage_error("--ca-file", f"{path} is not a file; expected a CA bundle (PEM)")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        raise usage_error("--ca-file", f"{path} is not a CA bundle in PEM form "
+                          f"({exc.__class__.__name__})") from None

@@ -34,7 +34,8 @@ class Context:
             from nasrtc.stack import JWT_SERVICE, LIVEKIT_SERVICE
 
             self._containers = lifecycle.status(self.stack.project,
-                                                (LIVEKIT_SERVICE, JWT_SERVICE))
+                                                (LIVEKIT_SERVICE, JWT_SERVICE),
+                                                timeout=self.net.timeout)  # a hung engine too
         return self._containers
 
 

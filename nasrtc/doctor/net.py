@@ -10,9 +10,12 @@ import http.client
 import os
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
+
+MAX_BODY = 1_000_000  # bytes of an answer doctor reads; the rest is not needed
 
 # (host, port or None for any port) -> (address, port or None for the same port)
 ConnectTo = dict[tuple[str, Optional[int]], tuple[str, Optional[int]]]
@@ -95,6 +98,9 @@ class Net:
                 self.sock = net._socket(host, port, tls)
 
         connection = Connection(host, port, timeout=self.timeout)
+        # One request may take a few socket timeouts (connect, TLS, headers, body), never
+        # more: the whole answer is due within this deadline.
+        deadline = time.monotonic() + 3 * self.timeout
         try:
             path = parts.path or "/"
             if parts.query:
@@ -102,10 +108,26 @@ class Net:
             connection.request(method, path, body=body, headers={
                 "Host": parts.netloc, "User-Agent": "nasrtc-doctor", **(headers or {})})
             answer = connection.getresponse()
-            data = b"" if answer.status == 101 else answer.read(1_000_000)
+            data = b"" if answer.status == 101 else self._read(answer, deadline)
             return Response(answer.status, answer.msg, data)
         finally:
             connection.close()
+
+    def _read(self, answer: Any, deadline: float) -> bytes:
+        """The body, at most MAX_BODY bytes, within the request's deadline: a server that
+        drips one byte a second still ends in time (each read has its own timeout)."""
+        chunks: list[bytes] = []
+        size = 0
+        while size < MAX_BODY:
+            if time.monotonic() > deadline:
+                raise socket.timeout("the answer did not arrive within the time allowed")
+            chunk = answer.read1(min(65536, MAX_BODY - size)) if hasattr(answer, "read1") \
+                else answer.read(min(65536, MAX_BODY - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
 
     def certificate(self, host: str, port: int = 443) -> dict[str, Any]:
         """The verified peer certificate (raises ssl.SSLCertVerificationError)."""

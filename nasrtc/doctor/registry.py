@@ -98,6 +98,12 @@ def run_one(entry: Registered, ctx: Context) -> Check:
                          "fix the certificate first (see the certificates row)")
     except (OSError, ssl.SSLError, ValueError) as exc:
         outcome = failed(*network_problem(exc))
+    except Exception as exc:  # any other answer (a banner, 100+ headers, JSON of another
+        # shape) is the server's fault, not a reason to stop: it becomes this row
+        outcome = failed(f"unexpected answer: {exc.__class__.__name__}: "
+                         f"{str(exc)[:120] or 'no detail'}",
+                         "something else than the expected service answers there; check "
+                         "the proxy row and what runs at its destination")
     return Check(entry.name, outcome.status, outcome.detail, outcome.fix)
 
 
@@ -113,6 +119,7 @@ def network_problem(exc: BaseException) -> tuple[str, str]:
         return ("connection refused: nothing listens there",
                 "is the reverse proxy running and is port 443 forwarded to the NAS?")
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return ("no answer within the timeout",
+        return ("no answer within the timeout" if "time allowed" not in str(exc)
+                else "the answer did not arrive within the time allowed (--timeout)",
                 "a firewall (router or NAS) drops the connection, or the service hangs")
     return (f"{exc.__class__.__name__}: {exc}", "see the detail")

@@ -406,10 +406,10 @@ class ServiceStatus:
         return words
 
 
-def status(project: str, services: tuple[str, ...]) -> list[ServiceStatus]:
+def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[ServiceStatus]:
     from datetime import datetime, timezone
 
-    client = connect()
+    client = connect(timeout)
     with _engine_errors():
         found = project_containers(client, project)
         out = []

@@ -35,6 +35,7 @@ def reply(status: int, body: Any = b"", **headers: Any) -> Response:
 
 class FakeNet:
     def __init__(self) -> None:
+        self.timeout = 5.0
         self.replies: dict[tuple[str, str], Reply] = {}
         self.addresses: dict[str, list[str]] = {}
         self.certificates: dict[str, Any] = {}

@@ -73,6 +73,19 @@ def snapshot(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != LOCK_FILE}
 
 
+def free_ports(count: int, kind: int = socket.SOCK_STREAM) -> list[int]:
+    """`count` different free ports: all probes stay open until each has its number (one at
+    a time, the kernel may hand out the same port twice)."""
+    probes = [socket.socket(socket.AF_INET, kind) for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("0.0.0.0", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def profiles_with_defaults(folder: Path, name: str, defaults: dict[str, Any]) -> Path:
     """A copy of the shipped profiles in which one profile has other defaults
     (point NASRTC_PROFILES_DIR at it)."""
@@ -117,8 +130,8 @@ class EngineStack:
         self.dir = tmp_path / "stack"
         self.answers: dict[str, Any] = {
             "domain": "example.org", "project": self.project,
-            "ports": {"livekit_http": free_port(), "rtc_tcp": free_port(),
-                      "rtc_udp": free_port(socket.SOCK_DGRAM), "jwt_http": free_port()},
+            "ports": dict(zip(("livekit_http", "rtc_tcp", "jwt_http"), free_ports(3)),
+                          rtc_udp=free_port(socket.SOCK_DGRAM)),
         }
         for key, value in overrides.items():
             if isinstance(value, dict):

@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers import REPO, REQUIRE_TOOLS, EngineStack
 from tests.integration import standin_images as images
+from tests.integration.doctor_env import World, running_world
 
 ENGINE_FIXTURES = {"client", "make_stack"}
 
@@ -94,3 +95,19 @@ def homeserver_on_443(tmp_path: Path) -> Iterator[Any]:
     for server in started:
         server.terminate()
         server.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Per module: the stack's files, real Synapse, the stand-ins (doctor_env.py)."""
+    with running_world(tmp_path_factory.mktemp("world")) as made:
+        yield made
+
+
+@pytest.fixture
+def fresh(world: World) -> Iterator[World]:
+    """The module's world; nginx instances and extra servers stop after each test."""
+    mark = len(world.started)
+    yield world
+    while len(world.started) > mark:
+        world.started.pop().stop()

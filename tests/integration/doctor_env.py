@@ -37,7 +37,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.helpers import REPO, Run, doctor_rows, free_port, run_subprocess, write_answers
+from tests.helpers import (
+    REPO,
+    Run,
+    doctor_rows,
+    free_port,
+    free_ports,
+    run_subprocess,
+    write_answers,
+)
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
 
@@ -610,8 +618,8 @@ def running_world(root: Path) -> Iterator[World]:
     for host in HOSTS:
         certs.issue(host)
     source = write_answers(root, {
-        "domain": DOMAIN, "ports": {"livekit_http": free_port(), "rtc_tcp": free_port(),
-                                    "jwt_http": free_port()},
+        "domain": DOMAIN,
+        "ports": dict(zip(("livekit_http", "rtc_tcp", "jwt_http"), free_ports(3))),
         "proxy": {"cert_dir": str(certs.folder)}})
     stack = root / "stack"
     made = run_subprocess("init", "--dir", str(stack), "--answers", str(source))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from nasrtc.tokens import decode, mint, parse_ttl
-from tests.helpers import doctor_rows, free_port, run_subprocess, write_answers
+from tests.helpers import doctor_rows, free_port, free_ports, run_subprocess, write_answers
 from tests.integration.doctor_env import StandInSFU
 
 
@@ -37,8 +37,8 @@ def test_token_creates_the_room_so_the_connection_tester_can_join(tmp_path: Path
     """livekit.yaml has room.auto_create off: a token alone could join nothing."""
     from nasrtc.doctor.net import Net
 
-    stack_dir = _init_stack(tmp_path, {"ports": {"livekit_http": free_port(),
-                                                 "rtc_tcp": free_port()}})
+    stack_dir = _init_stack(tmp_path, {"ports": dict(zip(("livekit_http", "rtc_tcp"),
+                                                          free_ports(2)))})
     sfu = StandInSFU(stack_dir / "livekit" / "livekit.yaml").start()
     try:
         result = run_subprocess("token", "--dir", str(stack_dir), "--room", "test",

@@ -9,7 +9,6 @@ containers row would rightly fail; the local rows have their own engine tests.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -29,7 +28,6 @@ from tests.integration.doctor_env import (
     Synapse,
     World,
     connect_to,
-    running_world,
     synapse_python,
 )
 
@@ -39,21 +37,6 @@ pytestmark = [
                        reason="no Synapse venv (tests/run.sh makes .venv-test/synapse with "
                               "`pip install matrix-synapse`)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with running_world(tmp_path_factory.mktemp("doctor-public")) as made:
-        yield made
-
-
-@pytest.fixture
-def fresh(world: World) -> Iterator[World]:
-    """The module's world; nginx instances and extra servers stop after each test."""
-    mark = len(world.started)
-    yield world
-    while len(world.started) > mark:
-        world.started.pop().stop()
 
 
 def _statuses(rows: dict[str, dict[str, str]]) -> dict[str, str]:

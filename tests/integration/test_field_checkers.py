@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,7 +34,6 @@ from tests.integration.doctor_env import (
     World,
     join_grant,
     livekit_identity,
-    running_world,
     synapse_python,
 )
 
@@ -59,20 +57,6 @@ pytestmark = [
     pytest.mark.skipif(synapse_python() is None and not REQUIRE_TOOLS,
                        reason="no Synapse venv (tests/run.sh makes .venv-test/synapse)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with running_world(tmp_path_factory.mktemp("field-checkers")) as made:
-        yield made
-
-
-@pytest.fixture
-def fresh(world: World) -> Iterator[World]:
-    mark = len(world.started)
-    yield world
-    while len(world.started) > mark:
-        world.started.pop().stop()
 
 
 def with_our_hosts(world: World, *argv: str) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from nasrtc.doctor.net import Net
-from tests.helpers import REQUIRE_TOOLS, free_port, needs, write_answers
+from tests.helpers import REQUIRE_TOOLS, free_ports, needs, write_answers
 from tests.integration.doctor_env import STREAM_MODULE, Nginx, StandInSFU
 
 pytestmark = [
@@ -77,13 +77,14 @@ def test_turn_name_reaches_livekit_and_other_names_the_https_blocks(cli: Any,
         issued.cert_chain_pems[0].write_to_path(str(certs / host / "fullchain.pem"))
         issued.private_key_pem.write_to_path(str(certs / host / "privkey.pem"))
     turn_dir = certs / "turn.example.org"
+    livekit_http, rtc_tcp, jwt_http, tls_port, backend, public = free_ports(6)
     source = write_answers(tmp_path, {
         "profile": "generic", "domain": "example.org",
-        "ports": {"livekit_http": free_port(), "rtc_tcp": free_port(), "jwt_http": free_port()},
-        "turn": {"enabled": True, "tls_port": free_port(),
+        "ports": {"livekit_http": livekit_http, "rtc_tcp": rtc_tcp, "jwt_http": jwt_http},
+        "turn": {"enabled": True, "tls_port": tls_port,
                  "cert_file": str(turn_dir / "fullchain.pem"),
                  "key_file": str(turn_dir / "privkey.pem")},
-        "proxy": {"cert_dir": str(certs), "https_backend_port": free_port()},
+        "proxy": {"cert_dir": str(certs), "https_backend_port": backend},
         "network": {"public_ip": "93.184.216.34"}})
     stack = tmp_path / "stack"
     assert cli("init", "--dir", str(stack), "--answers", str(source)).code == 0
@@ -96,7 +97,7 @@ def test_turn_name_reaches_livekit_and_other_names_the_https_blocks(cli: Any,
     mounts = compose["services"]["livekit"]["volumes"]
     assert f"{turn_dir / 'fullchain.pem'}:{livekit['turn']['cert_file']}:ro" in mounts
 
-    public = free_port()  # stands for port 443
+    # `public` stands for port 443
     stream = (stack / "reverse-proxy" / "nginx-stream.conf").read_text()
     assert "    listen 443;\n" in stream
     stream = stream.replace("    listen 443;\n", f"    listen 127.0.0.1:{public};\n") \

@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise usage_error("--connect-to", str(exc)) from None
     if not 0 < args.timeout <= 120:
-        raise usage_error("--timeout", f"{args.timeout} is not a number of seconds from "
-                          "0 to 120; e.g. --timeout 10")
+        raise usage_error("--timeout", f"{args.timeout} is not a number of seconds above 0 "
+                          "and at most 120; e.g. --timeout 10")
     if args.ca_file is not None:
         _check_ca_file(args.ca_file)
     ctx = make_context(args.dir, connect_to, args.ca_file, args.access_token, args.timeout)

@@ -73,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
 def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
     """(files to delete, generated files kept because they were edited by hand)."""
     from nasrtc.output.writer import MANIFEST, digest, read_manifest
-    from nasrtc.secret_store import SECRETS_DIR, TURN_AUTH_SECRETS
+    from nasrtc.secret_store import (
+        API_KEY_FILE,
+        API_SECRET_FILE,
+        SECRETS_DIR,
+        TURN_AUTH_SECRETS,
+    )
 
     going, edited = [], []
     for rel, recorded in sorted(read_manifest(stack_dir).items()):
@@ -85,7 +90,7 @@ def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
         else:
             edited.append(rel)
     if purge:
-        secrets = ["livekit_api_key", "livekit_api_secret",
+        secrets = [API_KEY_FILE, API_SECRET_FILE,
                    *(name for name, _, _ in TURN_AUTH_SECRETS.values())]
         going += [f"{SECRETS_DIR}/{name}" for name in secrets
                   if (stack_dir / SECRETS_DIR / name).is_file()]

@@ -49,12 +49,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[str]]:
     """(the answers with the new pins, lines 'image: old -> new' / 'kept: ...')."""
-    from nasrtc.answers import ANSWERS_FILE, read_yaml_mapping
+    from nasrtc.answers import ANSWERS_FILE, load_stack_answers, read_yaml_mapping
     from nasrtc.versions import VERSION_SET, nasrtc_pin
 
-    raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)
+    project = str(load_stack_answers(stack_dir)["project"])  # the one "no nasrtc.yaml" check
+    raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)  # as written: pins stay the user's
     images = dict(raw.get("images") or {})
-    running = _running_images(stack_dir)
+    running = _running_images(project)
     lines = []
     for service, target in VERSION_SET.items():
         pinned = images.get(service)
@@ -69,24 +70,20 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
     return {**raw, "images": images}, lines
 
 
-def _running_images(stack_dir: Path) -> dict[str, str]:
-    from nasrtc.answers import load_stack_answers
+def _running_images(project: str) -> dict[str, str]:
     from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE
     from nasrtc.engine import lifecycle
 
-    rows = lifecycle.status(str(load_stack_answers(stack_dir)["project"]),
-                            (LIVEKIT_SERVICE, JWT_SERVICE))
+    rows = lifecycle.status(project, (LIVEKIT_SERVICE, JWT_SERVICE))
     return {row.service: row.image for row in rows if row.image}
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasrtc.answers import resolve
-
     stack_dir: Path = args.dir
     if args.rollback:
         return _rollback(args)
     raw, lines = changes(stack_dir, args.replace_own_pins)
-    plan = _plan(stack_dir, raw)
+    plan = _plan(stack_dir, raw)  # bad answers stop here, before anything is written
     files = [rel for rel, state in plan.status().items()
              if state in ("changes", "new") and rel != "nasrtc.yaml"]
     upgrades = [line for line in lines if line.startswith("upgrade")]
@@ -101,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     _confirm(args.yes, "Upgrade?")
     before = stack_dir / BEFORE
     _copy(stack_dir / "nasrtc.yaml", before)
-    resolve(raw)  # bad answers stop here, before anything is written
     try:
         _apply_and_start(stack_dir, plan, args.force, args.timeout)
     except EngineError as exc:

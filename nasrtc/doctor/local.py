@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import stat
-from typing import Any
 
 from nasrtc.doctor.context import Context
+from nasrtc.doctor.net import Response
 from nasrtc.doctor.registry import LOCAL, Outcome, check, failed, passed, warned
 from nasrtc.errors import NasrtcError
 
@@ -86,7 +86,7 @@ def check_containers(ctx: Context) -> Outcome:
     return passed("livekit and jwt running and healthy")
 
 
-def _not_running(ctx: Context, service: str, url: str) -> Outcome | None:
+def _not_running(ctx: Context, service: str, url: str) -> NasrtcError | None:
     """When the container is not running, that is the cause and `up` the fix; not the
     reverse proxy or the router a refused connection would otherwise point at."""
     try:
@@ -96,17 +96,19 @@ def _not_running(ctx: Context, service: str, url: str) -> Outcome | None:
     row = next((r for r in rows if r.service == service), None)
     if row is None or row.state == "running":
         return None
-    return failed(f"connection refused: nothing listens at {url} (the {service} container is "
-                  f"{row.state})", f"start the stack: `{ctx.up_command}`")
+    return NasrtcError(f"connection refused: nothing listens at {url} (the {service} "
+                       f"container is {row.state})", f"start the stack: `{ctx.up_command}`")
 
 
-def _local_get(ctx: Context, service: str, url: str) -> Any:
+def _local_get(ctx: Context, service: str, url: str) -> Response:
+    """GET on this host; a refused connection of a stopped container names that cause
+    (raised as the row's failure, like any other)."""
     try:
         return ctx.net.request("GET", url)
     except OSError:
         stopped = _not_running(ctx, service, url)
         if stopped is not None:
-            return stopped
+            raise stopped from None
         raise
 
 
@@ -114,8 +116,6 @@ def _local_get(ctx: Context, service: str, url: str) -> Any:
 def check_livekit_http(ctx: Context) -> Outcome:
     route = ctx.stack.sfu_route
     answer = _local_get(ctx, "livekit", f"{route.upstream}/")
-    if isinstance(answer, Outcome):
-        return answer
     if answer.status == 200 and answer.text().strip() == "OK":
         return passed(f"{route.upstream}/ answers OK")
     return failed(f"{route.upstream}/ answered {answer.status}",
@@ -126,8 +126,6 @@ def check_livekit_http(ctx: Context) -> Outcome:
 def check_jwt_health(ctx: Context) -> Outcome:
     route = ctx.stack.jwt_route
     answer = _local_get(ctx, "jwt", f"{route.upstream}/healthz")
-    if isinstance(answer, Outcome):
-        return answer
     if answer.status == 200:
         return passed(f"{route.upstream}/healthz answers 200")
     return failed(f"/healthz answered {answer.status}",

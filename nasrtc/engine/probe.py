@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from nasrtc.engine.client import connect, explain
-from nasrtc.engine.spec import OURS, network_name
+from nasrtc.engine.spec import network_name
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.stack import Stack
 
-PROBE_LABEL = "io.nasrtc.probe"
+PROBE_LABEL = "io.nasrtc.probe"  # value: the project it checks
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def run_in_stack_network(stack: Stack, image: str, script: str,
             network = "bridge"  # the stack is down; the mapping works the same there
         container = client.api.create_container(
             image=image, entrypoint=["sh", "-c"], command=[script], detach=True,
-            labels={PROBE_LABEL: "doctor", OURS + ".probe": stack.project},
+            labels={PROBE_LABEL: stack.project},
             host_config=client.api.create_host_config(
                 network_mode=network, auto_remove=False,
                 extra_hosts=[f"{host}:{address}" for host, address in extra_hosts] or None))

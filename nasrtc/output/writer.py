@@ -55,7 +55,10 @@ def read_manifest(stack_dir: Path) -> dict[str, str]:
 
 
 def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
-    """Files that exist, differ from the new text and from what nasrtc last wrote."""
+    """Files that exist, differ from the new text and from what nasrtc last wrote. A link
+    in their place is refused before anything is read through it."""
+    for rel in artifacts:
+        refuse_link(stack_dir / rel)
     manifest = read_manifest(stack_dir)
     edited = []
     for rel, artifact in artifacts.items():
@@ -76,9 +79,7 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
                     command: str = "nasrtc render",
                     also: list[tuple[Path, bytes, int]] | None = None) -> WriteReport:
     """Write every artifact (or, with partial, only these, keeping the rest's records)."""
-    for rel in artifacts:
-        refuse_link(stack_dir / rel)  # before anything is read through it, or written
-    edited = hand_edited(stack_dir, artifacts)
+    edited = hand_edited(stack_dir, artifacts)  # refuses links in the files' places
     if edited and not force:
         raise HandEditedError.for_files(stack_dir, edited, command)
     old_manifest = read_manifest(stack_dir)
@@ -109,9 +110,7 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
         if rel not in manifest and (stack_dir / rel).exists()
     )
     # The files and their record land together, or (on a full disk) none of them.
-    pending.append((stack_dir / MANIFEST,
-                    (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n")
-                    .encode("utf-8"), 0o644))
+    pending.append((stack_dir / MANIFEST, _manifest_bytes(manifest), 0o644))
     write_files(pending)
     return report
 
@@ -121,6 +120,8 @@ def forget(stack_dir: Path, files: list[str]) -> None:
     manifest = read_manifest(stack_dir)
     for rel in files:
         manifest.pop(rel, None)
-    atomic_write(stack_dir / MANIFEST,
-                 (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n")
-                 .encode("utf-8"), 0o644)
+    atomic_write(stack_dir / MANIFEST, _manifest_bytes(manifest), 0o644)
+
+
+def _manifest_bytes(manifest: dict[str, str]) -> bytes:
+    return (json.dumps({"files": dict(sorted(manifest.items()))}, indent=2) + "\n").encode()

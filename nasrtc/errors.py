@@ -86,13 +86,23 @@ class HandEditedError(NasrtcError):
 
     @classmethod
     def for_files(cls, stack_dir: Path, files: Iterable[str], command: str = "nasrtc render",
-                  outcome: str = "nothing was written") -> HandEditedError:
-        """The one wording of this error, for every command that can meet it."""
-        listing = "\n".join(f"  - {stack_dir / rel}" for rel in files)
+                  outcome: str = "nothing was written",
+                  foreign: Iterable[str] = ()) -> HandEditedError:
+        """The one wording of this error, for every command that can meet it. `foreign`:
+        those of `files` nasrtc has no record of writing (they were there before)."""
+        files, foreign = list(files), set(foreign)
+        groups = [
+            ("these files were changed by hand since nasrtc wrote them",
+             [rel for rel in files if rel not in foreign]),
+            ("these files were not written by nasrtc (they were there before)",
+             [rel for rel in files if rel in foreign]),
+        ]
+        parts = [f"{head}; {outcome}:\n" + "\n".join(f"  - {stack_dir / rel}" for rel in group)
+                 for head, group in groups if group]
         return cls(
-            f"these files were changed by hand since nasrtc wrote them; {outcome}:\n{listing}",
+            "\n".join(parts),
             "put the change into nasrtc.yaml (the generated files are rebuilt from it) and run "
-            f"again, or run `{command} --force` to overwrite them (each edited copy is kept as "
+            f"again, or run `{command} --force` to overwrite them (each copy is kept as "
             "<file>.bak)")
 
 

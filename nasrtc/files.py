@@ -58,12 +58,17 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
         os.chmod(folder, mode)  # a real folder (checked above): safe to chmod
 
 
-def _stage(path: Path, data: bytes, mode: int) -> Path:
-    """The bytes in a new temp file beside path, complete and on disk, with `mode`."""
+def check_file_place(path: Path) -> None:
+    """Where nasrtc writes a file there is a file or nothing: no link, no folder."""
     refuse_link(path)
     if path.is_dir():
-        raise NasrtcError(f"{path} is a folder, not a file; nothing was written",
-                          "name a file (e.g. add /checklist.html)")
+        raise NasrtcError(f"{path} is a folder where nasrtc writes a file; nothing was written",
+                          f"move that folder away (`mv {path} {path}.old`) and run again")
+
+
+def _stage(path: Path, data: bytes, mode: int) -> Path:
+    """The bytes in a new temp file beside path, complete and on disk, with `mode`."""
+    check_file_place(path)
     tmp = path.with_name(f".{path.name}{TMP_SUFFIX}")
     try:
         if tmp.exists() or _is_link(tmp):

@@ -56,6 +56,7 @@ class Mount:
     source: str  # relative to the stack dir (./...) or an absolute host path
     target: str
     read_only: bool = True
+    key: str = ""  # the answer that names the source, where the user chose it
 
 
 @dataclass(frozen=True)
@@ -277,8 +278,8 @@ def _livekit_service(answers: Answers, livekit: LiveKitConfig, bind: str,
                      local: str) -> Service:
     volumes = [Mount("./livekit/livekit.yaml", LIVEKIT_CONFIG_PATH)]
     if livekit.turn_tls_port is not None:
-        volumes += [Mount(answers["turn.cert_file"], TURN_CERT_PATH),
-                    Mount(answers["turn.key_file"], TURN_KEY_PATH)]
+        volumes += [Mount(answers["turn.cert_file"], TURN_CERT_PATH, key="turn.cert_file"),
+                    Mount(answers["turn.key_file"], TURN_KEY_PATH, key="turn.key_file")]
     ports: list[PublishedPort] = []
     if answers["network.livekit_mode"] == "bridge":
         ports.append(PublishedPort(bind, livekit.port, livekit.port, "tcp"))

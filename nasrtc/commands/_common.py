@@ -43,7 +43,12 @@ def print_result(result: Any, verb: str, steps: bool = False) -> None:
         print(f"  kept your edited copy as {backup}")
     for rel in report.stale:
         print(f"  no longer generated: {rel} (delete it if nothing uses it)")
-    if result.secrets_created:
+    if result.secrets_replaced:
+        print(f"  secrets: replaced {', '.join(result.secrets_replaced)} in secrets/ (mode "
+              "0600); containers started before still use the old ones: run `sudo nasrtc up "
+              f"--dir {result.stack_dir.resolve()}` to restart them with the new ones (calls "
+              "in progress drop)")
+    elif result.secrets_created:
         print(f"  secrets: created {', '.join(result.secrets_created)} in secrets/ (mode 0600)")
     else:
         print("  secrets: kept the existing ones in secrets/")

@@ -158,8 +158,8 @@ def _keep_answers(stack_dir: Path, raw: dict[str, Any]) -> Path:
 
 def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     from nasrtc.answers import ANSWERS_FILE, resolve
-    from nasrtc.errors import HandEditedError
     from nasrtc.output.plan import apply_plan, plan_files
+    from nasrtc.output.writer import edit_error
     from nasrtc.wizard.prompt import confirm
 
     plan = plan_files(answers.stack_dir, resolve(answers.raw), write_answers_file=True,
@@ -177,7 +177,7 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
         print(f"  {state:<9}  {rel}{note}")
     blocked = [rel for rel, state in status.items() if state == "edited" and rel != ANSWERS_FILE]
     if blocked and not args.force:
-        raise HandEditedError.for_files(answers.stack_dir, blocked, "nasrtc init")
+        raise edit_error(answers.stack_dir, blocked, "nasrtc init")
     if all(state == "unchanged" for state in status.values()) and not plan.pending_secrets:
         print("\nEverything is up to date; nothing to write.")
         return 0

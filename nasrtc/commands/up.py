@@ -30,6 +30,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     add_force(parser, "re-render hand-edited compose.yaml/.env/livekit.yaml (kept as .bak)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                         help="how long to wait for healthy containers (default 120)")
+    parser.add_argument("--replace-old", action="store_true",
+                        help="after `project:` in nasrtc.yaml was changed: stop and remove the "
+                             "stack's containers still running under the earlier name "
+                             "(asked when run in a terminal)")
     parser.add_argument("--no-wait", action="store_true",
                         help="return once the containers are started (like `docker compose up "
                              "-d`)")
@@ -43,15 +47,14 @@ def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
     which keeps the edit as .bak): `up` never runs something other than the
     files the user sees. Files merely out of date are rendered, and named."""
     from nasrtc.answers import load_stack_answers
-    from nasrtc.errors import HandEditedError
     from nasrtc.output.plan import plan_files
-    from nasrtc.output.writer import hand_edited, write_artifacts
+    from nasrtc.output.writer import edit_error, hand_edited, write_artifacts
 
     plan = plan_files(stack_dir, load_stack_answers(stack_dir), write_answers_file=False,
                       runtime_only=True)
     edited = hand_edited(stack_dir, plan.artifacts)
     if edited and not force:
-        raise HandEditedError.for_files(stack_dir, edited, "nasrtc up", "nothing was started")
+        raise edit_error(stack_dir, edited, "nasrtc up", "nothing was started")
     stale = plan.stale_runtime_files()
     if stale:
         write_artifacts(stack_dir, plan.artifacts, force=True, partial=True)
@@ -66,8 +69,16 @@ def run(args: argparse.Namespace) -> int:
     stack = plan.stack
     for rel in rendered:
         print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
-    result = lifecycle.up(stack, args.dir, PullProgress(), print, timeout=args.timeout,
-                          wait=not args.no_wait)
+    def start(replace_old: bool) -> Any:
+        return lifecycle.up(stack, args.dir, PullProgress(), print, timeout=args.timeout,
+                            wait=not args.no_wait, replace_old=replace_old)
+
+    try:
+        result = start(args.replace_old)
+    except lifecycle.OldCopiesFound as found:
+        if not _may_ask() or not _confirm_replace(found):
+            raise
+        result = start(True)
     if not result.changed:
         print(f"nasrtc: {stack.project} is up to date: nothing was recreated.")
     for item in result.services:
@@ -81,3 +92,17 @@ def run(args: argparse.Namespace) -> int:
     print("next: finish checklist.md if you have not, then make a test call "
           "(one phone on mobile data).")
     return 0
+
+
+def _may_ask() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _confirm_replace(found: Any) -> bool:
+    from nasrtc.wizard.prompt import confirm
+
+    print(f"nasrtc: {found.message}")
+    return bool(confirm(f"Stop and remove {', '.join(found.names)} and start the stack "
+                        "under its new name?", default=False))

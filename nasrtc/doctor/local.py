@@ -75,6 +75,18 @@ def check_livekit_keys(ctx: Context) -> Outcome:
     return passed("only keys LiveKit knows")
 
 
+@check('mounted files', LOCAL)
+def check_mounted_files(ctx: Context) -> Outcome:
+    from nasrtc.engine.spec import unusable_mounts
+
+    unusable = unusable_mounts(ctx.stack, ctx.stack_dir)
+    if unusable:
+        return failed("; ".join(what for what, _ in unusable),
+                      "; ".join(dict.fromkeys(fix for _, fix in unusable)))
+    count = sum(len(service.volumes) for service in ctx.stack.services)
+    return passed(f"all {count} files the containers read are there")
+
+
 @check('containers', LOCAL)
 def check_containers(ctx: Context) -> Outcome:
     rows = ctx.containers()

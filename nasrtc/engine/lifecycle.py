@@ -20,10 +20,12 @@ from nasrtc.engine.spec import (
     PROJECT,
     SERVICE,
     STOP_TIMEOUT,
+    WORKING_DIR,
     ContainerSpec,
     held_ports,
     network_name,
     specs,
+    unusable_mounts,
 )
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
@@ -69,8 +71,10 @@ Progress = Callable[[str], None]
 
 
 def _pull(client: Any, image: str, progress: Any) -> None:
-    repository, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] \
-        else (image, "", "latest")
+    from docker.utils import parse_repository_tag
+
+    # name:tag, name@sha256:... (the engine takes a digest where a tag goes), host:port/name
+    repository, tag = parse_repository_tag(image)
     try:
         for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
             if "error" in event:
@@ -165,12 +169,38 @@ def _check_names(stack: Stack, wanted: list[ContainerSpec],
                 "in nasrtc.yaml and run `nasrtc render`")
 
 
+class OldCopiesFound(EngineError):
+    """Containers of this stack folder still run under an earlier project name."""
+
+    def __init__(self, stack: Stack, old: list[dict[str, Any]]) -> None:
+        self.names = sorted(str(c["Names"][0]).lstrip("/") for c in old)
+        projects = sorted({(c.get("Labels") or {}).get(OURS, "") for c in old})
+        super().__init__(
+            f"this stack folder's containers still exist under the earlier project name "
+            f"{', '.join(projects)} ({', '.join(self.names)}): project in nasrtc.yaml was "
+            f"changed to {stack.project}; they hold the stack's ports; nothing was changed",
+            "run `sudo nasrtc up --replace-old` to stop and remove them and start the stack "
+            f"as {stack.project}, or set project back to {projects[0]} in nasrtc.yaml and run "
+            "`nasrtc render`")
+
+
+def _old_copies(client: Any, stack: Stack, folder: Path) -> list[dict[str, Any]]:
+    """nasrtc's containers made from this folder under another project name (the user
+    renamed `project:`). The folder label is Compose's own, so a copy started by hand
+    from another folder is never touched."""
+    found = client.api.containers(all=True, filters={"label": [
+        OURS, f"{WORKING_DIR}={folder}"]})
+    return [c for c in found if (c.get("Labels") or {}).get(OURS) != stack.project
+            and c.get("Names")]
+
+
 def _check_ports_free(changes: list[tuple[ContainerSpec, dict[str, Any] | None]],
-                      port_owner: Owner | None) -> None:
+                      port_owner: Owner | None,
+                      replaced: list[dict[str, Any]]) -> None:
     """Before anything changes: every port of every container to (re)create must be free,
     but for the ports this stack's own containers hold (they are about to be replaced)."""
     ours: set[tuple[str, int]] = set()
-    for _, current in changes:
+    for current in [current for _, current in changes] + replaced:
         if current is not None:
             held = held_ports(current.get("Labels") or {})
             if held is None:
@@ -206,15 +236,21 @@ def _engine_errors() -> Iterator[None]:
 def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
        timeout: float = 120.0,
        port_owner: Owner | None = None,
-       wait: bool = True) -> UpResult:
+       wait: bool = True, replace_old: bool = False) -> UpResult:
+    """replace_old: remove the stack's containers left under an earlier project name
+    (else OldCopiesFound names them)."""
     client = connect()
     with _engine_errors():
         return _up(client, stack, stack_dir, progress, report, timeout if wait else 0.0,
-                   port_owner)
+                   port_owner, replace_old)
 
 
 def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
-        timeout: float, port_owner: Owner | None) -> UpResult:
+        timeout: float, port_owner: Owner | None, replace_old: bool) -> UpResult:
+    unusable = unusable_mounts(stack, stack_dir)
+    if unusable:
+        raise EngineError("a container would mount a path that is not a file; nothing was "
+                          "started:\n" + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
     pulled, image_ids = ensure_images(client, stack, progress)
     wanted = specs(stack, stack_dir)
     existing = _by_name(client, stack.project)
@@ -222,10 +258,16 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
     changes = [(spec, existing.get(spec.name)) for spec in wanted
                if existing.get(spec.name) is None
                or not _same(existing[spec.name], spec, image_ids)]
-    _check_ports_free(changes, port_owner)
+    old = _old_copies(client, stack, stack_dir.resolve())
+    if old and not replace_old:
+        raise OldCopiesFound(stack, old)
+    _check_ports_free(changes, port_owner, old)
     undo = _Undo(client)
     results = []
     try:
+        for copy in old:
+            report(f"  replacing {str(copy['Names'][0]).lstrip('/')} (earlier project name)")
+            undo.set_aside(copy, str(copy["Names"][0]).lstrip("/"))
         if any(spec.network_mode != "host" for spec in wanted):
             undo.network(_ensure_network(client, stack))
         for spec in wanted:
@@ -250,6 +292,8 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
         undo.roll_back()
         raise
     undo.commit()
+    for project in {(c.get("Labels") or {}).get(OURS, "") for c in old}:
+        _remove_idle_networks(client, project)
     if timeout > 0:
         _wait(client, stack, results, timeout, report)
     return UpResult(results, pulled)
@@ -378,13 +422,18 @@ def down(project: str) -> DownResult:
         found = list(project_containers(client, project).values())
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
             removed = list(pool.map(stop_and_remove, found))
-        networks = []
-        for network in client.networks.list(filters={"label": f"{OURS}={project}"}):
-            network.reload()
-            if not network.attrs.get("Containers"):
-                network.remove()
-                networks.append(network.name)
-        return DownResult(sorted(removed), networks)
+        return DownResult(sorted(removed), _remove_idle_networks(client, project))
+
+
+def _remove_idle_networks(client: Any, project: str) -> list[str]:
+    """The project's networks no container uses any more: removed, and named."""
+    removed = []
+    for network in client.networks.list(filters={"label": f"{OURS}={project}"}):
+        network.reload()
+        if not network.attrs.get("Containers"):
+            network.remove()
+            removed.append(str(network.name))
+    return removed
 
 
 @dataclass

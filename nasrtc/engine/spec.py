@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from nasrtc.stack import PortRule, Service, Stack
+from nasrtc.stack import Mount, PortRule, Service, Stack
 
 OURS = "io.nasrtc.project"
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 CONFIG_HASH = "com.docker.compose.config-hash"
+WORKING_DIR = "com.docker.compose.project.working_dir"
 # The host ports a container holds ("tcp/7880 udp/7882"), so the next `up` can tell them
 # from ports someone else holds before it changes anything.
 PORTS_LABEL = "io.nasrtc.ports"
@@ -95,6 +97,50 @@ def file_digest(path: Path) -> str:
         return "missing"
 
 
+def mount_source(folder: Path, mount: Mount) -> Path:
+    """The host path a bind mount reads (compose resolves ./ against the stack folder)."""
+    return (folder / mount.source).resolve() if mount.source.startswith(".") \
+        else Path(mount.source)
+
+
+def _is_empty(folder: Path) -> bool:
+    try:
+        return not any(folder.iterdir())
+    except OSError:
+        return False
+
+
+def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
+    """Every mounted host path that is not a file: (what is wrong, the fix). Docker would create
+    a root-owned empty folder where a path is missing, and the service would fail later
+    with an error far from the cause."""
+    folder = stack_dir.resolve()
+    problems = []
+    for service in stack.services:
+        for mount in service.volumes:
+            source = mount_source(folder, mount)
+            try:
+                mode = source.stat().st_mode
+            except FileNotFoundError:
+                mode = 0
+            except OSError as exc:  # e.g. a folder on the way this user cannot enter
+                problems.append((f"{service.name} reads {source}, which cannot be read here "
+                                 f"({exc.strerror})", "run nasrtc with sudo"))
+                continue
+            if stat.S_ISREG(mode):
+                continue
+            what = "is a folder" if stat.S_ISDIR(mode) else (
+                "does not exist" if not mode else "is not a regular file")
+            fix = (f"set {mount.key} in nasrtc.yaml to the file's real path and run "
+                   "`nasrtc render`" if mount.key else "run `nasrtc render` to write it again")
+            if stat.S_ISDIR(mode) and _is_empty(source):
+                fix = (f"remove the empty folder (Docker makes one where a mounted file is "
+                       f"missing: `sudo rmdir {source}`), then {fix}")
+            problems.append((f"{service.name} reads {source}, which {what} (a file is "
+                             "needed)", fix))
+    return problems
+
+
 def specs(stack: Stack, stack_dir: Path,
           digest_of: Callable[[Path], str] = file_digest) -> list[ContainerSpec]:
     """One spec per service, hashed over its settings and the files it mounts."""
@@ -103,8 +149,7 @@ def specs(stack: Stack, stack_dir: Path,
     for service in stack.services:
         binds, file_hashes = [], {}
         for mount in service.volumes:
-            source = (folder / mount.source).resolve() if mount.source.startswith(".") \
-                else Path(mount.source)
+            source = mount_source(folder, mount)
             binds.append(f"{source}:{mount.target}{':ro' if mount.read_only else ''}")
             file_hashes[mount.target] = digest_of(source)
         ports: dict[str, list[tuple[str, int]]] = {}
@@ -138,7 +183,7 @@ def specs(stack: Stack, stack_dir: Path,
             "com.docker.compose.container-number": "1",
             "com.docker.compose.oneoff": "False",
             CONFIG_HASH: digest,
-            "com.docker.compose.project.working_dir": str(folder),
+            WORKING_DIR: str(folder),
             "com.docker.compose.project.config_files": str(folder / "compose.yaml"),
             OURS: stack.project,
             PORTS_LABEL: " ".join(f"{rule.protocol}/{rule.label}" for rule in held),

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers
-from nasrtc.errors import HandEditedError, NasrtcError, usage_error
+from nasrtc.errors import NasrtcError, usage_error
 from nasrtc.files import ensure_folder
 from nasrtc.output.render import PUBLIC, Artifact, render_all, render_runtime
-from nasrtc.output.writer import WriteReport, hand_edited, write_artifacts
-from nasrtc.secret_store import secret_files
+from nasrtc.output.writer import WriteReport, edit_error, hand_edited, write_artifacts
+from nasrtc.secret_store import SECRETS_DIR, secret_files
 from nasrtc.stack import SecretsFrom, Stack, stack_for
 
 # What the containers read: `up` brings these up to date before it starts anything.
@@ -55,6 +55,7 @@ class GenerateResult:
     artifacts: dict[str, Artifact]
     report: WriteReport
     secrets_created: list[str] = field(default_factory=list)
+    secrets_replaced: list[str] = field(default_factory=list)  # rotated: the old ones were
 
 
 def check_stack_dir(stack_dir: Path) -> None:
@@ -81,7 +82,9 @@ def apply_plan(plan: Plan, force: bool = False, force_files: frozenset[str] = fr
     edited = [rel for rel in hand_edited(plan.stack_dir, plan.artifacts)
               if rel not in force_files]
     if edited and not force:
-        raise HandEditedError.for_files(plan.stack_dir, edited, command)
+        raise edit_error(plan.stack_dir, edited, command)
+    replaced = sorted(name for name in plan.pending_secrets
+                      if (plan.stack_dir / SECRETS_DIR / name).exists())
     try:
         ensure_folder(plan.stack_dir, plan.stack_dir)
         # New secrets and the files that hold them land together, or not at all.
@@ -94,4 +97,4 @@ def apply_plan(plan: Plan, force: bool = False, force_files: frozenset[str] = fr
             "run as the folder's owner, or with sudo (on DSM: `sudo nasrtc ...`)",
         ) from None
     return GenerateResult(plan.stack_dir, plan.stack, plan.artifacts, report,
-                          sorted(plan.pending_secrets))
+                          sorted(plan.pending_secrets), replaced)

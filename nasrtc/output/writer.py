@@ -14,19 +14,20 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nasrtc.errors import HandEditedError
+from nasrtc.errors import HandEditedError, NasrtcError
 from nasrtc.files import (
     atomic_write,
+    check_file_place,
     ensure_folder,
     free_backup_name,
     read_no_link,
-    refuse_link,
     set_mode,
     write_files,
 )
 from nasrtc.output.render import Artifact
 
-__all__ = ["MANIFEST", "WriteReport", "atomic_write", "digest", "forget", "hand_edited",
+__all__ = ["MANIFEST", "WriteReport", "atomic_write", "digest", "edit_error", "forget",
+           "hand_edited",
            "read_manifest", "write_artifacts"]
 
 MANIFEST = ".nasrtc-manifest.json"
@@ -45,20 +46,34 @@ def digest(data: bytes) -> str:
 
 
 def read_manifest(stack_dir: Path) -> dict[str, str]:
+    path = stack_dir / MANIFEST
+    if path.is_dir() and not path.is_symlink():
+        raise NasrtcError(
+            f"{path} is a folder; nasrtc keeps its record of the files it wrote in a file of "
+            "that name; nothing was written",
+            f"move the folder away (`mv {path} {path}.old`) and run again")
     try:
-        data = json.loads((stack_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(read_no_link(path).decode("utf-8"))
         files = data.get("files", {})
         return {str(k): str(v) for k, v in files.items()}
-    except (FileNotFoundError, ValueError, AttributeError, IsADirectoryError,
-            NotADirectoryError, UnicodeDecodeError):
+    except (FileNotFoundError, ValueError, AttributeError, NotADirectoryError,
+            UnicodeDecodeError):
         return {}  # no record (or not one nasrtc wrote): every file counts as edited
+
+
+def edit_error(stack_dir: Path, files: list[str], command: str = "nasrtc render",
+               outcome: str = "nothing was written") -> HandEditedError:
+    """The hand-edit error, telling files nasrtc never wrote from files edited since."""
+    manifest = read_manifest(stack_dir)
+    return HandEditedError.for_files(stack_dir, files, command, outcome,
+                                     foreign=[rel for rel in files if rel not in manifest])
 
 
 def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
     """Files that exist, differ from the new text and from what nasrtc last wrote. A link
     in their place is refused before anything is read through it."""
     for rel in artifacts:
-        refuse_link(stack_dir / rel)
+        check_file_place(stack_dir / rel)
     manifest = read_manifest(stack_dir)
     edited = []
     for rel, artifact in artifacts.items():
@@ -79,9 +94,9 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
                     command: str = "nasrtc render",
                     also: list[tuple[Path, bytes, int]] | None = None) -> WriteReport:
     """Write every artifact (or, with partial, only these, keeping the rest's records)."""
-    edited = hand_edited(stack_dir, artifacts)  # refuses links in the files' places
+    edited = hand_edited(stack_dir, artifacts)  # refuses links/folders in files' places
     if edited and not force:
-        raise HandEditedError.for_files(stack_dir, edited, command)
+        raise edit_error(stack_dir, edited, command)
     old_manifest = read_manifest(stack_dir)
     report = WriteReport()
     manifest: dict[str, str] = dict(old_manifest) if partial else {}

@@ -137,7 +137,7 @@ def _questions_in_order(ctx: Context) -> Any:
         yield pending[0]
 
 
-def confirm(message: str) -> bool:
+def confirm(message: str, default: bool = True) -> bool:
     import questionary
 
-    return bool(_ask(questionary.confirm(message, default=True)))
+    return bool(_ask(questionary.confirm(message, default=default)))

@@ -1,0 +1,57 @@
+"""Class 2: never write through a link, never trust a shared folder. A link planted
+where nasrtc writes (the file, its temp file, a sub-folder) is refused or replaced, never
+followed; folders and files get their modes whatever the umask."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.helpers import run_subprocess, write_answers
+from tests.integration.hardening.common import init
+
+
+def test_a_planted_link_is_never_written_through(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    assert init(stack, tmp_path).code == 0
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (stack / "compose.yaml").unlink()
+    (stack / ".compose.yaml.nasrtc-tmp").symlink_to(victim)  # the temp file's name
+    assert run_subprocess("render", "--dir", str(stack)).code == 0
+    assert victim.read_text() == "precious\n"
+    assert not (stack / "compose.yaml").is_symlink()
+    (stack / "compose.yaml").unlink()
+    (stack / "compose.yaml").symlink_to(victim)  # the file itself
+    refused = run_subprocess("render", "--dir", str(stack), "--force")
+    assert refused.code == 1 and "is a symbolic link" in refused.err
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_linked_sub_folder_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "livekit").symlink_to(elsewhere)
+    result = init(stack, tmp_path)
+    assert result.code == 1 and "livekit is a symbolic link" in result.err
+    assert list(elsewhere.iterdir()) == [], "the secret-holding livekit.yaml went nowhere"
+
+
+def test_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    source = write_answers(tmp_path, {"domain": "example.org"}, "umask.yaml")
+    import sys
+
+    done = subprocess.run(
+        ["sh", "-c", 'umask 000 && exec "$@"', "sh", sys.executable, "-m", "nasrtc", "init",
+         "--dir", str(stack), "--answers", str(source)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    def mode(rel: str) -> int:
+        return (stack / rel).stat().st_mode & 0o777
+
+    assert mode(".") == 0o755 and mode("livekit") == 0o755 and mode("secrets") == 0o700
+    assert mode("livekit/livekit.yaml") == 0o600 and mode("secrets/livekit_api_secret") == 0o600
+    assert mode("compose.yaml") == 0o644

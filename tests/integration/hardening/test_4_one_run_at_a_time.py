@@ -1,0 +1,38 @@
+"""Class 4: one run at a time per stack. A second run waits for the first, or says
+which process holds the stack. (A network created twice is healed by `up`: see
+tests/integration/test_engine.py::test_up_heals_a_network_created_twice.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.helpers import run_subprocess
+from tests.integration.hardening.common import init
+
+
+def test_one_nasrtc_at_a_time_per_stack(tmp_path: Path) -> None:
+    import fcntl
+    import sys
+    import time
+
+    stack = tmp_path / "stack"
+    assert init(stack, tmp_path).code == 0
+    lock = os.open(stack / ".nasrtc-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another run holds the stack
+    os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+    try:
+        busy = run_subprocess("render", "--dir", str(stack), env={"NASRTC_LOCK_WAIT": "1"})
+        assert busy.code == 1
+        assert f"another nasrtc is working on {stack} (pid {os.getpid()})" in busy.err
+        waiting = subprocess.Popen([sys.executable, "-m", "nasrtc", "render", "--dir",
+                                    str(stack)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert waiting.poll() is None, "it waits for the other run"
+    finally:
+        os.close(lock)  # the other run ends
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 0, err
+    assert "waiting for another nasrtc" in err and "rendered" in out

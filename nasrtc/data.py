@@ -1,17 +1,63 @@
-"""Where the shipped data folders are, installed or in a source checkout."""
+"""Where the shipped data folders are: installed (inside the package), in a source
+checkout (the repository's top), or inside the single-file nasrtc.pyz (a zip archive,
+read through the zip importer: nothing is unpacked to disk)."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
+from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def data_dir(name: str) -> Path:
-    """`profiles` or `compose-templates`: inside the wheel, else the repo top."""
+def _archive() -> str | None:
+    """The .pyz this module was imported from, or None."""
+    loader = globals().get("__loader__")
+    return getattr(loader, "archive", None)
+
+
+def data_dir(name: str) -> Path | None:
+    """`profiles` or `compose-templates` as a real folder; None inside a .pyz."""
+    if _archive():
+        return None
     for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
         f"nasrtc's '{name}' folder is missing from {_PACKAGE}; reinstall nasrtc"
     )
+
+
+def data_files(name: str, suffix: str) -> list[str]:
+    """The names of the files in a data folder that end with suffix."""
+    folder = data_dir(name)
+    if folder is not None:
+        return sorted(p.name for p in folder.glob(f"*{suffix}"))
+    prefix = f"nasrtc/{name}/"
+    with zipfile.ZipFile(str(_archive())) as archive:
+        return sorted(item[len(prefix):] for item in archive.namelist()
+                      if item.startswith(prefix) and item.endswith(suffix)
+                      and "/" not in item[len(prefix):])
+
+
+def read_data(name: str, file: str) -> str | None:
+    """A data file's text, or None when there is no such file."""
+    folder = data_dir(name)
+    if folder is not None:
+        path = folder / file
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    if file not in data_files(name, ""):
+        return None
+    loader: Any = globals()["__loader__"]
+    return bytes(loader.get_data(f"{_archive()}/nasrtc/{name}/{file}")).decode("utf-8")
+
+
+def template_loader() -> Any:
+    """Jinja's loader for compose-templates, from a folder or from the .pyz."""
+    import jinja2
+
+    folder = data_dir("compose-templates")
+    if folder is not None:
+        return jinja2.FileSystemLoader(str(folder))
+    return jinja2.PackageLoader("nasrtc", "compose-templates")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nasrtc.data import data_dir
+from nasrtc.data import data_files, read_data
 from nasrtc.errors import NasrtcError
 
 
@@ -37,26 +37,32 @@ class Profile:
 PROFILES_ENV = "NASRTC_PROFILES_DIR"
 
 
-def _profiles_dir() -> Path:
+def _profile_text(name: str) -> str | None:
     override = os.environ.get(PROFILES_ENV)
-    return Path(override) if override else data_dir("profiles")
+    if override:
+        path = Path(override) / f"{name}.yaml"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    return read_data("profiles", f"{name}.yaml")
 
 
 def profile_names() -> list[str]:
-    return sorted(p.stem for p in _profiles_dir().glob("*.yaml"))
+    override = os.environ.get(PROFILES_ENV)
+    files = (sorted(p.name for p in Path(override).glob("*.yaml")) if override
+             else data_files("profiles", ".yaml"))
+    return [name[:-len(".yaml")] for name in files]
 
 
-@cache  # data files, read once per run
+@lru_cache(maxsize=None)  # data files, read once per run
 def load_profile(name: str) -> Profile:
     import yaml
 
-    path = _profiles_dir() / f"{name}.yaml"
-    if not path.is_file():
+    text = _profile_text(name) if "/" not in name else None
+    if text is None:
         raise NasrtcError(
             f"unknown profile {name!r}",
             f"use one of: {', '.join(profile_names())}",
         )
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.safe_load(text)
     reserved = {
         proto: {int(port): str(owner) for port, owner in (ports or {}).items()}
         for proto, ports in (raw.get("reserved_ports") or {}).items()

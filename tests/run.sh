@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them all: ruff, mypy and pytest,
-# on the oldest supported Python (3.9, what DSM offers) and the newer ones found.
+# on the oldest supported Python (3.8, DSM's own), Debian 12's (3.11) and the newest found.
 #
 #   sudo bash tests/run.sh            # Debian/Ubuntu: installs packages as needed
 #   NASRTC_PYTHONS="python3" bash tests/run.sh    # choose the interpreters
@@ -36,11 +36,11 @@ if command -v dockerd >/dev/null 2>&1 && ! docker info >/dev/null 2>&1 \
   docker info >/dev/null 2>&1 || { echo "dockerd did not start:" >&2; tail -20 /tmp/nasrtc-dockerd.log >&2; }
 fi
 
-# 3. The Pythons: 3.9 (oldest supported) and the newer ones present.
+# 3. The Pythons: 3.8 (oldest supported: DSM's own), the system's, and the newest present.
 if [ -z "${NASRTC_PYTHONS:-}" ]; then
   NASRTC_PYTHONS=""
   seen=""
-  for candidate in /root/.pyenv/versions/3.9*/bin/python3 python3.9 python3 \
+  for candidate in /root/.pyenv/versions/3.8*/bin/python3 python3.8 python3 \
                    /root/.pyenv/versions/3.13*/bin/python3; do
     path=$(command -v "$candidate" 2>/dev/null || true)
     [ -n "$path" ] || continue
@@ -54,7 +54,7 @@ if [ -z "${NASRTC_PYTHONS:-}" ]; then
 fi
 
 # 4. A real Synapse for doctor's homeserver tests, in its own venv: Synapse needs Python
-#    >= 3.10, while nasrtc's own tests also run on 3.9.
+#    >= 3.10, while nasrtc's own tests also run on 3.8.
 synapse_venv="$REPO/.venv-test/synapse"
 if [ ! -x "$synapse_venv/bin/register_new_matrix_user" ]; then
   for candidate in $NASRTC_PYTHONS python3; do
@@ -99,7 +99,7 @@ for python in $NASRTC_PYTHONS; do
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
   "$venv/bin/python" -m pip install -q -e ".[test]"
-  if [ -z "$linted" ] && [ "$version" != "3.9" ]; then
+  if [ -z "$linted" ] && [ "$version" != "3.8" ]; then
     log "ruff and mypy (Python $version)"
     "$venv/bin/ruff" check . || status=1
     "$venv/bin/mypy" || status=1

@@ -254,7 +254,8 @@ def _scalar(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_scalar(item) for item in value) + "]"
     dumped: str = yaml.safe_dump(value, default_flow_style=True, width=1000)
-    return dumped.strip().removesuffix("...").strip()
+    dumped = dumped.strip()
+    return (dumped[:-3] if dumped.endswith("...") else dumped).strip()
 
 
 def dump_answers(answers: Answers) -> str:

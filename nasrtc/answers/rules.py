@@ -6,9 +6,8 @@ wizard, the engine and doctor never guess either from a key's spelling.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from nasrtc.errors import Problem
 from nasrtc.profiles import Profile

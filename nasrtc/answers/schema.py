@@ -7,7 +7,7 @@ nasrtc.yaml, the README table test and the wizard all read it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Dict
 
 import nasrtc.answers.validators as v
 from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE
@@ -24,7 +24,7 @@ REQUIRED: Any = _Required()
 
 # A default may be computed from answers already resolved (e.g. jwt.<domain>).
 Default = Any
-Resolved = dict[str, Any]
+Resolved = Dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 MAX_BODY = 1_000_000  # bytes of an answer doctor reads; the rest is not needed
 
 # (host, port or None for any port) -> (address, port or None for the same port)
-ConnectTo = dict[tuple[str, Optional[int]], tuple[str, Optional[int]]]
+ConnectTo = Dict[Tuple[str, Optional[int]], Tuple[str, Optional[int]]]
 
 
 def parse_connect_to(items: list[str]) -> ConnectTo:

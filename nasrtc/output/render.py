@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nasrtc import __version__
-from nasrtc.data import data_dir
+from nasrtc.data import template_loader
 from nasrtc.output.diagram import setup_svg
 from nasrtc.stack import Stack
 from nasrtc.versions import CHECKED_WITH
@@ -101,7 +101,7 @@ def _environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("compose-templates"))),
+        loader=template_loader(),
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -111,3 +111,14 @@ def fresh(world: World) -> Iterator[World]:
     yield world
     while len(world.started) > mark:
         world.started.pop().stop()
+
+
+@pytest.fixture(scope="session")
+def pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dist/nasrtc.pyz built by the repository's one command (tools/build_pyz.py)."""
+    target = tmp_path_factory.mktemp("pyz") / "nasrtc.pyz"
+    built = subprocess.run([sys.executable, str(REPO / "tools" / "build_pyz.py"),
+                            "--output", str(target)], capture_output=True, text=True,
+                           timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr[-3000:]
+    return target

@@ -8,7 +8,7 @@ import socket
 import ssl
 from email.message import Message
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, Dict, Union
 
 from nasrtc.answers import resolve
 from nasrtc.doctor.context import Context
@@ -17,7 +17,7 @@ from nasrtc.secret_store import Secrets
 from nasrtc.stack import build_stack
 from tests.helpers import FIXED_KEY, FIXED_SECRET
 
-Reply = Union[Response, Callable[[dict[str, str], "bytes | None"], Response], BaseException]
+Reply = Union[Response, Callable[[Dict[str, str], "bytes | None"], Response], BaseException]
 
 
 def reply(status: int, body: Any = b"", **headers: Any) -> Response:

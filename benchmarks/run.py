@@ -13,6 +13,9 @@ the same images for every stack compared, so differences come from the deploymen
 2. nasrtc up (from nothing, again with no change) and down vs docker-compose up -d / up -d /
    down on the same compose.yaml.
 3. CLI start-up: `nasrtc --help` and `nasrtc render`, wall time and peak RSS.
+4. (--day-two) logs, status and upgrade against the real Compose v2.
+5. (--install) the install forms: the .pyz's and the image's size, and `--help` start-up of
+   the .pyz on Python 3.8 and this Python next to the installed package's.
 """
 
 from __future__ import annotations
@@ -443,6 +446,87 @@ def day_two_section(d: dict[str, Any], runs: int) -> str:
     return "\n".join(rows)
 
 
+INSTALL = "## 5. Install forms"
+
+
+def replace_section(text: str, heading: str, section: str) -> str:
+    """The text with the section under `heading` replaced (or added at the end)."""
+    if heading not in text:
+        return text.rstrip("\n") + "\n\n" + section
+    head, _, rest = text.partition(heading)
+    after = rest.find("\n## ")
+    tail = rest[after + 1:] if after != -1 else ""
+    return head + section + ("\n" + tail if tail else "")
+
+
+def measure_install(folder: Path, runs: int) -> dict[str, Any]:
+    """Build the .pyz and the image (on the tests' local Debian 12 base: no registry here),
+    and time `--help` of each form, interleaved."""
+    import glob
+
+    import docker
+
+    from tests.integration.debian_image import debian_python_image
+
+    pyz = folder / "nasrtc.pyz"
+    sh(sys.executable, str(REPO / "tools" / "build_pyz.py"), "--output", str(pyz))
+    client = docker.from_env()
+    base = debian_python_image(client)
+    context = folder / "context"
+    for item in ("Dockerfile", ".dockerignore"):
+        (context / item).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / item, context / item)
+    for sub in ("nasrtc", "profiles", "compose-templates", "tools"):
+        shutil.copytree(REPO / sub, context / sub, ignore=shutil.ignore_patterns("__pycache__"))
+    (context / "dist").mkdir()
+    shutil.copy(pyz, context / "dist" / "nasrtc.pyz")
+    sh("docker", "build", "-q", "--build-arg", f"BASE={base}", "-t", "nasrtc-bench:image",
+       str(context))
+    image_size = client.images.get("nasrtc-bench:image").attrs["Size"]
+    base_size = client.images.get(base).attrs["Size"]
+    py38 = sorted(glob.glob("/root/.pyenv/versions/3.8*/bin/python3"))
+    installed = shutil.which("nasrtc") or str(Path(sys.executable).parent / "nasrtc")
+    forms = {"installed package (`nasrtc --help`, this Python)": [installed, "--help"],
+             f"nasrtc.pyz on this Python ({platform.python_version()}, -I)":
+                 [sys.executable, "-I", str(pyz), "--help"]}
+    if py38:
+        version = sh(py38[0], "-c", "import platform; print(platform.python_version())")
+        forms[f"nasrtc.pyz on Python {version.stdout.strip()} (-I)"] = \
+            [py38[0], "-I", str(pyz), "--help"]
+    times: dict[str, list[float]] = {name: [] for name in forms}
+    for _ in range(runs):
+        for name, command in forms.items():
+            times[name].append(timed(*command)[0])
+    client.images.remove("nasrtc-bench:image")
+    return {"pyz": pyz.stat().st_size, "image": image_size, "base": base_size,
+            "times": times}
+
+
+def install_section(d: dict[str, Any], runs: int) -> str:
+    mib = 1024 * 1024
+    rows = [INSTALL, "",
+            "| form | size |", "|---|---|",
+            f"| `dist/nasrtc.pyz` (nasrtc and its pure-Python dependencies) | "
+            f"{d['pyz'] / mib:.1f} MiB |",
+            f"| container image, on the tests' Debian 12 + python3 base | "
+            f"{d['image'] / mib:.0f} MiB (base {d['base'] / mib:.0f} MiB, nasrtc's layer "
+            f"{(d['image'] - d['base']) / mib:.1f} MiB) |",
+            "",
+            "No registry is reachable here, so the image is built on a Debian 12 base made "
+            "with debootstrap (minbase + python3 + sudo, most of its size); on "
+            "`python:3.12.8-slim-bookworm`, the "
+            "Dockerfile's default, nasrtc's layer is the same single file.", "",
+            f"`--help` start-up, medians of {runs} interleaved runs (min-max):", "",
+            "| form | wall time |", "|---|---|"]
+    for name, values in d["times"].items():
+        rows.append(f"| {name} | {statistics.median(values) * 1000:.0f} ms "
+                    f"({min(values) * 1000:.0f}-{max(values) * 1000:.0f}) |")
+    rows += ["", "The .pyz imports from a zip archive and cannot keep compiled bytecode "
+             "(one file for every Python from 3.8 on), which is what it pays over the "
+             "installed package.", ""]
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -450,16 +534,25 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
     parser.add_argument("--day-two", action="store_true",
                         help="measure only the day-two commands and replace their section")
+    parser.add_argument("--install", action="store_true",
+                        help="measure only the install forms (.pyz, image) and replace "
+                             "their section")
     args = parser.parse_args()
     import docker
 
     images.ensure_images(docker.from_env())
+    if args.install:
+        with tempfile.TemporaryDirectory(prefix="nasrtc-bench-") as tmp:
+            section = install_section(measure_install(Path(tmp), args.runs), args.runs)
+        text = args.output.read_text() if args.output.exists() else ""
+        args.output.write_text(replace_section(text, INSTALL, section))
+        print(f"wrote the install section of {args.output}")
+        return 0
     if args.day_two:
         with tempfile.TemporaryDirectory(prefix="nasrtc-bench-") as tmp:
             section = day_two_section(measure_day_two(Path(tmp), args.runs), args.runs)
         text = args.output.read_text() if args.output.exists() else ""
-        head = text.split(DAY_TWO)[0].rstrip("\n")
-        args.output.write_text(head + "\n\n" + section)
+        args.output.write_text(replace_section(text, DAY_TWO, section))
         print(f"wrote the day-two section of {args.output}")
         return 0
     with tempfile.TemporaryDirectory(prefix="nasrtc-bench-") as tmp:

@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Callable
 
 from nasrtc import __version__
@@ -62,6 +63,16 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
+def _check_host_path(folder: Path) -> None:
+    """In nasrtc's container image: the stack folder must be the host's, at the same path."""
+    from nasrtc.host.container import check_same_path, in_container
+
+    if in_container():
+        from nasrtc.engine.client import connect
+
+        check_same_path(folder, connect(timeout=10))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -80,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in LOCKED and args.dir is not None:
             from nasrtc.lock import stack_lock
+
+            _check_host_path(args.dir)
 
             with stack_lock(args.dir):
                 return handler(args)

@@ -102,8 +102,11 @@ def main() -> int:
         stage(args.wheels, staging)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         partial = args.output.with_name(args.output.name + ".partial")
+        # zipapp's own `main=` drops the return value: the exit code must be main()'s.
+        (staging / "__main__.py").write_text(
+            "import sys\n\nfrom nasrtc.cli import main\n\nsys.exit(main())\n")
         zipapp.create_archive(staging, partial, interpreter="/usr/bin/env python3",
-                              main="nasrtc.cli:main", compressed=True)
+                              compressed=True)
         partial.replace(args.output)
     size = args.output.stat().st_size
     print(f"build_pyz: wrote {args.output} ({size / 1024 / 1024:.1f} MiB); run it with "

@@ -84,13 +84,14 @@ class Certificates:
         """A certificate served for `name`, valid for `for_names` (default: name) from
         days[0] to days[1] relative to now."""
         now = datetime.now(timezone.utc)
-        leaf = self.ca.issue_cert(*(for_names or (name,)),
-                                  not_before=now + timedelta(days=days[0]),
-                                  not_after=now + timedelta(days=days[1]))
+        names, not_before = for_names or (name,), now + timedelta(days=days[0])
+        leaf = self.ca.issue_cert(*names, not_after=now + timedelta(days=days[1]))
+        chain = [blob.bytes() for blob in leaf.cert_chain_pems]
+        # trustme < 1.2 (the last on Python 3.8) has no not_before: sign it again with one.
+        chain[0] = _with_not_before(self.ca, chain[0], not_before)
         target = self.folder / name
         target.mkdir(parents=True, exist_ok=True)
-        target.joinpath("fullchain.pem").write_bytes(
-            b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        target.joinpath("fullchain.pem").write_bytes(b"".join(chain))
         leaf.private_key_pem.write_to_path(str(target / "privkey.pem"))
 
 
@@ -426,7 +427,7 @@ class StandInSFU:
 
             def do_POST(self) -> None:
                 auth = self.headers.get("Authorization", "")
-                claims = verify_hs256(auth.removeprefix("Bearer "), sfu.keys)
+                claims = verify_hs256(auth[len("Bearer "):] if auth.startswith("Bearer ") else auth, sfu.keys)
                 body = self.json_body() or {}
                 if claims is None or not claims.get("video", {}).get("roomCreate"):
                     return self.reply(401, b'{"code":"unauthenticated"}')
@@ -639,3 +640,20 @@ def running_world(root: Path) -> Iterator[World]:
     finally:
         for server in reversed(started):
             server.stop()
+
+
+def _with_not_before(ca: Any, pem: bytes, not_before: datetime) -> bytes:
+    """The certificate `pem`, signed again by `ca` with another start of validity."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    cert = x509.load_pem_x509_certificate(pem)
+    builder = (x509.CertificateBuilder()
+               .subject_name(cert.subject).issuer_name(cert.issuer)
+               .public_key(cert.public_key()).serial_number(cert.serial_number)
+               .not_valid_before(not_before)
+               .not_valid_after(getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after))
+    for extension in cert.extensions:
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    signed = builder.sign(ca._private_key, hashes.SHA256())
+    return signed.public_bytes(serialization.Encoding.PEM)

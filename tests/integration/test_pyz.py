@@ -48,6 +48,8 @@ def test_the_pyz_runs_on_python_38_with_nothing_installed(pyz: Path, tmp_path: P
     assert "(3, 8)" in version.stdout and "No module named 'yaml'" in version.stderr, \
         "the interpreter has nothing installed: every module comes from the .pyz"
     assert "init" in nasrtc("--help").stdout
+    bad = nasrtc("init", "--dir", "bad", "--yes", "--domain", "not a domain")
+    assert bad.returncode == 2 and "domain" in bad.stderr, "exit codes come through"
 
     quick = nasrtc("init", "--dir", "quick", "--yes", "--domain", "example.org")
     assert quick.returncode == 0, quick.stderr

@@ -1,0 +1,26 @@
+# nasrtc as a container image: the install for Synology DSM, where Docker is already
+# there and Python (with pip) is not. The image holds one Python and dist/nasrtc.pyz;
+# nothing in it is specific to a CPU architecture.
+#
+#   docker build -t nasrtc .
+#   docker build --build-arg BASE=<a local Debian image with python3> -t nasrtc .
+#
+# When dist/nasrtc.pyz is in the build context (python3 tools/build_pyz.py), it is used
+# as is; otherwise the first stage builds it (that needs pip and PyPI).
+ARG BASE=python:3.12.8-slim-bookworm
+
+FROM ${BASE} AS build
+WORKDIR /src
+COPY . /src
+RUN if [ ! -f dist/nasrtc.pyz ]; then python3 tools/build_pyz.py; fi
+
+FROM ${BASE}
+COPY --from=build /src/dist/nasrtc.pyz /usr/local/lib/nasrtc/nasrtc.pyz
+# NASRTC_IN_CONTAINER: check that the stack folder is mounted at its host path.
+# NASRTC_ROOT: the host's files nasrtc reads (DSM's version file) are mounted under /host.
+ENV NASRTC_IN_CONTAINER=1 \
+    NASRTC_ROOT=/host \
+    PYTHONDONTWRITEBYTECODE=1 \
+    LANG=C.UTF-8
+ENTRYPOINT ["python3", "/usr/local/lib/nasrtc/nasrtc.pyz"]
+CMD ["--help"]

@@ -1,0 +1,148 @@
+"""The container image (the install for Synology): the top-level Dockerfile, built on a
+Debian 12 base made here, runs init, up, status, doctor --local and down against the real
+engine; the stack's containers mount the host's files; a folder mounted at another path
+is refused with the -v to use; DSM is recognised through the mounted version file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import REPO, free_port, free_ports
+from tests.integration import standin_images as images
+from tests.integration.debian_image import debian_python_image
+from tests.integration.readme import commands
+
+pytestmark = pytest.mark.slow
+IMAGE = "nasrtc-test/nasrtc:image-test"
+SYNOLOGY = "### Synology DSM: the container image"
+DSM_VERSION = 'majorversion="7"\nminorversion="2"\nproductversion="7.2.2"\n'
+
+
+@pytest.fixture(scope="module")
+def image(client: Any, pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    base = debian_python_image(client)
+    context = tmp_path_factory.mktemp("context")
+    for item in ("Dockerfile", ".dockerignore"):
+        shutil.copy(REPO / item, context / item)
+    for folder in ("nasrtc", "profiles", "compose-templates", "tools"):
+        shutil.copytree(REPO / folder, context / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (context / "dist").mkdir()
+    shutil.copy(pyz, context / "dist" / "nasrtc.pyz")
+    built = subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE={base}", "-t", IMAGE,
+                            str(context)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    return IMAGE
+
+
+def docker_run(image: str, mounts: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`docker run` as the README has it, with other mounts (no terminal in tests)."""
+    volumes = [part for mount in ["/var/run/docker.sock:/var/run/docker.sock", *mounts]
+               for part in ("-v", mount)]
+    return subprocess.run(["docker", "run", "--rm", "--network", "host", "--pid", "host",
+                           *volumes, image, *args], capture_output=True, text=True, timeout=300)
+
+
+def readme_run(stack: Path, version: Path, tty: bool = False) -> list[str]:
+    """The README's Synology `docker run` line up to the image name, with this test's stack
+    folder and DSM version file in place of the NAS's."""
+    line = next(c for c in commands(SYNOLOGY) if c.startswith("sudo docker run"))
+    words = shlex.split(line)
+    flags = words[1:words.index("nasrtc")]
+    flags = [w.replace("/volume1/docker/matrixrtc", str(stack))
+             .replace("/etc.defaults/VERSION", str(version)) for w in flags]
+    return flags if tty else [w for w in flags if w != "-it"]
+
+
+def test_the_image_runs_a_whole_stack(image: str, client: Any, tmp_path: Path) -> None:
+    stack = tmp_path / "volume1" / "docker" / "matrixrtc"
+    stack.mkdir(parents=True)
+    version = tmp_path / "VERSION"
+    version.write_text(DSM_VERSION)
+
+    def nasrtc(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*readme_run(stack, version), image, *args],
+                              capture_output=True, text=True, timeout=300)
+
+    project = "img" + os.urandom(3).hex()
+    ports = dict(zip(("livekit_http", "rtc_tcp", "jwt_http"), free_ports(3)))
+    (stack / "answers.yaml").write_text(yaml.safe_dump({
+        "profile": "synology", "domain": "example.org", "project": project,
+        "images": {"livekit": images.LIVEKIT, "jwt": images.JWT},
+        "ports": {**ports, "rtc_udp": free_port(socket.SOCK_DGRAM)}}))
+
+    init = nasrtc("init", "--dir", str(stack), "--answers", str(stack / "answers.yaml"))
+    assert init.returncode == 0, init.stdout + init.stderr
+    secret = stack / "livekit" / "livekit.yaml"
+    assert secret.stat().st_uid == 0 and secret.stat().st_mode & 0o777 == 0o600
+    try:
+        up = nasrtc("up", "--dir", str(stack))
+        assert up.returncode == 0, up.stdout + up.stderr
+        livekit = client.containers.get(f"{project}-livekit-1")
+        sources = {m["Destination"]: m["Source"] for m in livekit.attrs["Mounts"]}
+        assert sources["/etc/livekit.yaml"] == str(secret), "the host's file is mounted"
+        status = nasrtc("status", "--dir", str(stack))
+        assert status.returncode == 0 and "healthy" in status.stdout, status.stderr
+        doctor = nasrtc("doctor", "--local", "--json", "--dir", str(stack))
+        rows = {row["name"]: row for row in json.loads(doctor.stdout)}
+        for name in ("files", "secrets", "mounted files", "containers", "LiveKit (local)",
+                     "auth service (local)"):
+            assert rows[name]["status"] == "pass", rows[name]
+    finally:
+        down = nasrtc("down", "--dir", str(stack))
+    assert down.returncode == 0, down.stderr
+    assert not client.containers.list(all=True, filters={"label": f"io.nasrtc.project={project}"})
+
+
+def test_the_wizard_runs_in_docker_run_it(image: str, tmp_path: Path) -> None:
+    """The README's line as is (-it: a real terminal), the platform found from DSM's file."""
+    import pexpect
+
+    stack = tmp_path / "volume1" / "docker" / "matrixrtc"
+    stack.mkdir(parents=True)
+    version = tmp_path / "VERSION"
+    version.write_text(DSM_VERSION)
+    flags = readme_run(stack, version, tty=True)
+    assert "-it" in flags
+    child = pexpect.spawn("docker", [*flags[1:], "-e", "PROMPT_TOOLKIT_NO_CPR=1", image,
+                                     "init", "--dir", str(stack)],
+                          encoding="utf-8", timeout=60, dimensions=(50, 160))
+    child.expect("Platform")
+    child.expect("Synology DSM")
+    child.send("\r")
+    child.expect("Matrix server name")
+    child.send("\x03")  # Ctrl-C: nothing is written
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130, child.before
+    assert [p.name for p in stack.iterdir()] in ([], [".nasrtc-lock"]), "nothing was written"
+
+    yes = subprocess.run([*readme_run(stack, version), image, "init", "--yes", "--dir",
+                          str(stack), "--domain", "example.org"],
+                         capture_output=True, text=True, timeout=300)
+    assert yes.returncode == 0 and (stack / "compose.yaml").is_file(), yes.stderr
+    assert "(Synology DSM" in yes.stdout, "DSM recognised from inside the container"
+    assert "Control Panel" in (stack / "reverse-proxy.md").read_text()
+
+
+def test_a_folder_mounted_at_another_path_is_refused(image: str, tmp_path: Path) -> None:
+    stack = tmp_path / "matrixrtc"
+    stack.mkdir()
+    refused = docker_run(image, [f"{stack}:/stack"], "init", "--yes", "--dir", "/stack",
+                         "--domain", "example.org")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"-v {stack}:{stack}" in refused.stderr and f"--dir {stack}" in refused.stderr
+    assert list(stack.iterdir()) == [], "nothing was written"
+    nowhere = docker_run(image, [], "init", "--yes", "--dir", "/volume1/docker/matrixrtc",
+                         "--domain", "example.org")
+    assert nowhere.returncode == 1 and "exists only inside nasrtc's container" in nowhere.stderr

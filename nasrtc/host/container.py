@@ -66,7 +66,14 @@ def check_same_path(folder: Path, client: Any) -> None:
     container_id = own_container_id()
     if container_id is None:
         return  # cannot tell which container this is: the engine checks the mounts later
-    mounts = client.api.inspect_container(container_id).get("Mounts") or []
+    details = client.api.inspect_container(container_id)
+    if (details.get("HostConfig") or {}).get("NetworkMode") != "host":
+        raise NasrtcError(
+            "nasrtc's container does not use the host's network: its port checks, the LAN "
+            "address and doctor's local checks would describe the container, not the NAS; "
+            "nothing was changed",
+            "start it with `--network host` (see the README's Synology section)")
+    mounts = details.get("Mounts") or []
     found = host_path_problem(folder.resolve(), mounts)
     if found:
         problem, host = found

@@ -65,7 +65,18 @@ def port_owner(protocol: str, port: int) -> str | None:
     if not port_in_use(protocol, port):
         return None
     return (docker_port_owner(protocol, port) or process_port_owner(protocol, port)
-            or "another program")
+            or "another program" + _unseen_note())
+
+
+def _unseen_note() -> str:
+    """In nasrtc's container the host's programs are out of sight without --pid host, and
+    their sockets without SYS_PTRACE (host processes hold capabilities the container lacks)."""
+    from nasrtc.host.container import in_container
+
+    if not in_container():
+        return ""
+    return ("; nasrtc's container may not see the host's programs: with --pid host --cap-add "
+            "SYS_PTRACE it names the one holding the port")
 
 
 def docker_port_owner(protocol: str, port: int) -> str | None:

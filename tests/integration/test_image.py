@@ -59,9 +59,16 @@ def readme_run(stack: Path, version: Path, tty: bool = False) -> list[str]:
     line = next(c for c in commands(SYNOLOGY) if c.startswith("sudo docker run"))
     words = shlex.split(line)
     flags = words[1:words.index("nasrtc")]
-    flags = [w.replace("/volume1/docker/matrixrtc", str(stack))
-             .replace("/etc.defaults/VERSION", str(version)) for w in flags]
+    flags = [w.replace("/volume1/docker/matrixrtc", str(stack)) for w in flags]
+    flags = [str(version) + w[len("/etc.defaults/VERSION"):]
+             if w.startswith("/etc.defaults/VERSION:") else w for w in flags]
     return flags if tty else [w for w in flags if w != "-it"]
+
+
+def drop(flags: list[str], option: str, value: str) -> list[str]:
+    """flags without `option value`."""
+    at = next(i for i in range(len(flags) - 1) if flags[i:i + 2] == [option, value])
+    return flags[:at] + flags[at + 2:]
 
 
 def test_the_image_runs_a_whole_stack(image: str, client: Any, tmp_path: Path) -> None:
@@ -146,3 +153,47 @@ def test_a_folder_mounted_at_another_path_is_refused(image: str, tmp_path: Path)
     nowhere = docker_run(image, [], "init", "--yes", "--dir", "/volume1/docker/matrixrtc",
                          "--domain", "example.org")
     assert nowhere.returncode == 1 and "exists only inside nasrtc's container" in nowhere.stderr
+
+
+def test_busy_ports_and_the_network_are_the_hosts(image: str, tmp_path: Path) -> None:
+    """With the README's flags a busy port names the host's program holding it; without
+    --pid host or SYS_PTRACE nasrtc says it cannot see it; without --network host it
+    refuses."""
+    stack = tmp_path / "matrixrtc"
+    stack.mkdir()
+    version = tmp_path / "VERSION"
+    version.write_text(DSM_VERSION)
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("0.0.0.0", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    livekit_http, rtc_tcp = free_ports(2)
+    (stack / "answers.yaml").write_text(yaml.safe_dump({
+        "profile": "synology", "domain": "example.org", "project": "img" + os.urandom(3).hex(),
+        "images": {"livekit": images.LIVEKIT, "jwt": images.JWT},
+        "ports": {"livekit_http": livekit_http, "rtc_tcp": rtc_tcp, "jwt_http": taken,
+                  "rtc_udp": free_port(socket.SOCK_DGRAM)}}))
+    flags = readme_run(stack, version)
+    try:
+        init = subprocess.run([*flags, image, "init", "--dir", str(stack), "--answers",
+                               str(stack / "answers.yaml")], capture_output=True, text=True)
+        assert init.returncode == 0, init.stderr
+        seen = subprocess.run([*flags, image, "up", "--dir", str(stack)],
+                              capture_output=True, text=True, timeout=300)
+        assert seen.returncode == 4, seen.stdout + seen.stderr
+        assert f"TCP port {taken} is already in use on this host" in seen.stderr
+        assert f"(pid {os.getpid()})" in seen.stderr, seen.stderr
+        for without in (("--pid", "host"), ("--cap-add", "SYS_PTRACE")):
+            unseen = subprocess.run(
+                [*drop(flags, *without), image, "up", "--dir", str(stack)],
+                capture_output=True, text=True, timeout=300)
+            assert unseen.returncode == 4, unseen.stderr
+            assert "with --pid host --cap-add SYS_PTRACE it names" in unseen.stderr, \
+                unseen.stderr
+    finally:
+        holder.close()
+    bridged = drop(flags, "--network", "host")
+    refused = subprocess.run([*bridged, image, "up", "--dir", str(stack)],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "--network host" in refused.stderr, refused.stderr

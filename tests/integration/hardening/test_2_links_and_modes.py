@@ -4,8 +4,13 @@ followed; folders and files get their modes whatever the umask."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from tests.helpers import run_subprocess, write_answers
 from tests.integration.hardening.common import init
@@ -55,3 +60,45 @@ def test_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
     assert mode(".") == 0o755 and mode("livekit") == 0o755 and mode("secrets") == 0o700
     assert mode("livekit/livekit.yaml") == 0o600 and mode("secrets/livekit_api_secret") == 0o600
     assert mode("compose.yaml") == 0o644
+
+
+MALLORY = "nasrtc-mallory"  # another local user of the NAS
+
+
+@pytest.fixture
+def mallory() -> str:
+    if os.geteuid() != 0:
+        pytest.skip("creating a local user needs root")
+    if subprocess.run(["id", MALLORY], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", MALLORY], check=True)
+    return MALLORY
+
+
+def as_user(user: str, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["runuser", "-u", user, "--", *command], capture_output=True,
+                          text=True)
+
+
+def test_another_local_user_cannot_plant_a_link(mallory: str) -> None:
+    """A real second user: nothing nasrtc makes can take their link, and a link they plant
+    in a folder the owner left open to everyone is refused, never followed."""
+    shared = Path(tempfile.mkdtemp(prefix="nasrtc-shared-", dir="/tmp"))
+    try:
+        os.chmod(shared, 0o755)
+        stack = shared / "stack"
+        assert init(stack, shared).code == 0
+        for target in ("livekit/evil", "secrets/evil", ".compose.yaml.nasrtc-tmp"):
+            planted = as_user(mallory, "ln", "-s", "/etc/shadow", str(stack / target))
+            assert planted.returncode != 0 and "Permission denied" in planted.stderr, target
+
+        open_stack = shared / "open"
+        open_stack.mkdir(mode=0o777)
+        os.chmod(open_stack, 0o777)  # the owner's own choice: writable by everyone
+        loot = shared / "mallory-loot"
+        assert as_user(mallory, "ln", "-s", str(loot), str(open_stack / "livekit")
+                       ).returncode == 0
+        result = init(open_stack, shared)
+        assert result.code == 1 and "livekit is a symbolic link" in result.err
+        assert not loot.exists(), "the secret-holding livekit.yaml went nowhere"
+    finally:
+        shutil.rmtree(shared)

@@ -82,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
     if not result.changed:
         print(f"nasrtc: {stack.project} is up to date: nothing was recreated.")
     for item in result.services:
-        health = f", {item.health}" if item.health else ""
-        print(f"  {item.service:<8} {item.action:<9} ({item.state}{health})")
+        # --no-wait does not look at the state again: nothing to put in brackets then.
+        state = ", ".join(part for part in (item.state, item.health) if part)
+        print(f"  {item.service:<8} {item.action:<9}" + (f" ({state})" if state else ""))
     print("\nWhere it answers:")
     print(f"  LiveKit SFU   {stack.sfu_route.upstream} on this host; "
           f"public {stack.livekit_url} through the reverse proxy")

@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from nasrtc.engine.client import connect, explain
+from nasrtc.engine.compose_hash import dialect_for
+from nasrtc.engine.compose_version import compose_version
 from nasrtc.engine.spec import (
     CONFIG_HASH,
+    IMAGE_LABEL,
     OURS,
     PORTS_LABEL,
     PROJECT,
@@ -29,19 +32,19 @@ from nasrtc.engine.spec import (
 )
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
-from nasrtc.stack import Stack
+from nasrtc.stack import JWT_SERVICE, LIVEKIT_SERVICE, Stack
 
 # ---------------------------------------------------------------- engine helpers
 
-
-def _ours(container: Any, project: str) -> bool:
-    labels = container.labels or {}
-    return labels.get(OURS) == project and labels.get(PROJECT) == project
+STACK_SERVICES = (LIVEKIT_SERVICE, JWT_SERVICE)
 
 
 def project_containers(client: Any, project: str) -> dict[str, Any]:
-    found = client.containers.list(all=True, filters={"label": f"{OURS}={project}"})
-    return {c.labels.get(SERVICE, c.name): c for c in found if _ours(c, project)}
+    """The project's containers by service, whoever made them: nasrtc, or Compose v2 in
+    the stack folder (Container Manager, Portainer, `docker compose up -d`)."""
+    found = client.containers.list(all=True, filters={"label": [
+        f"{PROJECT}={project}", "com.docker.compose.oneoff=False"]})
+    return {c.labels.get(SERVICE, c.name): c for c in found}
 
 
 def _engine_arch(client: Any) -> str:
@@ -147,26 +150,25 @@ def _by_name(client: Any, project: str) -> dict[str, dict[str, Any]]:
     return {str(c["Names"][0]).lstrip("/"): c for c in found if c.get("Names")}
 
 
-def _summary_is_ours(summary: dict[str, Any], project: str) -> bool:
+def _summary_is_ours(summary: dict[str, Any], stack: Stack, service: str) -> bool:
+    """Made for this project and service, by nasrtc or by Compose in the stack folder."""
     labels = summary.get("Labels") or {}
-    return labels.get(OURS) == project and labels.get(PROJECT) == project
+    return labels.get(PROJECT) == stack.project and labels.get(SERVICE) == service
 
 
 def _check_names(stack: Stack, wanted: list[ContainerSpec],
                  existing: dict[str, dict[str, Any]]) -> None:
     for spec in wanted:
         other = existing.get(spec.name)
-        if other is None:
+        if other is None or _summary_is_ours(other, stack, spec.service):
             continue
-        if not _summary_is_ours(other, stack.project):
-            made_by = ("docker compose" if (other.get("Labels") or {}).get(PROJECT)
-                       == stack.project else "something else")
-            raise EngineError(
-                f"a container named {spec.name} exists and was not created by nasrtc "
-                f"(made by {made_by})",
-                f"if it is an old copy of this stack, remove it (`docker rm -f {spec.name}`, or "
-                "`docker compose down` in the stack folder); otherwise set a different project "
-                "in nasrtc.yaml and run `nasrtc render`")
+        owner = (other.get("Labels") or {}).get(PROJECT)
+        made_by = f"Compose project {owner}" if owner else "something other than Compose"
+        raise EngineError(
+            f"a container named {spec.name} exists and is not part of this stack "
+            f"(made by {made_by})",
+            f"if it is an old copy of this stack, remove it (`docker rm -f {spec.name}`); "
+            "otherwise set a different project in nasrtc.yaml and run `nasrtc render`")
 
 
 class OldCopiesFound(EngineError):
@@ -216,10 +218,43 @@ def _check_ports_free(changes: list[tuple[ContainerSpec, dict[str, Any] | None]]
 
 
 def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str]) -> bool:
-    if (summary.get("Labels") or {}).get(CONFIG_HASH) != spec.labels[CONFIG_HASH]:
+    """Made from the current compose.yaml (Compose's hash in any dialect, or nasrtc 0.1's),
+    holding the ports the stack gives it, from the image the tag names now (it moves
+    after a pull or `docker load`)."""
+    labels = summary.get("Labels") or {}
+    if labels.get(CONFIG_HASH) not in spec.accepted:
         return False
-    # The tag may now point at a newer image (after a pull or `docker load`).
+    # In host mode the ports live in livekit.yaml: nasrtc's record of them must stay true.
+    if PORTS_LABEL in labels and labels[PORTS_LABEL] != spec.labels[PORTS_LABEL]:
+        return False
     return bool(summary.get("ImageID") == image_ids.get(spec.image))
+
+
+def _files_newer(client: Any, container_id: str, spec: ContainerSpec) -> list[str]:
+    """Mounted files written after the container started: it runs an older copy (LiveKit
+    and the auth service read them at start only). A restart applies them."""
+    started = _started_ns(client.api.inspect_container(container_id))
+    newer = []
+    for path in spec.mounted:
+        try:
+            if path.stat().st_mtime_ns > started:
+                newer.append(path.name)
+        except OSError:
+            continue
+    return newer
+
+
+def _started_ns(details: dict[str, Any]) -> int:
+    """State.StartedAt ('2026-11-23T07:12:01.123456789Z') in nanoseconds since the epoch."""
+    import calendar
+
+    text = str((details.get("State") or {}).get("StartedAt", ""))
+    try:
+        stamp, _, fraction = text.rstrip("Z").partition(".")
+        seconds = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S"))
+        return seconds * 1_000_000_000 + int((fraction + "000000000")[:9])
+    except ValueError:
+        return 0
 
 
 @contextmanager
@@ -252,8 +287,9 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
         raise EngineError("a container would mount a path that is not a file; nothing was "
                           "started:\n" + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
     pulled, image_ids = ensure_images(client, stack, progress)
-    wanted = specs(stack, stack_dir)
     existing = _by_name(client, stack.project)
+    version = compose_version(existing)
+    wanted = specs(stack, stack_dir, dialect=dialect_for(version), compose_version=version)
     _check_names(stack, wanted, existing)
     changes = [(spec, existing.get(spec.name)) for spec in wanted
                if existing.get(spec.name) is None
@@ -277,13 +313,22 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
                 if current.get("State") != "running":
                     client.api.start(current["Id"])
                     results.append(ServiceResult(spec.service, "started"))
+                    continue
+                newer = _files_newer(client, current["Id"], spec)
+                if newer:
+                    report(f"  {spec.service}: {', '.join(newer)} changed, restarting "
+                           f"{spec.name}")
+                    client.api.restart(current["Id"], timeout=STOP_TIMEOUT)
+                    results.append(ServiceResult(spec.service, "restarted"))
                 else:
                     results.append(ServiceResult(spec.service, "unchanged"))
                 continue
             if current is not None:
                 report(f"  {spec.service}: settings changed, recreating {spec.name}")
                 undo.set_aside(current, spec.name)
-            created = client.api.create_container(**spec.create_kwargs(client.api))
+            create = spec.create_kwargs(client.api)
+            create["labels"] = {**spec.labels, IMAGE_LABEL: image_ids[spec.image]}
+            created = client.api.create_container(**create)
             undo.created(created["Id"])
             client.api.start(created["Id"])
             results.append(ServiceResult(spec.service,
@@ -419,16 +464,18 @@ def down(project: str) -> DownResult:
             container.remove()
             return str(container.name)
 
-        found = list(project_containers(client, project).values())
+        # The stack's services only: a service someone added to the project by hand stays.
+        found = [container for service, container in project_containers(client, project).items()
+                 if service in STACK_SERVICES]
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
             removed = list(pool.map(stop_and_remove, found))
         return DownResult(sorted(removed), _remove_idle_networks(client, project))
 
 
 def _remove_idle_networks(client: Any, project: str) -> list[str]:
-    """The project's networks no container uses any more: removed, and named."""
+    """The project's networks (nasrtc's or Compose's) no container uses: removed, named."""
     removed = []
-    for network in client.networks.list(filters={"label": f"{OURS}={project}"}):
+    for network in client.networks.list(filters={"label": f"{PROJECT}={project}"}):
         network.reload()
         if not network.attrs.get("Containers"):
             network.remove()

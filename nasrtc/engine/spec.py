@@ -3,7 +3,8 @@ Pure but for reading the mounted files' bytes (a changed config file must
 recreate its container), unit-tested without an engine.
 
 Containers carry Compose v2's names and labels (so `docker compose ps`,
-Container Manager and Portainer see one project) plus our own label.
+Container Manager and Portainer see one project), with Compose's own config hash (so
+`docker compose up -d` finds nothing to change), plus our own label.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from nasrtc.engine import compose_hash
+from nasrtc.engine.compose_version import VERSION_LABEL
 from nasrtc.stack import Mount, PortRule, Service, Stack
 
 OURS = "io.nasrtc.project"
@@ -22,6 +25,7 @@ PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 CONFIG_HASH = "com.docker.compose.config-hash"
 WORKING_DIR = "com.docker.compose.project.working_dir"
+IMAGE_LABEL = "com.docker.compose.image"  # the image ID: Compose recreates when it differs
 # The host ports a container holds ("tcp/7880 udp/7882"), so the next `up` can tell them
 # from ports someone else holds before it changes anything.
 PORTS_LABEL = "io.nasrtc.ports"
@@ -51,6 +55,10 @@ class ContainerSpec:
     healthcheck: dict[str, Any] | None
     labels: dict[str, str] = field(default_factory=dict)
     host_ports: tuple[PortRule, ...] = ()  # the host ports this container holds
+    # Config hashes meaning "made from the current compose.yaml": Compose's in each dialect
+    # (by whichever release made it) and nasrtc 0.1's own.
+    accepted: frozenset[str] = frozenset()
+    mounted: tuple[Path, ...] = ()  # host files the container reads at start
 
     def create_kwargs(self, api: Any) -> dict[str, Any]:
         host_config = api.create_host_config(
@@ -142,16 +150,18 @@ def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
 
 
 def specs(stack: Stack, stack_dir: Path,
-          digest_of: Callable[[Path], str] = file_digest) -> list[ContainerSpec]:
-    """One spec per service, hashed over its settings and the files it mounts."""
+          digest_of: Callable[[Path], str] = file_digest,
+          dialect: str = compose_hash.NEWEST, compose_version: str = "") -> list[ContainerSpec]:
+    """One spec per service, labelled with Compose's config hash in `dialect`."""
     folder = stack_dir.resolve()
     out = []
     for service in stack.services:
-        binds, file_hashes = [], {}
+        binds, file_hashes, mounted = [], {}, []
         for mount in service.volumes:
             source = mount_source(folder, mount)
             binds.append(f"{source}:{mount.target}{':ro' if mount.read_only else ''}")
             file_hashes[mount.target] = digest_of(source)
+            mounted.append(source)
         ports: dict[str, list[tuple[str, int]]] = {}
         for port in service.ports:
             ports.setdefault(f"{port.container_port}/{port.protocol}", []).append(
@@ -172,21 +182,26 @@ def specs(stack: Stack, stack_dir: Path,
             network_mode="host" if host_mode else network_name(stack),
             extra_hosts=[f"{host}:{address}" for host, address in service.extra_hosts],
             restart=service.restart, healthcheck=health, host_ports=held)
-        # Hashed as (protocol, port) pairs, as nasrtc 0.1 did: an upgrade recreates nothing.
+        # nasrtc 0.1's hash, as it computed it: its containers are not recreated for nothing.
         hashed = {**spec.__dict__, "host_ports": [(rule.protocol, number) for rule in held
                                                   for number in rule.numbers]}
-        digest = hashlib.sha256(json.dumps(
+        legacy = hashlib.sha256(json.dumps(
             {"spec": hashed, "files": file_hashes}, sort_keys=True, default=str,
         ).encode()).hexdigest()
         labels = {
             PROJECT: stack.project, SERVICE: service.name,
             "com.docker.compose.container-number": "1",
             "com.docker.compose.oneoff": "False",
-            CONFIG_HASH: digest,
+            "com.docker.compose.depends_on": "",
+            CONFIG_HASH: compose_hash.compose_hash(stack, service, folder, dialect),
             WORKING_DIR: str(folder),
             "com.docker.compose.project.config_files": str(folder / "compose.yaml"),
             OURS: stack.project,
             PORTS_LABEL: " ".join(f"{rule.protocol}/{rule.label}" for rule in held),
         }
-        out.append(ContainerSpec(**{**spec.__dict__, "labels": labels}))
+        if compose_version:
+            labels[VERSION_LABEL] = compose_version
+        accepted = frozenset(compose_hash.all_hashes(stack, service, folder) | {legacy})
+        out.append(ContainerSpec(**{**spec.__dict__, "labels": labels, "accepted": accepted,
+                                    "mounted": tuple(mounted)}))
     return out

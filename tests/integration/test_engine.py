@@ -113,14 +113,16 @@ def test_down_leaves_foreign_containers_and_up_refuses_their_names(
     assert stack.nasrtc("up").code == 0
     assert stack.nasrtc("down").code == 0
     clash = client.containers.create(images.JWT, name=f"{stack.project}-jwt-1")
-    bystander = client.containers.create(images.JWT, name=f"{stack.project}-notes",
-                                         labels={"com.docker.compose.project": stack.project})
+    # A service the user added to the project by hand: not the stack's to remove.
+    bystander = client.containers.create(images.JWT, name=f"{stack.project}-notes", labels={
+        "com.docker.compose.project": stack.project, "com.docker.compose.service": "notes",
+        "com.docker.compose.oneoff": "False"})
     try:
         assert stack.nasrtc("down").code == 0
         refused = stack.nasrtc("up")
         assert refused.code == 4
-        assert f"a container named {stack.project}-jwt-1 exists and was not created by " \
-               "nasrtc" in refused.err
+        assert f"a container named {stack.project}-jwt-1 exists and is not part of this " \
+               "stack (made by something other than Compose)" in refused.err
         assert "docker rm -f" in refused.err
         names = {c.name for c in client.containers.list(all=True)}
         assert {clash.name, bystander.name} <= names, "foreign containers must survive"

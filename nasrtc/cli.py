@@ -10,13 +10,15 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from nasrtc import __version__
 from nasrtc.commands import COMMANDS
 from nasrtc.errors import EXIT_INTERRUPTED, EXIT_USAGE, NasrtcError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
 
 EXIT_BUG = 70  # EX_SOFTWARE
 # Commands that write in the stack folder or change its containers: one at a time.
@@ -42,7 +44,9 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's module is imported (the others are listed
+    by name and help line), so no run pays for building every command's options."""
     parser = _Parser(
         prog="nasrtc",
         description="Set up Matrix voice and video calls (LiveKit SFU + MatrixRTC auth "
@@ -50,10 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"nasrtc {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        module = importlib.import_module(f"nasrtc.commands.{name}")
-        module.add_parser(commands).set_defaults(handler=module.run)
+    for name, help_line in COMMANDS.items():
+        if chosen is None or name == chosen:
+            module = importlib.import_module(f"nasrtc.commands.{name}")
+            module.add_parser(commands).set_defaults(handler=module.run)
+        else:
+            commands.add_parser(name, help=help_line)
     return parser
+
+
+def _chosen(argv: Sequence[str]) -> str:
+    """The command named on the command line ('' when none: top-level help or an error)."""
+    for word in argv:
+        if word in COMMANDS:
+            return word
+        if not word.startswith("-"):
+            return ""
+    return ""
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -74,8 +91,9 @@ def _check_host_path(folder: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_chosen(words) or "")
+    args, extra = parser.parse_known_args(words)
     if extra:
         # Name the subcommand's help in the hint, not the top-level one.
         command_parser = _subparsers(parser).get(args.command or "", parser)

@@ -4,9 +4,11 @@ read through the zip importer: nothing is unpacked to disk)."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -34,6 +36,8 @@ def data_files(name: str, suffix: str) -> list[str]:
     folder = data_dir(name)
     if folder is not None:
         return sorted(p.name for p in folder.glob(f"*{suffix}"))
+    import zipfile
+
     prefix = f"nasrtc/{name}/"
     with zipfile.ZipFile(str(_archive())) as archive:
         return sorted(item[len(prefix):] for item in archive.namelist()

@@ -7,9 +7,11 @@ Exit codes (README, "Exit codes"): 1 a problem to fix, 2 bad input or usage,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -35,18 +37,30 @@ class NasrtcError(Exception):
         return text
 
 
-@dataclass(frozen=True)
 class Problem:
     """One bad answer: the key at fault, the value seen, what is allowed.
 
     A rule between two keys (a port clash) names the other key in `also`, with the
     message as seen from that key in `mirror`: the wizard shows it at whichever of
-    the two questions is being answered."""
+    the two questions is being answered. (A plain class: dataclasses would cost every
+    start of nasrtc several milliseconds.)"""
 
-    key: str
-    message: str
-    also: tuple[str, ...] = ()
-    mirror: str = ""
+    __slots__ = ("also", "key", "message", "mirror")
+
+    def __init__(self, key: str, message: str, also: tuple[str, ...] = (),
+                 mirror: str = "") -> None:
+        self.key, self.message, self.also, self.mirror = key, message, tuple(also), mirror
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.key, self.message, self.also,
+                                               self.mirror) == (other.key, other.message,
+                                                                other.also, other.mirror)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.message, self.also, self.mirror))
+
+    def __repr__(self) -> str:
+        return f"Problem({self.key!r}, {self.message!r}, also={self.also!r})"
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"

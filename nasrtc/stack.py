@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nasrtc.answers import Answers
-from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE, PortRule, port_rules, port_summary
+from nasrtc.answers.rules import PortRule, port_rules, port_summary
 from nasrtc.profiles import Profile
 from nasrtc.secret_store import Secrets
+from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 
 __all__ = ["JWT_SERVICE", "LIVEKIT_SERVICE", "PortRule", "Stack", "build_stack", "load_stack",
            "stack_for"]

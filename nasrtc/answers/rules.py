@@ -11,10 +11,9 @@ from typing import Any, Mapping
 
 from nasrtc.errors import Problem
 from nasrtc.profiles import Profile
+from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 
 # The stack's two services (compose service names and container name parts).
-LIVEKIT_SERVICE = "livekit"
-JWT_SERVICE = "jwt"
 PROXY = "reverse proxy"  # the user's own, not a container of ours
 
 Values = Mapping[str, Any]

@@ -1,6 +1,19 @@
 """One module per command: NAME, HELP, add_parser(commands) and run(args) -> exit code.
 Each module imports its heavy libraries inside run(), so `nasrtc --help` stays fast."""
 
-# The order `nasrtc --help` lists them in: setting up, running, checking.
-COMMANDS = ("init", "render", "up", "down", "status", "logs", "upgrade", "checklist", "doctor",
-            "token", "remove")
+# The order `nasrtc --help` lists them in (setting up, running, checking), with their one-line
+# help: the top-level help needs no command module (tests/unit/test_cli_start.py keeps these
+# equal to each module's HELP).
+COMMANDS = {
+    "init": "write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)",
+    "render": "rebuild every generated file from DIR/nasrtc.yaml",
+    "up": "start the stack (create or update the containers)",
+    "down": "stop and remove the stack's containers",
+    "status": "show each service's container, health, image, ports and uptime",
+    "logs": "show the containers' logs (--follow to keep watching)",
+    "upgrade": "move the stack to the images this nasrtc was tested with (or --rollback)",
+    "checklist": "every setup step in order, to tick off (text, Markdown or HTML)",
+    "doctor": "check every piece, locally and from the public side, with fixes",
+    "token": "mint a LiveKit token (for LiveKit's connection tester)",
+    "remove": "stop the stack and delete the files nasrtc wrote (answers, secrets: --purge)",
+}

@@ -28,6 +28,17 @@ def project_of(stack_dir: Path) -> str:
     return str(load_stack_answers(stack_dir)["project"])
 
 
+def known_project(stack_dir: Path) -> str:
+    """The project name, from the record of the last `up` while nasrtc.yaml and the files
+    it made are unchanged (no YAML to read), else from nasrtc.yaml."""
+    from nasrtc.engine.state import inputs_digest, read_state
+
+    state = read_state(stack_dir)
+    if state is not None and inputs_digest(stack_dir) == state["inputs"]:
+        return str(state["project"])
+    return project_of(stack_dir)
+
+
 def print_result(result: Any, verb: str, steps: bool = False) -> None:
     """What init and render wrote, file by file."""
     from nasrtc.output.summary import next_steps

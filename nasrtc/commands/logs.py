@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
-    from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE
     from nasrtc.engine import lifecycle
+    from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
     from nasrtc.tokens import parse_ttl
 
     if args.tail is not None and args.tail < 0:

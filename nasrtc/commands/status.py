@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrtc.commands._common import FORMATTER, add_dir, project_of
+from nasrtc.commands._common import FORMATTER, add_dir, known_project
 
 NAME = "status"
 HELP = "show each service's container, health, image, ports and uptime"
@@ -28,11 +28,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE
-    from nasrtc.engine import lifecycle
+    from nasrtc.engine.status import status
+    from nasrtc.services import STACK_SERVICES
     from nasrtc.versions import VERSION_SET
 
-    rows = lifecycle.status(project_of(args.dir), (LIVEKIT_SERVICE, JWT_SERVICE))
+    rows = status(known_project(args.dir), STACK_SERVICES)
     older = _older_than_tested(rows)
     if args.json:
         print(json.dumps([{**row.as_dict(), "tested_image": VERSION_SET[row.service],

@@ -62,13 +62,26 @@ def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (args.force or args.replace_old):
+        from nasrtc.engine.fastpath import already_up
+
+        quick = already_up(args.dir)  # nothing to do: known in milliseconds
+        if quick is not None:
+            print("\n".join(quick))
+            return 0
+    return _full(args)
+
+
+def _full(args: argparse.Namespace) -> int:
     from nasrtc.engine import lifecycle
+    from nasrtc.engine.fastpath import record_up
     from nasrtc.engine.progress import PullProgress
 
     plan, rendered = prepare(args.dir, force=args.force)
     stack = plan.stack
     for rel in rendered:
         print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
+
     def start(replace_old: bool) -> Any:
         return lifecycle.up(stack, args.dir, PullProgress(), print, timeout=args.timeout,
                             wait=not args.no_wait, replace_old=replace_old)
@@ -85,14 +98,21 @@ def run(args: argparse.Namespace) -> int:
         # --no-wait does not look at the state again: nothing to put in brackets then.
         state = ", ".join(part for part in (item.state, item.health) if part)
         print(f"  {item.service:<8} {item.action:<9}" + (f" ({state})" if state else ""))
-    print("\nWhere it answers:")
-    print(f"  LiveKit SFU   {stack.sfu_route.upstream} on this host; "
-          f"public {stack.livekit_url} through the reverse proxy")
-    print(f"  Auth service  {stack.jwt_route.upstream}/healthz on this host; "
-          f"public {stack.jwt_url}/healthz")
-    print("next: finish checklist.md if you have not, then make a test call "
-          "(one phone on mobile data).")
+    report = where_it_answers(stack)
+    print("\n".join(report))
+    record_up(args.dir, stack, report)  # the next `up` checks it against the engine
     return 0
+
+
+def where_it_answers(stack: Any) -> list[str]:
+    return [
+        "\nWhere it answers:",
+        f"  LiveKit SFU   {stack.sfu_route.upstream} on this host; "
+        f"public {stack.livekit_url} through the reverse proxy",
+        f"  Auth service  {stack.jwt_route.upstream}/healthz on this host; "
+        f"public {stack.jwt_url}/healthz",
+        "next: finish checklist.md if you have not, then make a test call "
+        "(one phone on mobile data)."]
 
 
 def _may_ask() -> bool:

@@ -71,8 +71,8 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
 
 
 def _running_images(project: str) -> dict[str, str]:
-    from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE
     from nasrtc.engine import lifecycle
+    from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 
     rows = lifecycle.status(project, (LIVEKIT_SERVICE, JWT_SERVICE))
     return {row.service: row.image for row in rows if row.image}

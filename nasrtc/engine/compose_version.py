@@ -21,7 +21,7 @@ PLUGIN_DIRS = ("/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins",
 _VERSION = re.compile(r"^v?(2\.\d+\.\d+)")
 
 
-def compose_version(existing: dict[str, dict[str, Any]]) -> str:
+def compose_version(existing: dict[str, dict[str, Any]], ask_binary: bool = True) -> str:
     """'2.40.3', or '' when nothing tells. existing: the project's container summaries."""
     configured = os.environ.get(VERSION_ENV, "").strip()
     if configured:
@@ -30,7 +30,7 @@ def compose_version(existing: dict[str, dict[str, Any]]) -> str:
         found = _VERSION.match((summary.get("Labels") or {}).get(VERSION_LABEL, ""))
         if found:
             return found.group(1)
-    return binary_version()
+    return binary_version() if ask_binary else ""
 
 
 def _trusted(path: Path) -> bool:
@@ -52,10 +52,19 @@ def _candidates() -> list[Path]:
     return [Path(item) for item in found if item]
 
 
+def _is_script(path: Path) -> bool:
+    """Compose v2 is one static binary; a script is Compose v1 (Python) or a wrapper."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"#!"
+    except OSError:
+        return True
+
+
 def binary_version() -> str:
     """The version of the first trusted Compose v2 binary found ('' when none)."""
     for path in _candidates():
-        if not path.is_file() or not _trusted(path):
+        if not path.is_file() or not _trusted(path) or _is_script(path):
             continue
         try:
             done = subprocess.run([str(path), "version", "--short"], capture_output=True,

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
-from nasrtc.engine.compose_version import compose_version
+from nasrtc.engine.compose_version import binary_version, compose_version
+from nasrtc.engine.light import started_ns
 from nasrtc.engine.spec import (
     CONFIG_HASH,
     IMAGE_LABEL,
@@ -32,11 +33,10 @@ from nasrtc.engine.spec import (
 )
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
-from nasrtc.stack import JWT_SERVICE, LIVEKIT_SERVICE, Stack
+from nasrtc.services import STACK_SERVICES
+from nasrtc.stack import Stack
 
 # ---------------------------------------------------------------- engine helpers
-
-STACK_SERVICES = (LIVEKIT_SERVICE, JWT_SERVICE)
 
 
 def project_containers(client: Any, project: str) -> dict[str, Any]:
@@ -245,14 +245,8 @@ def _files_newer(client: Any, container_id: str, spec: ContainerSpec) -> list[st
 
 
 def _started_ns(details: dict[str, Any]) -> int:
-    """State.StartedAt ('2026-11-23T07:12:01.123456789Z') in nanoseconds since the epoch."""
-    import calendar
-
-    text = str((details.get("State") or {}).get("StartedAt", ""))
     try:
-        stamp, _, fraction = text.rstrip("Z").partition(".")
-        seconds = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S"))
-        return seconds * 1_000_000_000 + int((fraction + "000000000")[:9])
+        return started_ns(str((details.get("State") or {}).get("StartedAt", "")))
     except ValueError:
         return 0
 
@@ -288,12 +282,21 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
                           "started:\n" + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
     pulled, image_ids = ensure_images(client, stack, progress)
     existing = _by_name(client, stack.project)
-    version = compose_version(existing)
+    version = compose_version(existing, ask_binary=False)
     wanted = specs(stack, stack_dir, dialect=dialect_for(version), compose_version=version)
     _check_names(stack, wanted, existing)
     changes = [(spec, existing.get(spec.name)) for spec in wanted
                if existing.get(spec.name) is None
                or not _same(existing[spec.name], spec, image_ids)]
+    if changes and not version:
+        # Containers to create: label them for the Compose release on this host, if any
+        # (asked only now: running it costs more than a no-change `up`).
+        version = binary_version()
+        if version:
+            wanted = specs(stack, stack_dir, dialect=dialect_for(version),
+                           compose_version=version)
+            changes = [(spec, existing.get(spec.name)) for spec in wanted
+                       if any(spec.name == changed.name for changed, _ in changes)]
     old = _old_copies(client, stack, stack_dir.resolve())
     if old and not replace_old:
         raise OldCopiesFound(stack, old)
@@ -483,60 +486,10 @@ def _remove_idle_networks(client: Any, project: str) -> list[str]:
     return removed
 
 
-@dataclass
-class ServiceStatus:
-    service: str
-    container: str
-    state: str
-    health: str
-    image: str
-    ports: list[str]
-    started_at: str
-    uptime_seconds: int | None
+def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[Any]:
+    from nasrtc.engine.status import status as engine_status
 
-    def as_dict(self) -> dict[str, Any]:
-        """The words the text table shows ('-' for nothing), for --json."""
-        words: dict[str, Any] = {key: ("-" if value in ("", None) else value)
-                                 for key, value in self.__dict__.items()}
-        words["ports"] = self.ports or ["-"]
-        return words
-
-
-def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[ServiceStatus]:
-    from datetime import datetime, timezone
-
-    client = connect(timeout)
-    with _engine_errors():
-        found = project_containers(client, project)
-        out = []
-        for service in services:
-            container = found.get(service)
-            if container is None:
-                out.append(ServiceStatus(service, "", "not created", "", "", [], "", None))
-                continue
-            state = container.attrs.get("State", {})
-            started = state.get("StartedAt", "")
-            uptime = None
-            if state.get("Status") == "running" and started:
-                when = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00") \
-                    if "." in started else datetime.fromisoformat(started.replace("Z", "+00:00"))
-                uptime = int((datetime.now(timezone.utc) - when).total_seconds())
-            ports = []
-            mode = container.attrs.get("HostConfig", {}).get("NetworkMode", "")
-            if mode == "host":  # it listens on the NAS's own ports: say which
-                held = (container.labels or {}).get(PORTS_LABEL, "")
-                ports += [f"{item.split('/')[1]}/{item.split('/')[0]} (host network)"
-                          for item in held.split()] or ["host network"]
-            for spec, bindings in (container.attrs.get("NetworkSettings", {}).get("Ports")
-                                   or {}).items():
-                for binding in bindings or []:
-                    ports.append(f"{binding.get('HostIp') or '0.0.0.0'}:"
-                                 f"{binding.get('HostPort')}->{spec}")
-            out.append(ServiceStatus(
-                service, container.name, state.get("Status", ""),
-                (state.get("Health") or {}).get("Status", ""),
-                str(container.attrs.get("Config", {}).get("Image", "")), ports, started, uptime))
-        return out
+    return engine_status(project, services, timeout)
 
 
 # ---------------------------------------------------------------- logs

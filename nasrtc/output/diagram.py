@@ -80,8 +80,9 @@ class Canvas:
 
 def setup_svg(stack: Stack) -> str:
     """The drawing for this stack (deterministic: same Stack, same bytes)."""
-    from nasrtc.answers.rules import JWT_SERVICE, LIVEKIT_SERVICE, PROXY
+    from nasrtc.answers.rules import PROXY
     from nasrtc.output.checklist import public_names
+    from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 
     canvas = Canvas()
     lk = stack.livekit

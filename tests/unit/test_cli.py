@@ -56,3 +56,25 @@ def test_help_does_not_import_heavy_libraries() -> None:
 def test_version() -> None:
     result = run_subprocess("--version")
     assert result.code == 0 and result.out.startswith("nasrtc ")
+
+
+def test_the_top_level_help_lines_are_the_commands_own() -> None:
+    """`nasrtc --help` lists the commands from a table, without importing them: the table
+    must say what each command module says."""
+    import importlib
+
+    from nasrtc.commands import COMMANDS
+
+    for name, help_line in COMMANDS.items():
+        assert importlib.import_module(f"nasrtc.commands.{name}").HELP == help_line, name
+
+
+def test_a_command_run_imports_no_other_command() -> None:
+    """Only the command named is built: `up` does not pay for init's or doctor's options."""
+    code = ("import sys\n"
+            "from nasrtc.cli import main\n"
+            "try:\n    main(['up', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('LOADED=' + ','.join(sorted(m for m in sys.modules"
+            " if m.startswith('nasrtc.commands.') and m != 'nasrtc.commands._common')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "LOADED=nasrtc.commands.up\n" in out, out

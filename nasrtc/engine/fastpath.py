@@ -1,0 +1,88 @@
+"""`up` with nothing to do, answered in a few milliseconds: the inputs are those of the
+last successful `up` (engine/state.py) and the engine shows the same containers running,
+with the same config hash, image and health, started after their mounted files were
+written. Anything else (or any doubt) returns None and `up` takes the full path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from nasrtc.engine.light import connect_light, started_ns
+from nasrtc.engine.state import inputs_digest, read_state
+
+
+def already_up(stack_dir: Path) -> list[str] | None:
+    """What `up` prints when the running stack already matches; else None."""
+    state = read_state(stack_dir)
+    if state is None or inputs_digest(stack_dir) != state["inputs"]:
+        return None
+    engine = connect_light()
+    if engine is None:
+        return None
+    try:
+        return _check(engine, state)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    finally:
+        engine.close()
+
+
+def _check(engine: Any, state: dict[str, Any]) -> list[str] | None:
+    running = {(c.get("Labels") or {}).get("com.docker.compose.service"): c
+               for c in engine.containers(state["project"])}
+    image_ids: dict[str, str | None] = {}
+    lines = [f"nasrtc: {state['project']} is up to date: nothing was recreated."]
+    for service, record in state["services"].items():
+        summary = running.get(service)
+        if summary is None or summary.get("State") != "running" \
+                or (summary.get("Labels") or {}).get("com.docker.compose.config-hash") \
+                != record["hash"]:
+            return None
+        if record["image"] not in image_ids:
+            image_ids[record["image"]] = engine.image_id(record["image"])
+        if summary.get("ImageID") != image_ids[record["image"]]:
+            return None
+        details = engine.inspect(str(summary["Id"]))
+        if details is None:
+            return None
+        health = ((details.get("State") or {}).get("Health") or {}).get("Status", "")
+        if health not in ("", "healthy"):
+            return None  # starting or unhealthy: the full path waits and explains
+        started = started_ns(str(details["State"]["StartedAt"]))
+        for path in record["mounted"]:
+            if os.stat(str(path)).st_mtime_ns > started:
+                return None
+        state_words = ", ".join(part for part in ("running", health) if part)
+        lines.append(f"  {service:<8} {'unchanged':<9} ({state_words})")
+    return lines + [str(line) for line in state["report"]]
+
+
+def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
+    """After a successful full `up`: what runs now, for the next one's quick answer."""
+    from nasrtc.engine.spec import mount_source
+    from nasrtc.engine.state import write_state
+
+    engine = connect_light()
+    if engine is None:
+        return
+    try:
+        running = {(c.get("Labels") or {}).get("com.docker.compose.service"): c
+                   for c in engine.containers(stack.project)}
+    except (OSError, ValueError):
+        return
+    finally:
+        engine.close()
+    folder = stack_dir.resolve()
+    services = {}
+    for service in stack.services:
+        summary = running.get(service.name)
+        if summary is None:
+            return
+        services[service.name] = {
+            "container": str((summary.get("Names") or ["?"])[0]).lstrip("/"),
+            "hash": str((summary.get("Labels") or {}).get("com.docker.compose.config-hash")),
+            "image": service.image,
+            "mounted": [str(mount_source(folder, mount)) for mount in service.volumes]}
+    write_state(stack_dir, stack.project, services, report)

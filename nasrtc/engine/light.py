@@ -1,0 +1,103 @@
+"""A small read-only Docker engine client over the unix socket, for the
+answers that must come fast: "is the stack up to date?" (`up` with nothing to do) and
+`status`. Importing the Docker SDK (requests, urllib3, ...) costs several times more than
+these few GET requests. Anything else (pulls, creation, TCP or TLS engines) goes through
+the SDK; when this client cannot answer, the caller takes that path, which explains
+failures properly."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_ANSWER = 4 * 1024 * 1024  # far above a listing of a few containers
+
+
+class LightEngine:
+    """HTTP/1.0 GETs, one connection each: the engine then sends the body whole (no
+    chunks) and closes, so reading until the end is the whole answer. http.client would
+    bring the email and ssl modules: more time than all of these requests."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path, self.timeout = path, timeout
+
+    def get(self, path: str, **query: Any) -> Any:
+        """The decoded JSON of GET path; None for 404; raises OSError/ValueError otherwise."""
+        if query:
+            path += "?" + "&".join(f"{key}={quote(str(value), safe='')}"
+                                   for key, value in query.items())
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(self.timeout)
+            sock.connect(self.path)
+            sock.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode("ascii"))
+            chunks, size = [], 0
+            while size <= MAX_ANSWER:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        if size > MAX_ANSWER:
+            raise OSError(f"the engine's answer to GET {path} is too large")
+        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n", 1)[0].split()
+        status = int(status_line[1]) if len(status_line) > 1 else 0
+        if status == 404:
+            return None
+        if status != 200:
+            raise OSError(f"engine answered {status} to GET {path}")
+        return json.loads(body)
+
+    def containers(self, project: str) -> list[dict[str, Any]]:
+        filters = json.dumps({"label": [f"com.docker.compose.project={project}",
+                                        "com.docker.compose.oneoff=False"]})
+        found = self.get("/containers/json", all=1, filters=filters)
+        if not isinstance(found, list):
+            raise ValueError("the container listing is not a list")
+        return [item for item in found if isinstance(item, dict)]
+
+    def inspect(self, container_id: str) -> dict[str, Any] | None:
+        found = self.get(f"/containers/{quote(container_id, safe='')}/json")
+        return found if isinstance(found, dict) else None
+
+    def image_id(self, image: str) -> str | None:
+        found = self.get(f"/images/{quote(image, safe='')}/json")
+        return str(found.get("Id")) if isinstance(found, dict) else None
+
+    def close(self) -> None:
+        pass  # one connection per request: nothing stays open
+
+
+def started_ns(text: str) -> int:
+    """State.StartedAt ('2026-11-23T07:12:01.123456789Z', UTC) in nanoseconds since the
+    epoch; ValueError for anything else. (No time.strptime: it loads the locale module.)"""
+    date, _, clock = text.rstrip("Z").partition("T")
+    clock, _, fraction = clock.partition(".")
+    year, month, day = (int(part) for part in date.split("-"))
+    hour, minute, second = (int(part) for part in clock.split(":"))
+    # Days since 1970-01-01 (H. Hinnant's days_from_civil).
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146097 + day_of_era - 719468
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second
+    return seconds * 1_000_000_000 + int((fraction + "000000000")[:9] or 0)
+
+
+def connect_light(timeout: float = 10) -> LightEngine | None:
+    """A client for a local unix-socket engine, or None (then use the SDK)."""
+    address = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if not address.startswith("unix://") or os.environ.get("DOCKER_TLS_VERIFY"):
+        return None
+    path = address[len("unix://"):]
+    if not os.path.exists(path):
+        return None
+    return LightEngine(path, timeout)

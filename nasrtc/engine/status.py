@@ -1,0 +1,97 @@
+"""Each service's container as `status` (and doctor, and upgrade) show it. Read through
+the light unix-socket client when it can answer (a `status` then costs a few
+milliseconds of engine work), else through the Docker SDK; both give the engine's own
+inspect documents, which one function turns into rows."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+PORTS_LABEL = "io.nasrtc.ports"
+
+
+class ServiceStatus:
+    """One row. (A plain class: dataclasses would cost every `status` milliseconds.)"""
+
+    def __init__(self, service: str, container: str, state: str, health: str, image: str,
+                 ports: list[str], started_at: str, uptime_seconds: int | None) -> None:
+        self.service, self.container, self.state, self.health = service, container, state, health
+        self.image, self.ports, self.started_at = image, ports, started_at
+        self.uptime_seconds = uptime_seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        """The words the text table shows ('-' for nothing), for --json."""
+        words: dict[str, Any] = {key: ("-" if value in ("", None) else value)
+                                 for key, value in vars(self).items()}
+        words["ports"] = self.ports or ["-"]
+        return words
+
+
+def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
+    """A row from the engine's inspect document of the service's container (or None)."""
+    from nasrtc.engine.light import started_ns
+
+    if details is None:
+        return ServiceStatus(service, "", "not created", "", "", [], "", None)
+    state = details.get("State") or {}
+    started = str(state.get("StartedAt", ""))
+    uptime = None
+    if state.get("Status") == "running" and started:
+        try:
+            uptime = max(0, (time.time_ns() - started_ns(started)) // 1_000_000_000)
+        except ValueError:
+            uptime = None
+    ports = []
+    if (details.get("HostConfig") or {}).get("NetworkMode") == "host":
+        held = ((details.get("Config") or {}).get("Labels") or {}).get(PORTS_LABEL, "")
+        ports += [f"{item.split('/')[1]}/{item.split('/')[0]} (host network)"
+                  for item in held.split()] or ["host network"]
+    for spec, bindings in ((details.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        for binding in bindings or []:
+            ports.append(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}"
+                         f"->{spec}")
+    return ServiceStatus(
+        service, str(details.get("Name", "")).lstrip("/"), str(state.get("Status", "")),
+        str((state.get("Health") or {}).get("Status", "")),
+        str((details.get("Config") or {}).get("Image", "")), ports, started, uptime)
+
+
+def _inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] | None:
+    from nasrtc.engine.light import connect_light
+
+    engine = connect_light(timeout)
+    if engine is None:
+        return None
+    try:
+        found: dict[str, dict[str, Any]] = {}
+        for summary in engine.containers(project):
+            service = (summary.get("Labels") or {}).get("com.docker.compose.service")
+            details = engine.inspect(str(summary.get("Id")))
+            if service and details is not None:
+                found[str(service)] = details
+        return found
+    except (OSError, ValueError):
+        return None  # the SDK path gives the failure its explanation
+
+
+def _inspected_sdk(project: str, timeout: float) -> dict[str, dict[str, Any]]:
+    from nasrtc.engine.client import connect, explain
+    from nasrtc.engine.lifecycle import project_containers
+    from nasrtc.errors import NasrtcError
+
+    client = connect(timeout)
+    try:
+        return {service: container.attrs
+                for service, container in project_containers(client, project).items()}
+    except NasrtcError:
+        raise
+    except Exception as exc:
+        raise explain(exc) from None
+
+
+def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[ServiceStatus]:
+    found = _inspected_light(project, timeout)
+    if found is None:
+        found = _inspected_sdk(project, timeout)
+    return [row(service, found.get(service)) for service in services]

@@ -1,5 +1,5 @@
 import sys
 
-from nasrtc.cli import main
+from nasrtc.entry import main
 
 sys.exit(main())

@@ -10,12 +10,12 @@ import argparse
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from nasrtc import __version__
 from nasrtc.commands import COMMANDS
-from nasrtc.errors import EXIT_INTERRUPTED, EXIT_USAGE, NasrtcError
+from nasrtc.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, NasrtcError
 
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 EXIT_BUG = 70  # EX_SOFTWARE
 # Commands that write in the stack folder or change its containers: one at a time.
 LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove"})
-EXIT_BROKEN_PIPE = 141
 
 MAIN_EXAMPLES = """\
 examples:

@@ -7,8 +7,7 @@ Exit codes (README, "Exit codes"): 1 a problem to fix, 2 bad input or usage,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
@@ -18,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_HAND_EDITED = 3
 EXIT_ENGINE = 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # the reader of our output left (`nasrtc status | head`)
 
 
 class NasrtcError(Exception):

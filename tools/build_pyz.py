@@ -104,7 +104,7 @@ def main() -> int:
         partial = args.output.with_name(args.output.name + ".partial")
         # zipapp's own `main=` drops the return value: the exit code must be main()'s.
         (staging / "__main__.py").write_text(
-            "import sys\n\nfrom nasrtc.cli import main\n\nsys.exit(main())\n")
+            "import sys\n\nfrom nasrtc.entry import main\n\nsys.exit(main())\n")
         zipapp.create_archive(staging, partial, interpreter="/usr/bin/env python3",
                               compressed=True)
         partial.replace(args.output)

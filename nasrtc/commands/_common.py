@@ -31,12 +31,10 @@ def project_of(stack_dir: Path) -> str:
 def known_project(stack_dir: Path) -> str:
     """The project name, from the record of the last `up` while nasrtc.yaml and the files
     it made are unchanged (no YAML to read), else from nasrtc.yaml."""
-    from nasrtc.engine.state import inputs_digest, read_state
+    from nasrtc.engine.state import current_state
 
-    state = read_state(stack_dir)
-    if state is not None and inputs_digest(stack_dir) == state["inputs"]:
-        return str(state["project"])
-    return project_of(stack_dir)
+    state = current_state(str(stack_dir))
+    return str(state["project"]) if state else project_of(stack_dir)
 
 
 def print_result(result: Any, verb: str, steps: bool = False) -> None:

@@ -100,10 +100,12 @@ def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
 
 
 def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:
+    from nasrtc.engine.state import STATE_FILE
     from nasrtc.output.writer import MANIFEST, forget
 
     for rel in going:
         (stack_dir / rel).unlink(missing_ok=True)
+    (stack_dir / STATE_FILE).unlink(missing_ok=True)  # the record of what ran: gone with it
     if not purge:
         forget(stack_dir, [rel for rel in going if rel != MANIFEST])
     if purge:  # nothing of nasrtc's stays; the lock is released when this run ends

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.force or args.replace_old):
         from nasrtc.engine.fastpath import already_up
 
-        quick = already_up(args.dir)  # nothing to do: known in milliseconds
+        quick = already_up(str(args.dir), wait=not args.no_wait)  # known in milliseconds
         if quick is not None:
             print("\n".join(quick))
             return 0

@@ -6,30 +6,34 @@ written. Anything else (or any doubt) returns None and `up` takes the full path.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
 
 from nasrtc.engine.light import connect_light, started_ns
-from nasrtc.engine.state import inputs_digest, read_state
+from nasrtc.engine.state import current_state
+
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
-def already_up(stack_dir: Path) -> list[str] | None:
-    """What `up` prints when the running stack already matches; else None."""
-    state = read_state(stack_dir)
-    if state is None or inputs_digest(stack_dir) != state["inputs"]:
+def already_up(stack_dir: str, wait: bool = True) -> list[str] | None:
+    """What `up` prints when the running stack already matches; else None. Without wait,
+    a container whose health check has not answered yet counts (as `up --no-wait`)."""
+    state = current_state(stack_dir)
+    if state is None:
         return None
     engine = connect_light()
     if engine is None:
         return None
     try:
-        return _check(engine, state)
+        return _check(engine, state, ("", "healthy") if wait else ("", "healthy", "starting"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     finally:
         engine.close()
 
 
-def _check(engine: Any, state: dict[str, Any]) -> list[str] | None:
+def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list[str] | None:
     running = {(c.get("Labels") or {}).get("com.docker.compose.service"): c
                for c in engine.containers(state["project"])}
     image_ids: dict[str, str | None] = {}
@@ -48,7 +52,7 @@ def _check(engine: Any, state: dict[str, Any]) -> list[str] | None:
         if details is None:
             return None
         health = ((details.get("State") or {}).get("Health") or {}).get("Status", "")
-        if health not in ("", "healthy"):
+        if health not in healthy:
             return None  # starting or unhealthy: the full path waits and explains
         started = started_ns(str(details["State"]["StartedAt"]))
         for path in record["mounted"]:
@@ -85,4 +89,4 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
             "hash": str((summary.get("Labels") or {}).get("com.docker.compose.config-hash")),
             "image": service.image,
             "mounted": [str(mount_source(folder, mount)) for mount in service.volumes]}
-    write_state(stack_dir, stack.project, services, report)
+    write_state(str(stack_dir), stack.project, services, report)

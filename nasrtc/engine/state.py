@@ -1,69 +1,72 @@
-"""What the last successful `up` left running, and a digest of everything it was made
-from, in .nasrtc-state.json (no secret in it). When the digest still matches, `up` and
+"""What the last successful `up` left running, and a stamp of everything it was made
+from, in .nasrtc-state.json (no secret in it). While the stamp still matches, `up` and
 `status` can answer from the engine alone, without reading YAML or rendering templates.
 A stale or forged record can only send them down the full path: every fact it claims
-is checked against the engine before it is believed."""
+is checked against the engine before it is believed.
+
+The stamp is each input's size, time and inode (a stat each, no reading): nasrtc writes
+through a new file and a rename, editors do too, and either changes the stamp."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from pathlib import Path
-from typing import Any
 
 STATE_FILE = ".nasrtc-state.json"
-FORMAT = 1
+FORMAT = 2
 # Everything the stack's containers are made from; a change to any sends `up` the full way.
 INPUTS = ("nasrtc.yaml", ".nasrtc-manifest.json", "compose.yaml", ".env",
           "livekit/livekit.yaml")
 SETTINGS = ("NASRTC_VERSION_SET", "NASRTC_PROFILES_DIR", "NASRTC_COMPOSE_VERSION",
             "NASRTC_COMPOSE")
+_PACKAGE = os.path.dirname(os.path.abspath(__file__ or ""))
 
 
-def _data_stamp() -> str:
-    """nasrtc's own version and the size and time of its data files (profiles,
-    templates): a new release or an edited template is a different input."""
+def _stamp(path: str) -> str:
+    info = os.stat(path)
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+
+
+def _code_stamp() -> list[str]:
+    """nasrtc's version and its data files (profiles, templates), or the .pyz holding them:
+    a new release or an edited template is a different input."""
     from nasrtc import __version__
-    from nasrtc.data import _archive, data_dir
 
     parts = [__version__]
-    archive = _archive()
-    if archive:
-        info = os.stat(archive)
-        return "|".join([*parts, str(info.st_size), str(info.st_mtime_ns)])
+    package = os.path.dirname(_PACKAGE)
+    archive = os.path.dirname(package)
+    if os.path.isfile(archive):  # running from nasrtc.pyz
+        return [*parts, _stamp(archive)]
     for name in ("profiles", "compose-templates"):
-        folder = data_dir(name)
-        if folder is None:
-            continue
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            info = entry.stat()
-            parts.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
-    return "|".join(parts)
+        for folder in (os.path.join(package, name), os.path.join(os.path.dirname(package), name)):
+            if os.path.isdir(folder):
+                parts += sorted(f"{entry.name}:{_stamp(entry.path)}"
+                                for entry in os.scandir(folder))
+                break
+    return parts
 
 
-def inputs_digest(stack_dir: Path) -> str | None:
-    """A digest of the inputs, or None when one cannot be read."""
-    digest = hashlib.sha256(_data_stamp().encode())
-    for name in SETTINGS:
-        digest.update(f"{name}={os.environ.get(name, '')}\n".encode())
-    secrets = stack_dir / "secrets"
+def inputs_stamp(stack_dir: str) -> str | None:
+    """The stamp of every input, or None when one cannot be read."""
     try:
+        parts = _code_stamp()
+        parts += [f"{name}={os.environ.get(name, '')}" for name in SETTINGS]
+        secrets = os.path.join(stack_dir, "secrets")
         names = sorted(entry.name for entry in os.scandir(secrets))
         for rel in [*INPUTS, *(f"secrets/{name}" for name in names)]:
-            digest.update(rel.encode() + b"\0")
-            digest.update(hashlib.sha256((stack_dir / rel).read_bytes()).digest())
+            parts.append(f"{rel}={_stamp(os.path.join(stack_dir, rel))}")
     except OSError:
         return None
-    return digest.hexdigest()
+    return "\n".join(parts)
 
 
-def read_state(stack_dir: Path) -> dict[str, Any] | None:
+def read_state(stack_dir: str) -> dict[str, object] | None:
+    path = os.path.join(stack_dir, STATE_FILE)
     try:
-        path = stack_dir / STATE_FILE
-        if path.is_symlink() or path.stat().st_size > 64 * 1024:
+        if os.path.islink(path) or os.path.getsize(path) > 64 * 1024:
             return None
-        state = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -81,18 +84,28 @@ def read_state(stack_dir: Path) -> dict[str, Any] | None:
     return state
 
 
-def write_state(stack_dir: Path, project: str, services: dict[str, dict[str, Any]],
+def current_state(stack_dir: str) -> dict[str, object] | None:
+    """The record, if the inputs are still those it was made from."""
+    state = read_state(stack_dir)
+    if state is None or inputs_stamp(stack_dir) != state["inputs"]:
+        return None
+    return state
+
+
+def write_state(stack_dir: str, project: str, services: dict[str, dict[str, object]],
                 report: list[str]) -> None:
     """Record a successful `up` (best effort: without the record `up` is only slower)."""
+    from pathlib import Path
+
     from nasrtc.files import atomic_write
 
-    digest = inputs_digest(stack_dir)
-    if digest is None:
+    stamp = inputs_stamp(stack_dir)
+    if stamp is None:
         return
-    state = {"format": FORMAT, "inputs": digest, "project": project, "services": services,
+    state = {"format": FORMAT, "inputs": stamp, "project": project, "services": services,
              "report": report}
     try:
-        atomic_write(stack_dir / STATE_FILE, (json.dumps(state, indent=1) + "\n").encode(),
-                     0o644)
+        atomic_write(Path(stack_dir) / STATE_FILE,
+                     (json.dumps(state, indent=1) + "\n").encode(), 0o644)
     except Exception:  # a full disk here must not turn a successful `up` into a failure
         return

@@ -6,7 +6,10 @@ inspect documents, which one function turns into rows."""
 from __future__ import annotations
 
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 PORTS_LABEL = "io.nasrtc.ports"
 
@@ -57,7 +60,7 @@ def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
         str((details.get("Config") or {}).get("Image", "")), ports, started, uptime)
 
 
-def _inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] | None:
+def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] | None:
     from nasrtc.engine.light import connect_light
 
     engine = connect_light(timeout)
@@ -91,7 +94,44 @@ def _inspected_sdk(project: str, timeout: float) -> dict[str, dict[str, Any]]:
 
 
 def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[ServiceStatus]:
-    found = _inspected_light(project, timeout)
+    found = inspected_light(project, timeout)
     if found is None:
         found = _inspected_sdk(project, timeout)
     return [row(service, found.get(service)) for service in services]
+
+
+def print_rows(rows: list[ServiceStatus], as_json: bool) -> None:
+    """The table (or JSON) `nasrtc status` prints, with a note per outdated pin."""
+    from nasrtc.versions import VERSION_SET
+
+    older = _older_than_tested(rows)
+    if as_json:
+        import json
+
+        print(json.dumps([{**row.as_dict(), "tested_image": VERSION_SET[row.service],
+                           "older_than_tested": row.service in older} for row in rows],
+                         indent=2))
+        return
+    print(f"{'SERVICE':<8}  {'STATE':<11}  {'HEALTH':<9}  {'UPTIME':<8}  {'IMAGE':<42}  PORTS")
+    for item in rows:
+        uptime = duration(item.uptime_seconds) if item.uptime_seconds is not None else "-"
+        print(f"{item.service:<8}  {item.state:<11}  {item.health or '-':<9}  {uptime:<8}  "
+              f"{item.image or '-':<42}  {', '.join(item.ports) or '-'}")
+    for service in older:
+        print(f"note: {service} runs an image older than the set this nasrtc was tested with "
+              f"({VERSION_SET[service]}): `nasrtc upgrade` moves it")
+
+
+def _older_than_tested(rows: list[ServiceStatus]) -> list[str]:
+    """Services running an earlier nasrtc's pin (not the user's own, not the current)."""
+    from nasrtc.versions import VERSION_SET, nasrtc_pin
+
+    return [item.service for item in rows if item.image
+            and item.image != VERSION_SET[item.service] and nasrtc_pin(item.service, item.image)]
+
+
+def duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -66,7 +66,7 @@ def test_the_top_level_help_lines_are_the_commands_own() -> None:
     from nasrtc.commands import COMMANDS
 
     for name, help_line in COMMANDS.items():
-        assert importlib.import_module(f"nasrtc.commands.{name}").HELP == help_line, name
+        assert help_line == importlib.import_module(f"nasrtc.commands.{name}").HELP, name
 
 
 def test_a_command_run_imports_no_other_command() -> None:

@@ -1,0 +1,62 @@
+"""The quick lane: `nasrtc up` with nothing to do and `nasrtc status`, answered before
+argparse, pathlib, YAML or the Docker SDK are loaded: on a small NAS CPU these cost more
+than the answer itself. Only their plain forms take it (`up`, `up --no-wait`, `status`,
+`status --json`, each with `--dir DIR` or in a stack folder), outside nasrtc's container
+image. Anything else, or any doubt on the way, returns None and the command runs the
+usual way, which explains whatever is wrong. `up` takes no lock here: it only reads."""
+
+from __future__ import annotations
+
+import os
+
+
+def _options(command: str, rest: list[str]) -> tuple[str, bool] | None:
+    """(stack folder, the flag: --json for status, --no-wait for up), or None."""
+    folder, flag = "", False
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word == "--dir" and index + 1 < len(rest) and rest[index + 1]:
+            folder, index = rest[index + 1], index + 2
+        elif word.startswith("--dir=") and len(word) > len("--dir="):
+            folder, index = word[len("--dir="):], index + 1
+        elif word == ("--json" if command == "status" else "--no-wait"):
+            flag, index = True, index + 1
+        else:
+            return None
+    if not folder:
+        if not os.path.isfile("nasrtc.yaml"):
+            return None  # the remembered stack: the usual way says which one it uses
+        folder = "."
+    return folder, flag
+
+
+def run(words: list[str]) -> int | None:
+    """The exit code when the quick lane answered, else None."""
+    if not words or words[0] not in ("up", "status") \
+            or os.environ.get("NASRTC_IN_CONTAINER") == "1":
+        return None
+    options = _options(words[0], words[1:])
+    if options is None:
+        return None
+    folder, flag = options
+    if words[0] == "up":
+        from nasrtc.engine.fastpath import already_up
+
+        lines = already_up(folder, wait=not flag)
+        if lines is None:
+            return None
+        print("\n".join(lines))
+        return 0
+    from nasrtc.engine.state import current_state
+    from nasrtc.engine.status import inspected_light, print_rows, row
+    from nasrtc.services import STACK_SERVICES
+
+    state = current_state(folder)
+    if state is None:
+        return None
+    found = inspected_light(str(state["project"]), 10)
+    if found is None:
+        return None
+    print_rows([row(service, found.get(service)) for service in STACK_SERVICES], flag)
+    return 0

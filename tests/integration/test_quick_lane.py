@@ -1,0 +1,77 @@
+"""The quick lane (`up` with nothing to do, `status`) answers from the record of the last
+`up` and the engine, loading neither YAML, templates, argparse nor the Docker SDK; and it
+never answers wrongly: whatever changed since (a stopped container, a rewritten file, a
+forged record) sends the command down the usual way, which acts on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HEAVY = ("yaml", "jinja2", "docker", "requests", "argparse", "questionary")
+
+
+def loaded_by(stack_dir: Path, *args: str) -> tuple[int, str, list[str]]:
+    """Run nasrtc's entry in a fresh interpreter; (exit code, output, heavy modules loaded)."""
+    code = ("import io, sys, contextlib\n"
+            "from nasrtc.entry import main\n"
+            f"sys.argv = ['nasrtc', *{list(args)!r}, '--dir', {str(stack_dir)!r}]\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    code = main()\n"
+            f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+            "print(code, '|'.join(heavy), sep='\\n')\n"
+            "print(out.getvalue())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    exit_code, heavy, output = done.stdout.split("\n", 2)
+    return int(exit_code), output, [m for m in heavy.split("|") if m]
+
+
+def test_nothing_to_do_is_known_without_the_heavy_modules(make_stack: Any) -> None:
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    code, out, heavy = loaded_by(stack.dir, "up")
+    assert code == 0 and "up to date: nothing was recreated" in out, out
+    assert "Where it answers:" in out and heavy == [], heavy
+    code, out, heavy = loaded_by(stack.dir, "status", "--json")
+    assert code == 0 and heavy == [], heavy
+    quick = {row["service"]: row for row in json.loads(out)}
+    full = {row["service"]: row for row in json.loads(
+        stack.nasrtc("status", "--json", env={"NASRTC_IN_CONTAINER": "0"}).out)}
+    for rows in (quick, full):
+        for row in rows.values():
+            row.pop("uptime_seconds")
+    assert quick == full and quick["livekit"]["state"] == "running"
+
+
+def test_whatever_changed_sends_up_the_usual_way(make_stack: Any) -> None:
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    livekit = stack.containers()[f"{stack.project}-livekit-1"]
+
+    livekit.stop(timeout=1)  # stopped behind nasrtc's back
+    code, out, heavy = loaded_by(stack.dir, "up", "--no-wait")
+    assert "livekit  started" in out and "docker" in heavy, out
+
+    record = stack.dir / ".nasrtc-state.json"
+    state = json.loads(record.read_text())
+    state["services"]["jwt"]["hash"] = "0" * 64  # a forged record
+    record.write_text(json.dumps(state))
+    code, out, heavy = loaded_by(stack.dir, "up")
+    assert code == 0 and "docker" in heavy, "the record was not believed"
+    assert "jwt      unchanged" in out and json.loads(record.read_text()) != state
+
+    os.utime(stack.dir / "livekit" / "livekit.yaml")  # written after the container started
+    code, out, heavy = loaded_by(stack.dir, "up")
+    assert "livekit.yaml changed, restarting" in out, out
+
+    record.unlink()
+    record.symlink_to(stack.dir / "nasrtc.yaml")  # not a record at all
+    code, out, heavy = loaded_by(stack.dir, "up")
+    assert code == 0 and "docker" in heavy

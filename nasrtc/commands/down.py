@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nasrtc.commands._common import FORMATTER, add_dir, project_of
+from nasrtc.commands._common import FORMATTER, add_dir, known_project
 
 NAME = "down"
 HELP = "stop and remove the stack's containers"
@@ -26,10 +26,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasrtc.engine import lifecycle
+    from nasrtc.engine.stop import down
 
-    project = project_of(args.dir)
-    result = lifecycle.down(project)
+    project = known_project(args.dir)
+    result = down(project)
     if not result.removed:
         print(f"nasrtc: {project} is not running; nothing to stop.")
         return 0

@@ -13,9 +13,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from nasrtc.engine.labels import VERSION_LABEL
+
 VERSION_ENV = "NASRTC_COMPOSE_VERSION"
 BINARY_ENV = "NASRTC_COMPOSE"  # a Compose v2 binary to ask (tests, unusual installs)
-VERSION_LABEL = "com.docker.compose.version"
 PLUGIN_DIRS = ("/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins",
                "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins")
 _VERSION = re.compile(r"^v?(2\.\d+\.\d+)")

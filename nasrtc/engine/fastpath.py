@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from nasrtc.engine.labels import CONFIG_HASH, SERVICE
 from nasrtc.engine.light import connect_light, started_ns
 from nasrtc.engine.state import current_state
 
@@ -34,14 +35,14 @@ def already_up(stack_dir: str, wait: bool = True) -> list[str] | None:
 
 
 def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list[str] | None:
-    running = {(c.get("Labels") or {}).get("com.docker.compose.service"): c
+    running = {(c.get("Labels") or {}).get(SERVICE): c
                for c in engine.containers(state["project"])}
     image_ids: dict[str, str | None] = {}
     lines = [f"nasrtc: {state['project']} is up to date: nothing was recreated."]
     for service, record in state["services"].items():
         summary = running.get(service)
         if summary is None or summary.get("State") != "running" \
-                or (summary.get("Labels") or {}).get("com.docker.compose.config-hash") \
+                or (summary.get("Labels") or {}).get(CONFIG_HASH) \
                 != record["hash"]:
             return None
         if record["image"] not in image_ids:
@@ -72,7 +73,7 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
     if engine is None:
         return
     try:
-        running = {(c.get("Labels") or {}).get("com.docker.compose.service"): c
+        running = {(c.get("Labels") or {}).get(SERVICE): c
                    for c in engine.containers(stack.project)}
     except (OSError, ValueError):
         return
@@ -86,7 +87,7 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
             return
         services[service.name] = {
             "container": str((summary.get("Names") or ["?"])[0]).lstrip("/"),
-            "hash": str((summary.get("Labels") or {}).get("com.docker.compose.config-hash")),
+            "hash": str((summary.get("Labels") or {}).get(CONFIG_HASH)),
             "image": service.image,
             "mounted": [str(mount_source(folder, mount)) for mount in service.volumes]}
     write_state(str(stack_dir), stack.project, services, report)

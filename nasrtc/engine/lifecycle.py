@@ -15,6 +15,7 @@ from typing import Any, Callable
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
+from nasrtc.engine.labels import ONEOFF
 from nasrtc.engine.light import started_ns
 from nasrtc.engine.spec import (
     CONFIG_HASH,
@@ -31,6 +32,7 @@ from nasrtc.engine.spec import (
     specs,
     unusable_mounts,
 )
+from nasrtc.engine.stop import DownResult
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
 from nasrtc.services import STACK_SERVICES
@@ -43,7 +45,7 @@ def project_containers(client: Any, project: str) -> dict[str, Any]:
     """The project's containers by service, whoever made them: nasrtc, or Compose v2 in
     the stack folder (Container Manager, Portainer, `docker compose up -d`)."""
     found = client.containers.list(all=True, filters={"label": [
-        f"{PROJECT}={project}", "com.docker.compose.oneoff=False"]})
+        f"{PROJECT}={project}", f"{ONEOFF}=False"]})
     return {c.labels.get(SERVICE, c.name): c for c in found}
 
 
@@ -451,13 +453,14 @@ def _crashed(container: Any, service: str, what: str = "stopped or keeps restart
 # ---------------------------------------------------------------- down and status
 
 
-@dataclass
-class DownResult:
-    removed: list[str]
-    networks: list[str]
-
-
 def down(project: str) -> DownResult:
+    """Stop and remove the stack's containers (engine/stop.py; light client first)."""
+    from nasrtc.engine.stop import down as stop_down
+
+    return stop_down(project)
+
+
+def sdk_down(project: str) -> DownResult:
     client = connect()
     with _engine_errors():
         from concurrent.futures import ThreadPoolExecutor

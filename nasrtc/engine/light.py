@@ -36,13 +36,19 @@ class LightEngine:
 
     def get(self, path: str, **query: object) -> Any:
         """The decoded JSON of GET path; None for 404; raises OSError/ValueError otherwise."""
+        return self.call("GET", path, **query)
+
+    def call(self, method: str, path: str, **query: object) -> Any:
+        """One request without a body; the decoded JSON answer (None for 404, or for an
+        empty 204/304 answer); OSError for any other status."""
         if query:
             path += "?" + "&".join(f"{key}={quote(str(value))}"
                                    for key, value in query.items())
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(self.timeout)
             sock.connect(self.path)
-            sock.sendall(f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n".encode("ascii"))
+            sock.sendall(f"{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0"
+                         "\r\n\r\n".encode("ascii"))
             chunks, size = [], 0
             while size <= MAX_ANSWER:
                 chunk = sock.recv(65536)
@@ -51,19 +57,20 @@ class LightEngine:
                 chunks.append(chunk)
                 size += len(chunk)
         if size > MAX_ANSWER:
-            raise OSError(f"the engine's answer to GET {path} is too large")
+            raise OSError(f"the engine's answer to {method} {path} is too large")
         head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
         status_line = head.split(b"\r\n", 1)[0].split()
         status = int(status_line[1]) if len(status_line) > 1 else 0
-        if status == 404:
+        if status == 404 or (status in (204, 304) and not body.strip()):
             return None
-        if status != 200:
-            raise OSError(f"engine answered {status} to GET {path}")
-        return json.loads(body)
+        if status not in (200, 201):
+            raise OSError(f"engine answered {status} to {method} {path}")
+        return json.loads(body) if body.strip() else None
 
     def containers(self, project: str) -> list[dict[str, Any]]:
-        filters = json.dumps({"label": [f"com.docker.compose.project={project}",
-                                        "com.docker.compose.oneoff=False"]})
+        from nasrtc.engine.labels import ONEOFF, PROJECT
+
+        filters = json.dumps({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]})
         found = self.get("/containers/json", all=1, filters=filters)
         if not isinstance(found, list):
             raise ValueError("the container listing is not a list")

@@ -17,19 +17,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 from nasrtc.engine import compose_hash
-from nasrtc.engine.compose_version import VERSION_LABEL
+from nasrtc.engine.labels import (
+    CONFIG_HASH,
+    IMAGE_LABEL,
+    ONEOFF,
+    OURS,
+    PORTS_LABEL,
+    PROJECT,
+    SERVICE,
+    STOP_TIMEOUT,
+    VERSION_LABEL,
+    WORKING_DIR,
+)
 from nasrtc.stack import Mount, PortRule, Service, Stack
 
-OURS = "io.nasrtc.project"
-PROJECT = "com.docker.compose.project"
-SERVICE = "com.docker.compose.service"
-CONFIG_HASH = "com.docker.compose.config-hash"
-WORKING_DIR = "com.docker.compose.project.working_dir"
-IMAGE_LABEL = "com.docker.compose.image"  # the image ID: Compose recreates when it differs
-# The host ports a container holds ("tcp/7880 udp/7882"), so the next `up` can tell them
-# from ports someone else holds before it changes anything.
-PORTS_LABEL = "io.nasrtc.ports"
-STOP_TIMEOUT = 10  # seconds before SIGKILL, like compose
+__all__ = ["CONFIG_HASH", "IMAGE_LABEL", "OURS", "PORTS_LABEL", "PROJECT", "SERVICE",
+           "STOP_TIMEOUT", "WORKING_DIR", "ContainerSpec", "held_ports", "mount_source",
+           "network_name", "specs", "unusable_mounts"]
 
 
 def _seconds(value: str) -> int:
@@ -191,7 +195,7 @@ def specs(stack: Stack, stack_dir: Path,
         labels = {
             PROJECT: stack.project, SERVICE: service.name,
             "com.docker.compose.container-number": "1",
-            "com.docker.compose.oneoff": "False",
+            ONEOFF: "False",
             "com.docker.compose.depends_on": "",
             CONFIG_HASH: compose_hash.compose_hash(stack, service, folder, dialect),
             WORKING_DIR: str(folder),

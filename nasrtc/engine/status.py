@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 
+from nasrtc.engine.labels import PORTS_LABEL, SERVICE
+
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
     from typing import Any
-
-PORTS_LABEL = "io.nasrtc.ports"
 
 
 class ServiceStatus:
@@ -69,7 +69,7 @@ def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] |
     try:
         found: dict[str, dict[str, Any]] = {}
         for summary in engine.containers(project):
-            service = (summary.get("Labels") or {}).get("com.docker.compose.service")
+            service = (summary.get("Labels") or {}).get(SERVICE)
             details = engine.inspect(str(summary.get("Id")))
             if service and details is not None:
                 found[str(service)] = details

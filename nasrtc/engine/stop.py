@@ -1,0 +1,61 @@
+"""`down`: stop and remove the stack's containers (whoever made them: nasrtc or Compose in
+the stack folder) and the project network once no container uses it. Through the light
+unix-socket client when it can (stopping needs no SDK), else through the Docker SDK,
+which also explains any failure."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from nasrtc.engine.labels import PROJECT, SERVICE, STOP_TIMEOUT
+from nasrtc.engine.light import LightEngine, connect_light, quote
+from nasrtc.services import STACK_SERVICES
+
+
+class DownResult:
+    def __init__(self, removed: list[str], networks: list[str]) -> None:
+        self.removed, self.networks = removed, networks
+
+
+def down(project: str) -> DownResult:
+    engine = connect_light()
+    if engine is not None:
+        try:
+            return _down_light(engine, project)
+        except (OSError, ValueError):
+            pass  # the SDK path repeats what is left and explains what fails
+    from nasrtc.engine.lifecycle import sdk_down
+
+    return sdk_down(project)
+
+
+def _down_light(engine: LightEngine, project: str) -> DownResult:
+    # The stack's services only: a service someone added to the project by hand stays.
+    found = [c for c in engine.containers(project)
+             if (c.get("Labels") or {}).get(SERVICE) in STACK_SERVICES]
+    failures: list[BaseException] = []
+
+    def stop_and_remove(container_id: str) -> None:
+        try:
+            engine.call("POST", f"/containers/{quote(container_id)}/stop", t=STOP_TIMEOUT)
+            engine.call("DELETE", f"/containers/{quote(container_id)}")
+        except (OSError, ValueError) as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=stop_and_remove, args=(str(c["Id"]),)) for c in found]
+    for worker in workers:  # all at once, like compose
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise OSError(str(failures[0]))
+    removed = sorted(str((c.get("Names") or ["?"])[0]).lstrip("/") for c in found)
+    networks = []
+    listed = engine.get("/networks", filters=json.dumps({"label": [f"{PROJECT}={project}"]}))
+    for network in listed if isinstance(listed, list) else []:
+        details = engine.get(f"/networks/{quote(str(network.get('Id')))}")
+        if isinstance(details, dict) and not details.get("Containers"):
+            engine.call("DELETE", f"/networks/{quote(str(network.get('Id')))}")
+            networks.append(str(network.get("Name")))
+    return DownResult(removed, networks)

@@ -91,7 +91,7 @@ def _check_host_path(folder: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_chosen(words) or "")
+    parser = build_parser(_chosen(words))
     args, extra = parser.parse_known_args(words)
     if extra:
         # Name the subcommand's help in the hint, not the top-level one.

@@ -4,31 +4,42 @@ read through the zip importer: nothing is unpacked to disk)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+import os
 
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
-_PACKAGE = Path(__file__).resolve().parent
+# os.path, not pathlib: the quick lane (engine/state.py) asks where the data is too.
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
-def _archive() -> str | None:
+def archive() -> str | None:
     """The .pyz this module was imported from, or None."""
     loader = globals().get("__loader__")
     return getattr(loader, "archive", None)
 
 
-def data_dir(name: str) -> Path | None:
+def data_folder(name: str) -> str | None:
     """`profiles` or `compose-templates` as a real folder; None inside a .pyz."""
-    if _archive():
+    if archive():
         return None
-    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
-        if candidate.is_dir():
+    for candidate in (os.path.join(_PACKAGE, name),
+                      os.path.join(os.path.dirname(_PACKAGE), name)):
+        if os.path.isdir(candidate):
             return candidate
     raise FileNotFoundError(
         f"nasrtc's '{name}' folder is missing from {_PACKAGE}; reinstall nasrtc"
     )
+
+
+def data_dir(name: str) -> Path | None:
+    """data_folder as a Path."""
+    from pathlib import Path
+
+    folder = data_folder(name)
+    return None if folder is None else Path(folder)
 
 
 def data_files(name: str, suffix: str) -> list[str]:
@@ -39,8 +50,8 @@ def data_files(name: str, suffix: str) -> list[str]:
     import zipfile
 
     prefix = f"nasrtc/{name}/"
-    with zipfile.ZipFile(str(_archive())) as archive:
-        return sorted(item[len(prefix):] for item in archive.namelist()
+    with zipfile.ZipFile(str(archive())) as pyz:
+        return sorted(item[len(prefix):] for item in pyz.namelist()
                       if item.startswith(prefix) and item.endswith(suffix)
                       and "/" not in item[len(prefix):])
 
@@ -54,7 +65,7 @@ def read_data(name: str, file: str) -> str | None:
     if file not in data_files(name, ""):
         return None
     loader: Any = globals()["__loader__"]
-    return bytes(loader.get_data(f"{_archive()}/nasrtc/{name}/{file}")).decode("utf-8")
+    return bytes(loader.get_data(f"{archive()}/nasrtc/{name}/{file}")).decode("utf-8")
 
 
 def template_loader() -> Any:

@@ -40,7 +40,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasrtc.engine import lifecycle
+    from nasrtc.engine.stop import down
 
     stack_dir: Path = args.dir
     project = project_of(stack_dir)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if not confirm("Remove these?"):
             print("nasrtc: nothing was removed.")
             return 1
-    result = lifecycle.down(project)
+    result = down(project)
     for name in result.removed:
         print(f"  stopped and removed {name}")
     _delete(stack_dir, going, args.purge)

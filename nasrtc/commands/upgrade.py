@@ -71,10 +71,10 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
 
 
 def _running_images(project: str) -> dict[str, str]:
-    from nasrtc.engine import lifecycle
-    from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
+    from nasrtc.engine.status import status
+    from nasrtc.services import STACK_SERVICES
 
-    rows = lifecycle.status(project, (LIVEKIT_SERVICE, JWT_SERVICE))
+    rows = status(project, STACK_SERVICES)
     return {row.service: row.image for row in rows if row.image}
 
 

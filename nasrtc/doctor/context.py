@@ -30,12 +30,11 @@ class Context:
     def containers(self) -> list[Any]:
         """The stack's container rows, asked of the engine once per doctor run."""
         if self._containers is None:
-            from nasrtc.engine import lifecycle
-            from nasrtc.stack import JWT_SERVICE, LIVEKIT_SERVICE
+            from nasrtc.engine.status import status
+            from nasrtc.services import STACK_SERVICES
 
-            self._containers = lifecycle.status(self.stack.project,
-                                                (LIVEKIT_SERVICE, JWT_SERVICE),
-                                                timeout=self.net.timeout)  # a hung engine too
+            self._containers = status(self.stack.project, STACK_SERVICES,
+                                      timeout=self.net.timeout)  # a hung engine too
         return self._containers
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os.path
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +108,7 @@ def service_config(stack: Stack, service: Service, folder: Path,
 
 def _source(folder: Path, source: str) -> Path:
     # Compose resolves ./ against the project folder without following links.
-    return Path(_normpath(folder / source)) if source.startswith(".") else Path(source)
-
-
-def _normpath(path: Path) -> str:
-    import os.path
-
-    return os.path.normpath(str(path))
+    return Path(os.path.normpath(folder / source)) if source.startswith(".") else Path(source)
 
 
 def go_json(value: Any) -> bytes:

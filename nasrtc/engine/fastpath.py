@@ -5,10 +5,8 @@ written. Anything else (or any doubt) returns None and `up` takes the full path.
 
 from __future__ import annotations
 
-import os
-
-from nasrtc.engine.labels import CONFIG_HASH, SERVICE
-from nasrtc.engine.light import connect_light, started_ns
+from nasrtc.engine.labels import CONFIG_HASH
+from nasrtc.engine.light import connect_light, written_since
 from nasrtc.engine.state import current_state
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
@@ -30,13 +28,10 @@ def already_up(stack_dir: str, wait: bool = True) -> list[str] | None:
         return _check(engine, state, ("", "healthy") if wait else ("", "healthy", "starting"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    finally:
-        engine.close()
 
 
 def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list[str] | None:
-    running = {(c.get("Labels") or {}).get(SERVICE): c
-               for c in engine.containers(state["project"])}
+    running = engine.services(state["project"])
     image_ids: dict[str, str | None] = {}
     lines = [f"nasrtc: {state['project']} is up to date: nothing was recreated."]
     for service, record in state["services"].items():
@@ -55,10 +50,9 @@ def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list
         health = ((details.get("State") or {}).get("Health") or {}).get("Status", "")
         if health not in healthy:
             return None  # starting or unhealthy: the full path waits and explains
-        started = started_ns(str(details["State"]["StartedAt"]))
-        for path in record["mounted"]:
-            if os.stat(str(path)).st_mtime_ns > started:
-                return None
+        if written_since([str(path) for path in record["mounted"]],
+                         str(details["State"]["StartedAt"])):
+            return None
         state_words = ", ".join(part for part in ("running", health) if part)
         lines.append(f"  {service:<8} {'unchanged':<9} ({state_words})")
     return lines + [str(line) for line in state["report"]]
@@ -73,12 +67,9 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
     if engine is None:
         return
     try:
-        running = {(c.get("Labels") or {}).get(SERVICE): c
-                   for c in engine.containers(stack.project)}
+        running = engine.services(stack.project)
     except (OSError, ValueError):
         return
-    finally:
-        engine.close()
     folder = stack_dir.resolve()
     services = {}
     for service in stack.services:

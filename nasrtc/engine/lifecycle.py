@@ -16,7 +16,7 @@ from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
 from nasrtc.engine.labels import ONEOFF
-from nasrtc.engine.light import started_ns
+from nasrtc.engine.light import written_since
 from nasrtc.engine.spec import (
     CONFIG_HASH,
     IMAGE_LABEL,
@@ -235,22 +235,19 @@ def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str
 def _files_newer(client: Any, container_id: str, spec: ContainerSpec) -> list[str]:
     """Mounted files written after the container started: it runs an older copy (LiveKit
     and the auth service read them at start only). A restart applies them."""
-    started = _started_ns(client.api.inspect_container(container_id))
-    newer = []
-    for path in spec.mounted:
-        try:
-            if path.stat().st_mtime_ns > started:
-                newer.append(path.name)
-        except OSError:
-            continue
-    return newer
-
-
-def _started_ns(details: dict[str, Any]) -> int:
+    started = (client.api.inspect_container(container_id).get("State") or {}).get("StartedAt")
     try:
-        return started_ns(str((details.get("State") or {}).get("StartedAt", "")))
-    except ValueError:
-        return 0
+        return written_since([str(path) for path in spec.mounted], str(started))
+    except ValueError:  # no start time to compare with: restart to be sure
+        return [path.name for path in spec.mounted]
+
+
+def _changes(wanted: list[ContainerSpec], existing: dict[str, dict[str, Any]],
+             image_ids: dict[str, str]) -> list[tuple[ContainerSpec, dict[str, Any] | None]]:
+    """The specs whose container is missing or not the same, with that container."""
+    return [(spec, existing.get(spec.name)) for spec in wanted
+            if existing.get(spec.name) is None
+            or not _same(existing[spec.name], spec, image_ids)]
 
 
 @contextmanager
@@ -287,18 +284,16 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
     version = compose_version(existing, ask_binary=False)
     wanted = specs(stack, stack_dir, dialect=dialect_for(version), compose_version=version)
     _check_names(stack, wanted, existing)
-    changes = [(spec, existing.get(spec.name)) for spec in wanted
-               if existing.get(spec.name) is None
-               or not _same(existing[spec.name], spec, image_ids)]
+    changes = _changes(wanted, existing, image_ids)
     if changes and not version:
         # Containers to create: label them for the Compose release on this host, if any
-        # (asked only now: running it costs more than a no-change `up`).
+        # (asked only now: running it costs more than a no-change `up`). What counts as
+        # "the same" does not depend on the dialect: the same containers change.
         version = binary_version()
         if version:
             wanted = specs(stack, stack_dir, dialect=dialect_for(version),
                            compose_version=version)
-            changes = [(spec, existing.get(spec.name)) for spec in wanted
-                       if any(spec.name == changed.name for changed, _ in changes)]
+            changes = _changes(wanted, existing, image_ids)
     old = _old_copies(client, stack, stack_dir.resolve())
     if old and not replace_old:
         raise OldCopiesFound(stack, old)
@@ -453,14 +448,8 @@ def _crashed(container: Any, service: str, what: str = "stopped or keeps restart
 # ---------------------------------------------------------------- down and status
 
 
-def down(project: str) -> DownResult:
-    """Stop and remove the stack's containers (engine/stop.py; light client first)."""
-    from nasrtc.engine.stop import down as stop_down
-
-    return stop_down(project)
-
-
 def sdk_down(project: str) -> DownResult:
+    """`down` through the Docker SDK: engine/stop.py's fallback, which explains failures."""
     client = connect()
     with _engine_errors():
         from concurrent.futures import ThreadPoolExecutor
@@ -487,12 +476,6 @@ def _remove_idle_networks(client: Any, project: str) -> list[str]:
             network.remove()
             removed.append(str(network.name))
     return removed
-
-
-def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[Any]:
-    from nasrtc.engine.status import status as engine_status
-
-    return engine_status(project, services, timeout)
 
 
 # ---------------------------------------------------------------- logs

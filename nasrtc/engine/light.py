@@ -1,9 +1,8 @@
-"""A small read-only Docker engine client over the unix socket, for the
-answers that must come fast: "is the stack up to date?" (`up` with nothing to do) and
-`status`. Importing the Docker SDK (requests, urllib3, ...) costs several times more than
-these few GET requests. Anything else (pulls, creation, TCP or TLS engines) goes through
-the SDK; when this client cannot answer, the caller takes that path, which explains
-failures properly."""
+"""A small Docker engine client over the unix socket, for the answers that must come
+fast: "is the stack up to date?" (`up` with nothing to do), `status` and `down`.
+Importing the Docker SDK (requests, urllib3, ...) costs several times more than these few
+requests. Anything else (pulls, creation, TCP or TLS engines) goes through the SDK; when
+this client cannot answer, the caller takes that path, which explains failures properly."""
 
 from __future__ import annotations
 
@@ -11,11 +10,14 @@ import json
 import os
 import socket
 
+from nasrtc.engine.labels import ONEOFF, PROJECT, SERVICE
+
 TYPE_CHECKING = False  # not typing's: importing typing would cost this lane milliseconds
 if TYPE_CHECKING:
     from typing import Any
 
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+MAX_ANSWER = 4 * 1024 * 1024  # far above a listing of a few containers
 
 
 def quote(text: str) -> str:
@@ -23,11 +25,9 @@ def quote(text: str) -> str:
     return "".join(ch if ch in _SAFE else "".join(f"%{byte:02X}" for byte in ch.encode())
                    for ch in text)
 
-MAX_ANSWER = 4 * 1024 * 1024  # far above a listing of a few containers
-
 
 class LightEngine:
-    """HTTP/1.0 GETs, one connection each: the engine then sends the body whole (no
+    """HTTP/1.0 requests, one connection each: the engine then sends the body whole (no
     chunks) and closes, so reading until the end is the whole answer. http.client would
     bring the email and ssl modules: more time than all of these requests."""
 
@@ -68,13 +68,16 @@ class LightEngine:
         return json.loads(body) if body.strip() else None
 
     def containers(self, project: str) -> list[dict[str, Any]]:
-        from nasrtc.engine.labels import ONEOFF, PROJECT
-
         filters = json.dumps({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]})
         found = self.get("/containers/json", all=1, filters=filters)
         if not isinstance(found, list):
             raise ValueError("the container listing is not a list")
         return [item for item in found if isinstance(item, dict)]
+
+    def services(self, project: str) -> dict[str, dict[str, Any]]:
+        """The project's containers by service (the light twin of
+        lifecycle.project_containers)."""
+        return {str((c.get("Labels") or {}).get(SERVICE)): c for c in self.containers(project)}
 
     def inspect(self, container_id: str) -> dict[str, Any] | None:
         found = self.get(f"/containers/{quote(container_id)}/json")
@@ -83,9 +86,6 @@ class LightEngine:
     def image_id(self, image: str) -> str | None:
         found = self.get(f"/images/{quote(image)}/json")
         return str(found.get("Id")) if isinstance(found, dict) else None
-
-    def close(self) -> None:
-        pass  # one connection per request: nothing stays open
 
 
 def started_ns(text: str) -> int:
@@ -104,6 +104,22 @@ def started_ns(text: str) -> int:
     days = era * 146097 + day_of_era - 719468
     seconds = days * 86400 + hour * 3600 + minute * 60 + second
     return seconds * 1_000_000_000 + int((fraction + "000000000")[:9] or 0)
+
+
+def written_since(paths: list[str], started_at: str) -> list[str]:
+    """The names of the files written after the container started (or that cannot be
+    read any more): it runs an older copy of them. ValueError for a start time that is not
+    the engine's."""
+    started = started_ns(started_at)
+    newer = []
+    for path in paths:
+        try:
+            if os.stat(path).st_mtime_ns <= started:
+                continue
+        except OSError:
+            pass
+        newer.append(os.path.basename(path))
+    return newer
 
 
 def connect_light(timeout: float = 10) -> LightEngine | None:

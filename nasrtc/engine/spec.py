@@ -1,6 +1,7 @@
 """Stack -> one container spec per service: what `docker compose` would create.
-Pure but for reading the mounted files' bytes (a changed config file must
-recreate its container), unit-tested without an engine.
+Pure but for reading the mounted files' bytes (for nasrtc 0.1's hash, still accepted as
+"unchanged"; a file changed since the container started restarts it instead),
+unit-tested without an engine.
 
 Containers carry Compose v2's names and labels (so `docker compose ps`,
 Container Manager and Portainer see one project), with Compose's own config hash (so

@@ -19,7 +19,6 @@ INPUTS = ("nasrtc.yaml", ".nasrtc-manifest.json", "compose.yaml", ".env",
           "livekit/livekit.yaml")
 SETTINGS = ("NASRTC_VERSION_SET", "NASRTC_PROFILES_DIR", "NASRTC_COMPOSE_VERSION",
             "NASRTC_COMPOSE")
-_PACKAGE = os.path.dirname(os.path.abspath(__file__ or ""))
 
 
 def _stamp(path: str) -> str:
@@ -31,18 +30,15 @@ def _code_stamp() -> list[str]:
     """nasrtc's version and its data files (profiles, templates), or the .pyz holding them:
     a new release or an edited template is a different input."""
     from nasrtc import __version__
+    from nasrtc.data import archive, data_folder
 
     parts = [__version__]
-    package = os.path.dirname(_PACKAGE)
-    archive = os.path.dirname(package)
-    if os.path.isfile(archive):  # running from nasrtc.pyz
-        return [*parts, _stamp(archive)]
+    pyz = archive()
+    if pyz:
+        return [*parts, _stamp(pyz)]
     for name in ("profiles", "compose-templates"):
-        for folder in (os.path.join(package, name), os.path.join(os.path.dirname(package), name)):
-            if os.path.isdir(folder):
-                parts += sorted(f"{entry.name}:{_stamp(entry.path)}"
-                                for entry in os.scandir(folder))
-                break
+        folder = data_folder(name)
+        parts += sorted(f"{entry.name}:{_stamp(entry.path)}" for entry in os.scandir(folder))
     return parts
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from nasrtc.engine.labels import PORTS_LABEL, SERVICE
+from nasrtc.engine.labels import PORTS_LABEL
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
@@ -68,11 +68,10 @@ def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] |
         return None
     try:
         found: dict[str, dict[str, Any]] = {}
-        for summary in engine.containers(project):
-            service = (summary.get("Labels") or {}).get(SERVICE)
+        for service, summary in engine.services(project).items():
             details = engine.inspect(str(summary.get("Id")))
-            if service and details is not None:
-                found[str(service)] = details
+            if details is not None:
+                found[service] = details
         return found
     except (OSError, ValueError):
         return None  # the SDK path gives the failure its explanation

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 
-from nasrtc.engine.labels import PROJECT, SERVICE, STOP_TIMEOUT
+from nasrtc.engine.labels import PROJECT, STOP_TIMEOUT
 from nasrtc.engine.light import LightEngine, connect_light, quote
 from nasrtc.services import STACK_SERVICES
 
@@ -32,8 +32,7 @@ def down(project: str) -> DownResult:
 
 def _down_light(engine: LightEngine, project: str) -> DownResult:
     # The stack's services only: a service someone added to the project by hand stays.
-    found = [c for c in engine.containers(project)
-             if (c.get("Labels") or {}).get(SERVICE) in STACK_SERVICES]
+    found = [c for service, c in engine.services(project).items() if service in STACK_SERVICES]
     failures: list[BaseException] = []
 
     def stop_and_remove(container_id: str) -> None:

@@ -88,30 +88,27 @@ def docker_proxies() -> list[int]:
     return pids
 
 
+def _summed_kib(pids: list[int], file: str, field: str) -> int:
+    """The sum of one `field:` line (in kB) of /proc/PID/<file> over the processes."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+                if line.startswith(field):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
 def pss_kib(pids: list[int]) -> int:
     """Proportional set size: each shared page counted once across the processes (the
     summed RSS counts the same docker-proxy binary pages once per process)."""
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    return _summed_kib(pids, "smaps_rollup", "Pss:")
 
 
 def rss_kib(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    return _summed_kib(pids, "status", "VmRSS:")
 
 
 def mem_used_kib() -> int:

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tarfile
+from pathlib import Path
 from typing import Any
 
 BUSYBOX = "/bin/busybox"
@@ -168,3 +169,21 @@ def _member(archive: tarfile.TarFile, name: str) -> bytes:
     handle = archive.extractfile(name)
     assert handle is not None, name
     return handle.read()
+
+
+def write_standin_answers(path: Path, project: str, **ports: int) -> Path:
+    """A Synology stack of the stand-ins on free ports (or the ones given), as YAML at path:
+    what a test that starts a real stack through another entry point (the image, the
+    single file) writes for `nasrtc init --answers`."""
+    import socket
+
+    import yaml
+
+    from tests.helpers import free_port, free_ports
+
+    chosen = {**dict(zip(("livekit_http", "rtc_tcp", "jwt_http"), free_ports(3))),
+              "rtc_udp": free_port(socket.SOCK_DGRAM), **ports}
+    path.write_text(yaml.safe_dump({
+        "profile": "synology", "domain": "example.org", "project": project,
+        "images": {"livekit": LIVEKIT, "jwt": JWT}, "ports": chosen}))
+    return path

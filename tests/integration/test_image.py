@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.helpers import REPO, free_port, free_ports
+from tests.helpers import REPO
 from tests.integration import standin_images as images
 from tests.integration.debian_image import debian_python_image
 from tests.integration.readme import commands
@@ -82,11 +81,7 @@ def test_the_image_runs_a_whole_stack(image: str, client: Any, tmp_path: Path) -
                               capture_output=True, text=True, timeout=300)
 
     project = "img" + os.urandom(3).hex()
-    ports = dict(zip(("livekit_http", "rtc_tcp", "jwt_http"), free_ports(3)))
-    (stack / "answers.yaml").write_text(yaml.safe_dump({
-        "profile": "synology", "domain": "example.org", "project": project,
-        "images": {"livekit": images.LIVEKIT, "jwt": images.JWT},
-        "ports": {**ports, "rtc_udp": free_port(socket.SOCK_DGRAM)}}))
+    images.write_standin_answers(stack / "answers.yaml", project)
 
     init = nasrtc("init", "--dir", str(stack), "--answers", str(stack / "answers.yaml"))
     assert init.returncode == 0, init.stdout + init.stderr
@@ -168,12 +163,8 @@ def test_busy_ports_and_the_network_are_the_hosts(image: str, tmp_path: Path) ->
     holder.bind(("0.0.0.0", 0))
     holder.listen()
     taken = holder.getsockname()[1]
-    livekit_http, rtc_tcp = free_ports(2)
-    (stack / "answers.yaml").write_text(yaml.safe_dump({
-        "profile": "synology", "domain": "example.org", "project": "img" + os.urandom(3).hex(),
-        "images": {"livekit": images.LIVEKIT, "jwt": images.JWT},
-        "ports": {"livekit_http": livekit_http, "rtc_tcp": rtc_tcp, "jwt_http": taken,
-                  "rtc_udp": free_port(socket.SOCK_DGRAM)}}))
+    images.write_standin_answers(stack / "answers.yaml", "img" + os.urandom(3).hex(),
+                                 jwt_http=taken)
     flags = readme_run(stack, version)
     try:
         init = subprocess.run([*flags, image, "init", "--dir", str(stack), "--answers",

@@ -7,15 +7,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.helpers import REQUIRE_TOOLS, free_port, free_ports
+from tests.helpers import REQUIRE_TOOLS
 from tests.integration import standin_images as images
 
 pytestmark = pytest.mark.slow
@@ -56,11 +54,7 @@ def test_the_pyz_runs_on_python_38_with_nothing_installed(pyz: Path, tmp_path: P
     assert (elsewhere / "quick" / "compose.yaml").is_file()
 
     project = "pyz" + os.urandom(3).hex()
-    ports = dict(zip(("livekit_http", "rtc_tcp", "jwt_http"), free_ports(3)))
-    (elsewhere / "answers.yaml").write_text(yaml.safe_dump({
-        "profile": "synology", "domain": "example.org", "project": project,
-        "images": {"livekit": images.LIVEKIT, "jwt": images.JWT},
-        "ports": {**ports, "rtc_udp": free_port(socket.SOCK_DGRAM)}}))
+    images.write_standin_answers(elsewhere / "answers.yaml", project)
     init = nasrtc("init", "--dir", "stack", "--answers", "answers.yaml")
     assert init.returncode == 0, init.stderr
     assert "Control Panel" in (elsewhere / "stack" / "reverse-proxy.md").read_text()

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def _options(command: str, rest: list[str]) -> tuple[str, bool] | None:
     """(stack folder, the flag: --json for status, --no-wait for up), or None."""
@@ -40,16 +44,30 @@ def run(words: list[str]) -> int | None:
     if options is None:
         return None
     folder, flag = options
-    if words[0] == "up":
-        from nasrtc.engine.fastpath import already_up
+    try:  # an answer of an unexpected shape is a doubt too: the usual way explains it
+        found = _up_lines(folder, not flag) if words[0] == "up" else _status_rows(folder)
+    except (AttributeError, KeyError, TypeError, ValueError, OSError):
+        return None
+    if found is None:
+        return None
+    if words[0] == "up":  # printed only once all is known: nothing twice, nothing half
+        print("\n".join(found))
+    else:
+        from nasrtc.engine.status import print_rows
 
-        lines = already_up(folder, wait=not flag)
-        if lines is None:
-            return None
-        print("\n".join(lines))
-        return 0
+        print_rows(found, flag)
+    return 0
+
+
+def _up_lines(folder: str, wait: bool) -> list[Any] | None:
+    from nasrtc.engine.fastpath import already_up
+
+    return already_up(folder, wait=wait)
+
+
+def _status_rows(folder: str) -> list[Any] | None:
     from nasrtc.engine.state import current_state
-    from nasrtc.engine.status import inspected_light, print_rows, row
+    from nasrtc.engine.status import inspected_light, row
     from nasrtc.services import STACK_SERVICES
 
     state = current_state(folder)
@@ -58,5 +76,4 @@ def run(words: list[str]) -> int | None:
     found = inspected_light(str(state["project"]), 10)
     if found is None:
         return None
-    print_rows([row(service, found.get(service)) for service in STACK_SERVICES], flag)
-    return 0
+    return [row(service, found.get(service)) for service in STACK_SERVICES]

@@ -26,8 +26,8 @@ def already_up(stack_dir: str, wait: bool = True) -> list[str] | None:
         return None
     try:
         return _check(engine, state, ("", "healthy") if wait else ("", "healthy", "starting"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # an answer of another shape than the engine's: not believed
 
 
 def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list[str] | None:

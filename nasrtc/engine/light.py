@@ -77,7 +77,12 @@ class LightEngine:
     def services(self, project: str) -> dict[str, dict[str, Any]]:
         """The project's containers by service (the light twin of
         lifecycle.project_containers)."""
-        return {str((c.get("Labels") or {}).get(SERVICE)): c for c in self.containers(project)}
+        found = {}
+        for container in self.containers(project):
+            labels = container.get("Labels")
+            if isinstance(labels, dict) and isinstance(labels.get(SERVICE), str):
+                found[labels[SERVICE]] = container
+        return found
 
     def inspect(self, container_id: str) -> dict[str, Any] | None:
         found = self.get(f"/containers/{quote(container_id)}/json")

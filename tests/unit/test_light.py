@@ -1,0 +1,75 @@
+"""The light engine client and the quick lane meet answers of the wrong shape (a broken or
+hostile engine on the socket): they are not believed, nothing is printed, and the command
+goes the usual way; the client maps containers by service only when the labels say so."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nasrtc.engine.light import LightEngine
+from nasrtc.engine.state import write_state
+from nasrtc.quick import run as quick
+from tests.helpers import write_answers
+
+CONTAINERS = [
+    {"Id": "a", "Labels": ["com.docker.compose.service=livekit"]},  # a list, not a map
+    {"Id": "b", "Labels": {"com.docker.compose.service": 7}},       # a number, not a name
+    {"Id": "c", "Labels": {"com.docker.compose.service": "jwt"}, "State": "running"},
+    "not an object",
+]
+
+
+@pytest.fixture
+def hostile_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A unix socket answering every GET with a listing of odd containers, and every
+    inspect with a State that is a string."""
+    path = tmp_path / "engine.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                request = connection.recv(65536).decode()
+                body: Any = CONTAINERS if "/containers/json" in request else {"State": "odd"}
+                data = json.dumps(body).encode()
+                connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: " + str(len(data)).encode() + b"\r\n\r\n"
+                                   + data)
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    yield path
+    server.close()
+
+
+def test_only_labelled_containers_are_mapped(hostile_engine: Path) -> None:
+    services = LightEngine(str(hostile_engine), 5).services("p")
+    assert list(services) == ["jwt"] and services["jwt"]["Id"] == "c"
+
+
+def test_the_quick_lane_does_not_believe_odd_answers(cli: Any, tmp_path: Path,
+                                                     hostile_engine: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    stack = tmp_path / "stack"
+    source = write_answers(tmp_path, {"domain": "example.org", "project": "p"})
+    assert cli("init", "--dir", str(stack), "--answers", str(source)).code == 0
+    record = {"container": "p-jwt-1", "hash": "h", "image": "i", "mounted": []}
+    write_state(str(stack), "p", {"livekit": {**record, "container": "p-livekit-1"},
+                                  "jwt": record}, ["report"])
+    capsys.readouterr()
+    for words in (["up", "--dir", str(stack)], ["status", "--dir", str(stack)]):
+        assert quick(words) is None, words
+    assert capsys.readouterr().out == "", "nothing printed: the usual way answers instead"

@@ -41,11 +41,20 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
-    """The plan to run, with the files the containers read brought up to date.
+    """The Stack to run, with the files the containers read brought up to date.
 
     A hand-edited compose.yaml, .env or livekit.yaml stops here (unless force,
     which keeps the edit as .bak): `up` never runs something other than the
-    files the user sees. Files merely out of date are rendered, and named."""
+    files the user sees. Files merely out of date are rendered, and named.
+    When no input changed since the last successful `up` (engine/state.py's stamp
+    covers nasrtc.yaml, the secrets, the three files, the templates and nasrtc
+    itself), that `up`'s check still holds: the files are not rendered again."""
+    from nasrtc.engine.state import current_state
+
+    if not force and current_state(str(stack_dir)) is not None:
+        from nasrtc.stack import load_stack
+
+        return load_stack(stack_dir)[1], []
     from nasrtc.answers import load_stack_answers
     from nasrtc.output.plan import plan_files
     from nasrtc.output.writer import edit_error, hand_edited, write_artifacts
@@ -58,7 +67,7 @@ def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
     stale = plan.stale_runtime_files()
     if stale:
         write_artifacts(stack_dir, plan.artifacts, force=True, partial=True)
-    return plan, stale
+    return plan.stack, stale
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,8 +86,7 @@ def _full(args: argparse.Namespace) -> int:
     from nasrtc.engine.fastpath import record_up
     from nasrtc.engine.progress import PullProgress
 
-    plan, rendered = prepare(args.dir, force=args.force)
-    stack = plan.stack
+    stack, rendered = prepare(args.dir, force=args.force)
     for rel in rendered:
         print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
 

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
+from nasrtc.engine.calls import LightCalls, SdkCalls, engine_calls
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
@@ -49,11 +50,6 @@ def project_containers(client: Any, project: str) -> dict[str, Any]:
     return {c.labels.get(SERVICE, c.name): c for c in found}
 
 
-def _engine_arch(client: Any) -> str:
-    arch = str(client.info().get("Architecture", ""))
-    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(arch, arch)
-
-
 @dataclass
 class ServiceResult:
     service: str
@@ -73,6 +69,7 @@ class UpResult:
 
 
 Progress = Callable[[str], None]
+Calls = Union[LightCalls, SdkCalls]
 
 
 def _pull(client: Any, image: str, progress: Any) -> None:
@@ -101,54 +98,53 @@ def _pull_failed(image: str, reason: str) -> NasrtcError:
         "`nasrtc render`")
 
 
-def ensure_images(client: Any, stack: Stack, progress: Any) -> tuple[list[str], dict[str, str]]:
+def ensure_images(calls: Calls, stack: Stack, progress: Any) -> tuple[list[str], dict[str, str]]:
     """Pull what is missing; check the architecture. Returns (pulled, image -> id)."""
-    import docker
-
     pulled, ids = [], {}
-    arch = _engine_arch(client)
+    arch = calls.arch()  # Go's names, as images carry them (amd64, arm64, arm)
     for image in dict.fromkeys(s.image for s in stack.services):
-        try:
-            found = client.images.get(image)
-        except docker.errors.ImageNotFound:
-            _pull(client, image, progress)
+        found = calls.image(image)
+        if found is None:
+            _pull(connect(), image, progress)
             pulled.append(image)
-            found = client.images.get(image)
-        image_arch = found.attrs.get("Architecture", "")
+            found = calls.image(image)
+            if found is None:
+                raise _pull_failed(image, "the engine does not list it after the pull")
+        image_arch = found.get("Architecture", "")
         if arch and image_arch and image_arch != arch:
             raise EngineError(
                 f"image {image} is built for {image_arch}, but this host is {arch}",
                 f"use an image built for {arch} (set images.* in nasrtc.yaml), or remove it "
                 f"(`docker rmi {image}`) so the right one is pulled")
-        ids[image] = found.id
+        ids[image] = str(found.get("Id"))
     return pulled, ids
 
 
-def _ensure_network(client: Any, stack: Stack) -> Any:
-    """The project network; returns it when this call created it (else None). Two of the
-    same name (left by two runs at once, before the lock) are healed to one."""
+def _ensure_network(calls: Calls, stack: Stack) -> str | None:
+    """The project network; returns its ID when this call created it (else None). Two of
+    the same name (left by two runs at once, before the lock) are healed to one."""
     name = network_name(stack)
-    found = [n for n in client.api.networks(names=[name]) if n.get("Name") == name]
+    found = [n for n in calls.networks({"name": [name]}) if n.get("Name") == name]
     if not found:
-        return client.networks.create(name, driver="bridge", labels={
+        return calls.create_network(name, labels={
             PROJECT: stack.project, "com.docker.compose.network": "default", OURS: stack.project})
     if any((n.get("Labels") or {}).get(PROJECT) != stack.project for n in found):
         raise EngineError(
             f"a Docker network named {name} exists and does not belong to this project",
             f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
     if len(found) > 1:
-        details = [client.api.inspect_network(n["Id"]) for n in found]
+        details = [calls.inspect_network(n["Id"]) for n in found]
         keep = max(details, key=lambda n: len(n.get("Containers") or {}))
         for extra in details:
             if extra["Id"] != keep["Id"] and not extra.get("Containers"):
-                client.api.remove_network(extra["Id"])
+                calls.remove_network(extra["Id"])
     return None
 
 
-def _by_name(client: Any, project: str) -> dict[str, dict[str, Any]]:
+def _by_name(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
     """One listing without per-container inspection: name -> summary (labels, state,
     image id). Enough to decide that nothing needs to change."""
-    found = client.api.containers(all=True, filters={"name": project})
+    found = calls.containers({"name": [project]})
     return {str(c["Names"][0]).lstrip("/"): c for c in found if c.get("Names")}
 
 
@@ -188,12 +184,11 @@ class OldCopiesFound(EngineError):
             "`nasrtc render`")
 
 
-def _old_copies(client: Any, stack: Stack, folder: Path) -> list[dict[str, Any]]:
+def _old_copies(calls: Calls, stack: Stack, folder: Path) -> list[dict[str, Any]]:
     """nasrtc's containers made from this folder under another project name (the user
     renamed `project:`). The folder label is Compose's own, so a copy started by hand
     from another folder is never touched."""
-    found = client.api.containers(all=True, filters={"label": [
-        OURS, f"{WORKING_DIR}={folder}"]})
+    found = calls.containers({"label": [OURS, f"{WORKING_DIR}={folder}"]})
     return [c for c in found if (c.get("Labels") or {}).get(OURS) != stack.project
             and c.get("Names")]
 
@@ -232,10 +227,10 @@ def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str
     return bool(summary.get("ImageID") == image_ids.get(spec.image))
 
 
-def _files_newer(client: Any, container_id: str, spec: ContainerSpec) -> list[str]:
+def _files_newer(calls: Calls, container_id: str, spec: ContainerSpec) -> list[str]:
     """Mounted files written after the container started: it runs an older copy (LiveKit
     and the auth service read them at start only). A restart applies them."""
-    started = (client.api.inspect_container(container_id).get("State") or {}).get("StartedAt")
+    started = (calls.inspect_container(container_id).get("State") or {}).get("StartedAt")
     try:
         return written_since([str(path) for path in spec.mounted], str(started))
     except ValueError:  # no start time to compare with: restart to be sure
@@ -267,20 +262,19 @@ def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
        wait: bool = True, replace_old: bool = False) -> UpResult:
     """replace_old: remove the stack's containers left under an earlier project name
     (else OldCopiesFound names them)."""
-    client = connect()
     with _engine_errors():
-        return _up(client, stack, stack_dir, progress, report, timeout if wait else 0.0,
-                   port_owner, replace_old)
+        return _up(engine_calls(timeout=60), stack, stack_dir, progress, report,
+                   timeout if wait else 0.0, port_owner, replace_old)
 
 
-def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
+def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
         timeout: float, port_owner: Owner | None, replace_old: bool) -> UpResult:
     unusable = unusable_mounts(stack, stack_dir)
     if unusable:
         raise EngineError("a container would mount a path that is not a file; nothing was "
                           "started:\n" + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
-    pulled, image_ids = ensure_images(client, stack, progress)
-    existing = _by_name(client, stack.project)
+    pulled, image_ids = ensure_images(calls, stack, progress)
+    existing = _by_name(calls, stack.project)
     version = compose_version(existing, ask_binary=False)
     wanted = specs(stack, stack_dir, dialect=dialect_for(version), compose_version=version)
     _check_names(stack, wanted, existing)
@@ -294,84 +288,104 @@ def _up(client: Any, stack: Stack, stack_dir: Path, progress: Any, report: Progr
             wanted = specs(stack, stack_dir, dialect=dialect_for(version),
                            compose_version=version)
             changes = _changes(wanted, existing, image_ids)
-    old = _old_copies(client, stack, stack_dir.resolve())
+    old = _old_copies(calls, stack, stack_dir.resolve())
     if old and not replace_old:
         raise OldCopiesFound(stack, old)
     _check_ports_free(changes, port_owner, old)
-    undo = _Undo(client)
-    results = []
+    undo = _Undo(calls)
     try:
         for copy in old:
             report(f"  replacing {str(copy['Names'][0]).lstrip('/')} (earlier project name)")
             undo.set_aside(copy, str(copy["Names"][0]).lstrip("/"))
         if any(spec.network_mode != "host" for spec in wanted):
-            undo.network(_ensure_network(client, stack))
-        for spec in wanted:
-            current = existing.get(spec.name)
-            if all(spec is not changed for changed, _ in changes):
-                assert current is not None
-                if current.get("State") != "running":
-                    client.api.start(current["Id"])
-                    results.append(ServiceResult(spec.service, "started"))
-                    continue
-                newer = _files_newer(client, current["Id"], spec)
-                if newer:
-                    report(f"  {spec.service}: {', '.join(newer)} changed, restarting "
-                           f"{spec.name}")
-                    client.api.restart(current["Id"], timeout=STOP_TIMEOUT)
-                    results.append(ServiceResult(spec.service, "restarted"))
-                else:
-                    results.append(ServiceResult(spec.service, "unchanged"))
-                continue
-            if current is not None:
-                report(f"  {spec.service}: settings changed, recreating {spec.name}")
-                undo.set_aside(current, spec.name)
-            create = spec.create_kwargs(client.api)
-            create["labels"] = {**spec.labels, IMAGE_LABEL: image_ids[spec.image]}
-            created = client.api.create_container(**create)
-            undo.created(created["Id"])
-            client.api.start(created["Id"])
-            results.append(ServiceResult(spec.service,
-                                         "recreated" if current is not None else "created"))
+            undo.network(_ensure_network(calls, stack))
+        to_change = {spec.name for spec, _ in changes}
+
+        def apply(spec: ContainerSpec) -> ServiceResult:
+            return _apply(calls, undo, spec, existing.get(spec.name),
+                          spec.name in to_change, image_ids, report)
+
+        results = _each_at_once(apply, wanted)
     except BaseException:
         undo.roll_back()
         raise
     undo.commit()
     for project in {(c.get("Labels") or {}).get(OURS, "") for c in old}:
-        _remove_idle_networks(client, project)
+        remove_idle_networks(calls, project)
     if timeout > 0:
-        _wait(client, stack, results, timeout, report)
+        _wait(calls, stack, results, timeout, report)
     return UpResult(results, pulled)
+
+
+def _apply(calls: Calls, undo: _Undo, spec: ContainerSpec, current: dict[str, Any] | None,
+           changed: bool, image_ids: dict[str, str], report: Progress) -> ServiceResult:
+    """One service: its container created, replaced, started, restarted or left alone."""
+    if not changed:
+        assert current is not None
+        if current.get("State") != "running":
+            calls.start(current["Id"])
+            return ServiceResult(spec.service, "started")
+        newer = _files_newer(calls, current["Id"], spec)
+        if not newer:
+            return ServiceResult(spec.service, "unchanged")
+        report(f"  {spec.service}: {', '.join(newer)} changed, restarting {spec.name}")
+        calls.restart(current["Id"], timeout=STOP_TIMEOUT)
+        return ServiceResult(spec.service, "restarted")
+    if current is not None:
+        report(f"  {spec.service}: settings changed, recreating {spec.name}")
+        undo.set_aside(current, spec.name)
+    labels = {**spec.labels, IMAGE_LABEL: image_ids[spec.image]}
+    created = calls.create_container(spec.create_body(labels), spec.name)
+    undo.created(created)
+    calls.start(created)
+    return ServiceResult(spec.service, "recreated" if current is not None else "created")
+
+
+def _each_at_once(apply: Callable[[ContainerSpec], ServiceResult],
+                  wanted: list[ContainerSpec]) -> list[ServiceResult]:
+    """Every service at once, as Compose does for services that do not depend on each
+    other (starting a container is most of the engine's time). All are waited for before
+    the first failure is raised, so the undo sees everything that was done."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        futures = [pool.submit(apply, spec) for spec in wanted]
+        wait(futures)
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [future.result() for future in futures]
 
 
 class _Undo:
     """What `up` changed so far, to put the engine back as it was when a later step
     fails: new containers go, replaced ones come back under their names."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, calls: Calls) -> None:
+        self.calls = calls
         self.steps: list[Callable[[], None]] = []
         self.aside: list[str] = []
 
-    def network(self, created: Any) -> None:
+    def network(self, created: str | None) -> None:
         if created is not None:
-            self.steps.append(created.remove)
+            self.steps.append(lambda: self.calls.remove_network(created))
 
     def created(self, container_id: str) -> None:
-        self.steps.append(lambda: self.client.api.remove_container(container_id, force=True))
+        self.steps.append(lambda: self.calls.remove_container(container_id))
 
     def set_aside(self, current: dict[str, Any], name: str) -> None:
         """Stop the old container and move it out of the way (kept until commit)."""
-        api, old_id = self.client.api, current["Id"]
+        calls, old_id = self.calls, str(current["Id"])
         was_running = current.get("State") == "running"
-        api.stop(old_id, timeout=STOP_TIMEOUT)
-        api.rename(old_id, f"{name}-replaced-{old_id[:12]}")
+        calls.stop(old_id, timeout=STOP_TIMEOUT)
+        calls.rename(old_id, f"{name}-replaced-{old_id[:12]}")
         self.aside.append(old_id)
 
         def restore() -> None:
-            api.rename(old_id, name)
+            calls.rename(old_id, name)
             if was_running:
-                api.start(old_id)
+                calls.start(old_id)
 
         self.steps.append(restore)
 
@@ -384,35 +398,45 @@ class _Undo:
 
     def commit(self) -> None:
         for old_id in self.aside:
-            self.client.api.remove_container(old_id, force=True)
+            self.calls.remove_container(old_id)
 
 
-def _wait(client: Any, stack: Stack, results: list[ServiceResult], timeout: float,
+def _inspected(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
+    """The project's containers by service, each inspected (state, health, restarts)."""
+    found = {}
+    for summary in calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]}):
+        service = (summary.get("Labels") or {}).get(SERVICE)
+        if isinstance(service, str):
+            found[service] = calls.inspect_container(str(summary["Id"]))
+    return found
+
+
+def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: float,
           report: Progress) -> None:
     """Until every container runs (and is healthy where it has a check), bounded."""
     deadline = time.monotonic() + timeout
     pending = {r.service: r for r in results}
     announced = False
-    restarts = {s: c.attrs.get("RestartCount", 0)
-                for s, c in project_containers(client, stack.project).items()}
+    restarts = {service: details.get("RestartCount", 0)
+                for service, details in _inspected(calls, stack.project).items()}
     while pending:
-        containers = project_containers(client, stack.project)
+        containers = _inspected(calls, stack.project)
         for service, result in list(pending.items()):
-            container = containers.get(service)
-            if container is None:
+            details = containers.get(service)
+            if details is None:
                 raise EngineError(f"the {service} container disappeared while starting",
                                   "see `docker ps -a`; run `nasrtc up` again")
-            state = container.attrs.get("State", {})
+            state = details.get("State") or {}
             health = (state.get("Health") or {}).get("Status", "")
             result.state, result.health = state.get("Status", ""), health
             crashed = state.get("Status") in ("exited", "dead") or state.get("Restarting") \
-                or container.attrs.get("RestartCount", 0) > restarts.get(service, 0)
+                or details.get("RestartCount", 0) > restarts.get(service, 0)
             if crashed:
-                raise _crashed(container, service)
+                raise _crashed(calls, details, service)
             if state.get("Status") == "running" and health in ("", "healthy"):
                 del pending[service]
             elif health == "unhealthy":
-                raise _crashed(container, service, "is running but its health check fails")
+                raise _crashed(calls, details, service, "is running but its health check fails")
         if not pending:
             return
         if time.monotonic() > deadline:
@@ -434,14 +458,15 @@ HINTS = {
 }
 
 
-def _crashed(container: Any, service: str, what: str = "stopped or keeps restarting") \
-        -> EngineError:
+def _crashed(calls: Calls, details: dict[str, Any], service: str,
+             what: str = "stopped or keeps restarting") -> EngineError:
+    name = str(details.get("Name", service)).lstrip("/")
     try:
-        logs = container.logs(tail=15).decode("utf-8", "replace").rstrip()
+        logs = calls.logs(str(details["Id"]), tail=15).rstrip()
     except Exception:
         logs = "(no log available)"
     lines = "\n".join(f"    | {line}" for line in logs.splitlines()) or "    | (empty log)"
-    return EngineError(f"the {service} container ({container.name}) {what}. Its last log "
+    return EngineError(f"the {service} container ({name}) {what}. Its last log "
                        f"lines:\n{lines}", HINTS.get(service, "see the log lines above"))
 
 
@@ -464,17 +489,17 @@ def sdk_down(project: str) -> DownResult:
                  if service in STACK_SERVICES]
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
             removed = list(pool.map(stop_and_remove, found))
-        return DownResult(sorted(removed), _remove_idle_networks(client, project))
+        return DownResult(sorted(removed), remove_idle_networks(SdkCalls(client), project))
 
 
-def _remove_idle_networks(client: Any, project: str) -> list[str]:
+def remove_idle_networks(calls: Calls, project: str) -> list[str]:
     """The project's networks (nasrtc's or Compose's) no container uses: removed, named."""
     removed = []
-    for network in client.networks.list(filters={"label": f"{PROJECT}={project}"}):
-        network.reload()
-        if not network.attrs.get("Containers"):
-            network.remove()
-            removed.append(str(network.name))
+    for network in calls.networks({"label": [f"{PROJECT}={project}"]}):
+        details = calls.inspect_network(str(network["Id"]))
+        if not details.get("Containers"):
+            calls.remove_network(str(network["Id"]))
+            removed.append(str(network.get("Name")))
     return removed
 
 

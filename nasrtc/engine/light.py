@@ -26,6 +26,21 @@ def quote(text: str) -> str:
                    for ch in text)
 
 
+class EngineRefused(OSError):
+    """The engine answered a request with an error status; its own reason is kept (the
+    part a user can act on: "port is already allocated", "name already in use")."""
+
+    def __init__(self, status: int, method: str, path: str, answer: bytes) -> None:
+        try:
+            reason = json.loads(answer).get("message")
+        except (ValueError, AttributeError):
+            reason = None
+        if not isinstance(reason, str):
+            reason = answer[:300].decode("utf-8", "replace").strip() or "no reason given"
+        self.status, self.reason = status, reason
+        super().__init__(f"{status} to {method} {path.split('?')[0]}: {reason}")
+
+
 class LightEngine:
     """HTTP/1.0 requests, one connection each: the engine then sends the body whole (no
     chunks) and closes, so reading until the end is the whole answer. http.client would
@@ -38,17 +53,29 @@ class LightEngine:
         """The decoded JSON of GET path; None for 404; raises OSError/ValueError otherwise."""
         return self.call("GET", path, **query)
 
-    def call(self, method: str, path: str, **query: object) -> Any:
-        """One request without a body; the decoded JSON answer (None for 404, or for an
-        empty 204/304 answer); OSError for any other status."""
+    def call(self, method: str, path: str, body: object = None, **query: object) -> Any:
+        """One request (body: sent as JSON); the decoded JSON answer (None for 404, or for
+        an empty 204/304 answer); EngineRefused for any other status."""
+        status, answer = self.raw(method, path, body, **query)
+        if status == 404 or (status in (204, 304) and not answer.strip()):
+            return None
+        if status not in (200, 201):
+            raise EngineRefused(status, method, path, answer)
+        return json.loads(answer) if answer.strip() else None
+
+    def raw(self, method: str, path: str, body: object = None,
+            **query: object) -> tuple[int, bytes]:
+        """The status and the undecoded body of one request."""
         if query:
             path += "?" + "&".join(f"{key}={quote(str(value))}"
                                    for key, value in query.items())
+        data = b"" if body is None else json.dumps(body).encode()
+        head = (f"{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: {len(data)}\r\n"
+                + ("Content-Type: application/json\r\n" if data else "") + "\r\n")
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(self.timeout)
             sock.connect(self.path)
-            sock.sendall(f"{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0"
-                         "\r\n\r\n".encode("ascii"))
+            sock.sendall(head.encode("ascii") + data)
             chunks, size = [], 0
             while size <= MAX_ANSWER:
                 chunk = sock.recv(65536)
@@ -58,14 +85,13 @@ class LightEngine:
                 size += len(chunk)
         if size > MAX_ANSWER:
             raise OSError(f"the engine's answer to {method} {path} is too large")
-        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-        status_line = head.split(b"\r\n", 1)[0].split()
-        status = int(status_line[1]) if len(status_line) > 1 else 0
-        if status == 404 or (status in (204, 304) and not body.strip()):
-            return None
-        if status not in (200, 201):
-            raise OSError(f"engine answered {status} to {method} {path}")
-        return json.loads(body) if body.strip() else None
+        head_bytes, _, answer = b"".join(chunks).partition(b"\r\n\r\n")
+        status_line = head_bytes.split(b"\r\n", 1)[0].split()
+        try:
+            status = int(status_line[1]) if len(status_line) > 1 else 0
+        except ValueError:
+            status = 0
+        return status, answer
 
     def containers(self, project: str) -> list[dict[str, Any]]:
         filters = json.dumps({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]})

@@ -65,21 +65,34 @@ class ContainerSpec:
     accepted: frozenset[str] = frozenset()
     mounted: tuple[Path, ...] = ()  # host files the container reads at start
 
-    def create_kwargs(self, api: Any) -> dict[str, Any]:
-        host_config = api.create_host_config(
-            binds=self.binds, port_bindings=self.ports or None, network_mode=self.network_mode,
-            restart_policy={"Name": self.restart, "MaximumRetryCount": 0},
-            extra_hosts=self.extra_hosts or None)
-        networking = None
+    def create_body(self, labels: dict[str, str]) -> dict[str, Any]:
+        """The engine's POST /containers/create body (what the Docker SDK would send for
+        these settings: tests/unit/test_spec.py holds it to that)."""
+        host_config: dict[str, Any] = {
+            "Binds": self.binds, "NetworkMode": self.network_mode,
+            "RestartPolicy": {"Name": self.restart, "MaximumRetryCount": 0}}
+        if self.ports:
+            host_config["PortBindings"] = {
+                port: [{"HostIp": host_ip, "HostPort": str(host_port)}
+                       for host_ip, host_port in bindings]
+                for port, bindings in self.ports.items()}
+        if self.extra_hosts:
+            host_config["ExtraHosts"] = self.extra_hosts
+        body: dict[str, Any] = {
+            "Image": self.image, "Env": self.environment, "Labels": labels,
+            "HostConfig": host_config, "StopTimeout": STOP_TIMEOUT, "Tty": False,
+            "OpenStdin": False, "AttachStdin": False, "AttachStdout": False,
+            "AttachStderr": False}
+        if self.command:
+            body["Cmd"] = self.command
+        if self.healthcheck:
+            body["Healthcheck"] = self.healthcheck
+        if self.ports:
+            body["ExposedPorts"] = {port: {} for port in self.ports}
         if self.network_mode != "host":
-            networking = api.create_networking_config(
-                {self.network_mode: api.create_endpoint_config(aliases=[self.service])})
-        return dict(
-            image=self.image, command=self.command, name=self.name, detach=True,
-            environment=self.environment, labels=self.labels, host_config=host_config,
-            networking_config=networking, healthcheck=self.healthcheck,
-            ports=[tuple(spec.split("/")) for spec in self.ports] or None,
-            use_config_proxy=False, stop_timeout=STOP_TIMEOUT)
+            body["NetworkingConfig"] = {"EndpointsConfig": {
+                self.network_mode: {"Aliases": [self.service]}}}
+        return body
 
 
 def held_ports(labels: dict[str, str]) -> set[tuple[str, int]] | None:

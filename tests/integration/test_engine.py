@@ -3,12 +3,15 @@ images (tests/standin_images.py). Skipped without an engine, except in CI."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -257,9 +260,69 @@ def test_architecture_mismatch(make_stack: Any, client: Any) -> None:
     assert stack.containers() == {}
 
 
-def test_crash_loop_shows_the_log_and_a_hint(make_stack: Any) -> None:
+@pytest.fixture
+def tcp_engine() -> Iterator[str]:
+    """The engine at a tcp:// address (as on a NAS managed from another machine): a
+    forwarder to the real socket. nasrtc then talks to it through the Docker SDK."""
+    socket_path = (os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")[7:]
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            engine = socket.socket(socket.AF_UNIX)
+            engine.connect(socket_path)
+            for source, target in ((client, engine), (engine, client)):
+                threading.Thread(target=pipe, args=(source, target), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_a_tcp_engine_address_makes_the_same_stack(make_stack: Any, tcp_engine: str) -> None:
+    """Through the SDK (tcp://) and through the light client (the socket): the same
+    containers, so either finds nothing to change after the other."""
+    stack = make_stack()
+    through_sdk = {"DOCKER_HOST": tcp_engine}
+    result = stack.nasrtc("up", env=through_sdk)
+    assert result.code == 0, result.err
+    ids = stack.ids()
+    assert len(ids) == 2
+    again = stack.nasrtc("up", "--force")  # the socket, and the full path (no quick lane)
+    assert again.code == 0, again.err
+    assert "is up to date: nothing was recreated" in again.out
+    assert stack.ids() == ids
+    status = stack.nasrtc("status", env=through_sdk)
+    assert status.code == 0 and "healthy" in status.out, status.err
+    assert stack.nasrtc("down", env=through_sdk).code == 0
+    assert stack.containers() == {}
+
+
+@pytest.mark.parametrize("transport", ["socket", "tcp"])
+def test_crash_loop_shows_the_log_and_a_hint(make_stack: Any, transport: str,
+                                             request: pytest.FixtureRequest) -> None:
+    env = {"DOCKER_HOST": request.getfixturevalue("tcp_engine")} if transport == "tcp" \
+        else None
     stack = make_stack(images={"livekit": images.CRASH})
-    result = stack.nasrtc("up", "--timeout", "60")
+    result = stack.nasrtc("up", "--timeout", "60", env=env)
     assert result.code == 4
     assert "the livekit container" in result.err and "stopped or keeps restarting" in result.err
     assert "| stand-in: config error, stopping" in result.err

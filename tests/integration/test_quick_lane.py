@@ -57,14 +57,14 @@ def test_whatever_changed_sends_up_the_usual_way(make_stack: Any) -> None:
 
     livekit.stop(timeout=1)  # stopped behind nasrtc's back
     code, out, heavy = loaded_by(stack.dir, "up", "--no-wait")
-    assert "livekit  started" in out and "docker" in heavy, out
+    assert "livekit  started" in out and "yaml" in heavy, out  # nasrtc.yaml read: full way
 
     record = stack.dir / ".nasrtc-state.json"
     state = json.loads(record.read_text())
     state["services"]["jwt"]["hash"] = "0" * 64  # a forged record
     record.write_text(json.dumps(state))
     code, out, heavy = loaded_by(stack.dir, "up")
-    assert code == 0 and "docker" in heavy, "the record was not believed"
+    assert code == 0 and "yaml" in heavy, "the record was not believed"
     assert "jwt      unchanged" in out and json.loads(record.read_text()) != state
 
     os.utime(stack.dir / "livekit" / "livekit.yaml")  # written after the container started
@@ -74,4 +74,23 @@ def test_whatever_changed_sends_up_the_usual_way(make_stack: Any) -> None:
     record.unlink()
     record.symlink_to(stack.dir / "nasrtc.yaml")  # not a record at all
     code, out, heavy = loaded_by(stack.dir, "up")
-    assert code == 0 and "docker" in heavy
+    assert code == 0 and "yaml" in heavy
+
+
+def test_up_after_down_needs_neither_the_sdk_nor_the_templates(make_stack: Any) -> None:
+    """The files are those the last `up` checked (the record's stamp): `up` creates the
+    containers over the engine's socket without rendering again or importing the SDK."""
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    before = stack.ids()
+    assert stack.nasrtc("down").code == 0 and stack.containers() == {}
+    code, out, heavy = loaded_by(stack.dir, "up", "--no-wait")
+    assert code == 0 and "livekit  created" in out and "jwt      created" in out, out
+    assert "docker" not in heavy and "jinja2" not in heavy, heavy
+    states = {c.labels["com.docker.compose.service"]: c.status
+              for c in stack.containers().values()}
+    assert states == {"livekit": "running", "jwt": "running"}
+    assert set(stack.ids().values()).isdisjoint(before.values())
+    # The same containers as the full way makes: a forced `up` finds nothing to change.
+    again = stack.nasrtc("up", "--force")
+    assert again.code == 0 and "nothing was recreated" in again.out, again.out + again.err

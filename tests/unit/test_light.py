@@ -73,3 +73,42 @@ def test_the_quick_lane_does_not_believe_odd_answers(cli: Any, tmp_path: Path,
     for words in (["up", "--dir", str(stack)], ["status", "--dir", str(stack)]):
         assert quick(words) is None, words
     assert capsys.readouterr().out == "", "nothing printed: the usual way answers instead"
+
+
+def test_a_log_is_taken_out_of_the_engines_frames() -> None:
+    from nasrtc.engine.calls import demultiplex
+
+    framed = (b"\x01\0\0\0\0\0\0\x06hello\n" + b"\x02\0\0\0\0\0\0\x0bbad config\n"
+              + b"\x01\0\0\0\0\0\0\x03ok\n")
+    assert demultiplex(framed) == b"hello\nbad config\nok\n"
+    assert demultiplex(b"plain text from a tty\n") == b"plain text from a tty\n"
+    assert demultiplex(b"") == b""
+    # A frame that claims more than was sent keeps what is there, no error.
+    assert demultiplex(b"\x01\0\0\0\0\0\0\xffshort") == b"short"
+
+
+def test_the_engines_own_reason_is_kept(tmp_path: Path) -> None:
+    """A refusal carries the engine's message (what the user can act on), not only a
+    status number."""
+    from nasrtc.engine.light import EngineRefused
+
+    path = tmp_path / "engine.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            data = b'{"message":"Conflict. The container name \\"/x\\" is already in use"}'
+            connection.sendall(b"HTTP/1.0 409 Conflict\r\nContent-Length: "
+                               + str(len(data)).encode() + b"\r\n\r\n" + data)
+
+    threading.Thread(target=serve, daemon=True).start()
+    with pytest.raises(EngineRefused) as refused:
+        LightEngine(str(path), 5).call("POST", "/containers/create", body={"Image": "x"},
+                                       name="x")
+    server.close()
+    assert refused.value.status == 409
+    assert 'The container name "/x" is already in use' in str(refused.value)

@@ -74,7 +74,9 @@ def test_labels_make_one_compose_project(tmp_path: Path) -> None:
         assert spec.name == f"calls-{spec.service}-1"
 
 
-class FakeApi:
+class RecordingCalls:
+    """Records the engine requests the undo makes."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
 
@@ -87,19 +89,19 @@ class FakeApi:
     def start(self, container_id: str) -> None:
         self.calls.append(("start", container_id))
 
-    def remove_container(self, container_id: str, force: bool = False) -> None:
+    def remove_container(self, container_id: str) -> None:
         self.calls.append(("remove", container_id))
 
 
 def test_a_failed_up_puts_the_replaced_container_back() -> None:
     from nasrtc.engine.lifecycle import _Undo
 
-    client = type("Client", (), {"api": FakeApi()})()
-    undo = _Undo(client)
+    calls = RecordingCalls()
+    undo = _Undo(calls)  # type: ignore[arg-type]
     undo.set_aside({"Id": "old0000000001234", "State": "running"}, "calls-livekit-1")
     undo.created("new1")
     undo.roll_back()
-    assert client.api.calls == [
+    assert calls.calls == [
         ("stop", "old0000000001234"),
         ("rename", "old0000000001234", "calls-livekit-1-replaced-old000000000"),
         ("remove", "new1"),
@@ -114,3 +116,34 @@ def test_held_ports_round_trip(tmp_path: Path) -> None:
                          tmp_path)["livekit"]
     assert held_ports(livekit.labels) == held(livekit)
     assert held_ports({}) is None
+
+
+def test_the_create_body_is_what_the_docker_sdk_would_send(tmp_path: Path) -> None:
+    """The light client posts create_body() itself: it must carry every setting the Docker
+    SDK's container config does for the same spec (bridge and host mode)."""
+    import docker
+    from docker.types import ContainerConfig
+
+    from nasrtc.engine.labels import STOP_TIMEOUT
+
+    api = docker.APIClient(version="1.41")  # builds requests only: no engine needed
+    for spec in [*by_service(stack(), tmp_path).values(),
+                 *by_service(stack(network={"livekit_mode": "bridge"}), tmp_path).values()]:
+        host_config = api.create_host_config(
+            binds=spec.binds, port_bindings=spec.ports or None, network_mode=spec.network_mode,
+            restart_policy={"Name": spec.restart, "MaximumRetryCount": 0},
+            extra_hosts=spec.extra_hosts or None)
+        networking = None if spec.network_mode == "host" else api.create_networking_config(
+            {spec.network_mode: api.create_endpoint_config(aliases=[spec.service])})
+        sdk = ContainerConfig(
+            "1.41", image=spec.image, command=spec.command, detach=True,
+            environment=spec.environment, labels=spec.labels, host_config=host_config,
+            networking_config=networking, healthcheck=spec.healthcheck,
+            ports=[tuple(port.split("/")) for port in spec.ports] or None,
+            stop_timeout=STOP_TIMEOUT)
+        meaningful = {key: value for key, value in sdk.items()
+                      if value not in (None, False) and key != "NetworkDisabled"}
+        body = spec.create_body(spec.labels)
+        assert {key: value for key, value in body.items() if value is not False} \
+            == meaningful, spec.service
+        assert body["HostConfig"]["NetworkMode"] == spec.network_mode

@@ -11,6 +11,9 @@ import os
 
 LIVEKIT_IMAGE = "livekit/livekit-server:v1.13.5"
 JWT_IMAGE = "ghcr.io/element-hq/lk-jwt-service:0.7.0"
+# The optional shared store (LiveKit on several nodes; the auth service's state across
+# restarts). 7.2 is the last release line under the BSD licence.
+REDIS_IMAGE = "redis:7.2.7-alpine"
 # What the generated homeserver settings and the checks were read against.
 CHECKED_WITH = {"Synapse": "1.163", "Element Call": "0.24"}
 # The sets of earlier nasrtc releases: a pin equal to one of these was nasrtc's choice,

@@ -15,5 +15,6 @@ COMMANDS = {
     "checklist": "every setup step in order, to tick off (text, Markdown or HTML)",
     "doctor": "check every piece, locally and from the public side, with fixes",
     "token": "mint a LiveKit token (for LiveKit's connection tester)",
+    "export": "carry the stack to Kubernetes or Element Server Suite (outgrowing one NAS)",
     "remove": "stop the stack and delete the files nasrtc wrote (answers, secrets: --purge)",
 }

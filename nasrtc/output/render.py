@@ -146,7 +146,16 @@ def _context(stack: Stack) -> dict[str, Any]:
     from nasrtc.output.checklist import public_names
 
     return {"stack": stack, "profile": stack.profile, "version": __version__,
-            "checked_with": CHECKED_WITH, "public_names": public_names(stack)}
+            "checked_with": CHECKED_WITH, "public_names": public_names(stack),
+            "keys_inline": True, "redis_address": None}
+
+
+def render_livekit_config(stack: Stack, keys_inline: bool = True,
+                          redis_address: str | None = None) -> str:
+    """livekit.yaml from the one template: for compose (the key pair inside the file) or
+    for another placement (keys from the environment, a shared Redis)."""
+    context = {**_context(stack), "keys_inline": keys_inline, "redis_address": redis_address}
+    return str(_environment().get_template("livekit.yaml.j2").render(**context))
 
 
 def render_runtime(stack: Stack) -> dict[str, Artifact]:

@@ -1,0 +1,1 @@
+"""Carrying a stack off the NAS: Kubernetes manifests, Element Server Suite values."""

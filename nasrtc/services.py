@@ -1,6 +1,9 @@
-"""The stack's two services by their Compose names: a module of its own, so that quick
-commands (status) can name them without loading the answers machinery."""
+"""The stack's services by their Compose names: a module of its own, so that quick
+commands (status, down) can name them without loading the answers machinery."""
 
 LIVEKIT_SERVICE = "livekit"
 JWT_SERVICE = "jwt"
-STACK_SERVICES = (LIVEKIT_SERVICE, JWT_SERVICE)
+REDIS_SERVICE = "redis"
+STACK_SERVICES = (LIVEKIT_SERVICE, JWT_SERVICE)  # in every stack
+OPTIONAL_SERVICES = (REDIS_SERVICE,)  # when chosen in nasrtc.yaml (redis.enabled)
+ALL_SERVICES = STACK_SERVICES + OPTIONAL_SERVICES

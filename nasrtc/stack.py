@@ -16,10 +16,10 @@ from nasrtc.answers import Answers
 from nasrtc.answers.rules import PortRule, port_rules, port_summary
 from nasrtc.profiles import Profile
 from nasrtc.secret_store import Secrets
-from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
+from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE, REDIS_SERVICE
 
-__all__ = ["JWT_SERVICE", "LIVEKIT_SERVICE", "PortRule", "Stack", "build_stack", "load_stack",
-           "stack_for"]
+__all__ = ["JWT_SERVICE", "LIVEKIT_SERVICE", "REDIS_SERVICE", "PortRule", "Stack",
+           "build_stack", "load_stack", "stack_for"]
 
 JWT_CONTAINER_PORT = 8080  # the auth service's default bind (:8080); we never change it
 LIVEKIT_CONFIG_PATH = "/etc/livekit.yaml"
@@ -28,6 +28,8 @@ TURN_CERT_PATH = "/etc/livekit-turn/cert.pem"
 TURN_KEY_PATH = "/etc/livekit-turn/key.pem"
 PROXY_TIMEOUT_SECONDS = 3600  # long-lived WebSocket signalling; 60 s cuts idle calls
 RESTART_POLICY = "unless-stopped"
+REDIS_DATA = "/data"
+REDIS_URL = f"redis://{REDIS_SERVICE}:6379"  # over the project network
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Mount:
     target: str
     read_only: bool = True
     key: str = ""  # the answer that names the source, where the user chose it
+    folder: bool = False  # a data folder the container writes (made by `up`), not a file
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Service:
     restart: str = RESTART_POLICY
     healthcheck: HealthCheck | None = None
     health_note: str = ""
+    depends_on: tuple[str, ...] = ()  # services that must be healthy before this one starts
 
 
 @dataclass(frozen=True)
@@ -238,12 +242,14 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
                        "Call signalling over WebSocket (wss://)"),
         ),
         services=(_livekit_service(answers, livekit, bind, local),
-                  _jwt_service(answers, bind, livekit_url)),
+                  _jwt_service(answers, bind, livekit_url))
+        + ((_redis_service(answers),) if answers["redis.enabled"] else ()),
         livekit=livekit,
         cert_dir=answers["proxy.cert_dir"].rstrip("/"),
         https_backend_port=answers["proxy.https_backend_port"],
         proxy_timeout=PROXY_TIMEOUT_SECONDS,
-        images={"livekit": answers["images.livekit"], "jwt": answers["images.jwt"]},
+        images={"livekit": answers["images.livekit"], "jwt": answers["images.jwt"],
+                "redis": answers["images.redis"]},
         api_key=secrets.api_key,
         api_secret=secrets.api_secret,
     )
@@ -343,7 +349,7 @@ def _jwt_service(answers: Answers, bind: str, livekit_url: str) -> Service:
             ("LIVEKIT_KEY_FROM_FILE", f"{mount}/livekit_api_key"),
             ("LIVEKIT_SECRET_FROM_FILE", f"{mount}/livekit_api_secret"),
             ("LIVEKIT_FULL_ACCESS_HOMESERVERS", ",".join(answers["full_access_homeservers"])),
-        ),
+        ) + ((("LIVEKIT_REDIS_URL", REDIS_URL),) if answers["redis.enabled"] else ()),
         volumes=(
             Mount("./secrets/livekit_api_key", f"{mount}/livekit_api_key"),
             Mount("./secrets/livekit_api_secret", f"{mount}/livekit_api_secret"),
@@ -353,6 +359,27 @@ def _jwt_service(answers: Answers, bind: str, livekit_url: str) -> Service:
         extra_hosts=tuple((host, "host-gateway") for host in hosts),
         health_note=("No healthcheck here: the image (FROM scratch) brings its own; "
                      "LIVEKIT_JWT_BIND stays unset so that check works."),
+        # It pings Redis at start and exits when Redis does not answer yet.
+        depends_on=(REDIS_SERVICE,) if answers["redis.enabled"] else (),
+    )
+
+
+def _redis_service(answers: Answers) -> Service:
+    return Service(
+        name=REDIS_SERVICE,
+        image=answers["images.redis"],
+        comment=("Redis: the auth service keeps its state here (which participants to take "
+                 "out of which call), so its restart leaves no call stuck. Only this "
+                 "stack's network reaches it: no published port, no password needed."),
+        # The data folder is /data in the official image; snapshots every minute there is
+        # a change. Protected mode (for Redis reachable from anywhere) is off: only the
+        # project network reaches it. The official image builds it off too.
+        command=("redis-server", "--dir", REDIS_DATA, "--save", "60", "1",
+                 "--appendonly", "no", "--protected-mode", "no"),
+        volumes=(Mount("./redis", REDIS_DATA, read_only=False, folder=True),),
+        healthcheck=HealthCheck(("CMD", "redis-cli", "ping"), interval="2s", timeout="2s",
+                                retries=10, start_period="10s"),
+        health_note="Redis answers PONG to redis-cli once it has loaded its data.",
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
 import nasrtc.answers.validators as v
-from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE
+from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE, REDIS_IMAGE
 
 ANSWERS_VERSION = 1
 
@@ -129,6 +129,12 @@ FIELDS: tuple[Field, ...] = (
           "LiveKit SFU image (pinned; override for a mirror or a `docker load`ed copy)"),
     Field("images.jwt", v.image, JWT_IMAGE,
           "MatrixRTC auth service image (pinned; override for a mirror)"),
+    Field("images.redis", v.image, REDIS_IMAGE,
+          "Redis image, used when redis.enabled (pinned; override for a mirror)"),
+    Field("redis.enabled", v.boolean, False,
+          "a third container, Redis, keeps the auth service's state across its restarts "
+          "(no stuck calls after an update or a NAS reboot); no published port, data in "
+          "redis/ in the stack folder"),
     Field("network.livekit_mode", v.choice("host", "bridge"), "host",
           "host: LiveKit uses the NAS's network directly (no docker-proxy per port, "
           "recommended); bridge: publish its ports through Docker"),

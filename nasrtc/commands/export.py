@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
         placement = kubernetes.Placement(
             namespace=args.namespace or kubernetes.namespace_for(stack.project),
-            nodes=args.nodes, ingress_class=args.ingress_class)
+            nodes=args.nodes, ingress_class=args.ingress_class,
+            redis_chosen=any(service.name == "redis" for service in stack.services))
         for name, (text, private) in kubernetes.render(stack, placement).items():
             artifacts[name] = Artifact(text, PRIVATE if private else PUBLIC)
         after = [f"kubectl apply -f {output}",

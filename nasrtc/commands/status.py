@@ -27,7 +27,5 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from nasrtc.engine.status import print_rows, status
-    from nasrtc.services import STACK_SERVICES
-
-    print_rows(status(known_project(args.dir), STACK_SERVICES), args.json)
+    print_rows(status(known_project(args.dir)), args.json)
     return 0

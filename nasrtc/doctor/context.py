@@ -31,9 +31,9 @@ class Context:
         """The stack's container rows, asked of the engine once per doctor run."""
         if self._containers is None:
             from nasrtc.engine.status import status
-            from nasrtc.services import STACK_SERVICES
 
-            self._containers = status(self.stack.project, STACK_SERVICES,
+            self._containers = status(self.stack.project,
+                                      tuple(service.name for service in self.stack.services),
                                       timeout=self.net.timeout)  # a hung engine too
         return self._containers
 

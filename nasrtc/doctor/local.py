@@ -83,8 +83,11 @@ def check_mounted_files(ctx: Context) -> Outcome:
     if unusable:
         return failed("; ".join(what for what, _ in unusable),
                       "; ".join(dict.fromkeys(fix for _, fix in unusable)))
-    count = sum(len(service.volumes) for service in ctx.stack.services)
-    return passed(f"all {count} files the containers read are there")
+    mounts = [mount for service in ctx.stack.services for mount in service.volumes]
+    files = sum(not mount.folder for mount in mounts)
+    folders = len(mounts) - files
+    return passed(f"all {files} files the containers read are there"
+                  + (f", and the data folder{'s' if folders > 1 else ''}" if folders else ""))
 
 
 @check('containers', LOCAL)

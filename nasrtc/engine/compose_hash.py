@@ -26,22 +26,32 @@ from nasrtc.stack import HealthCheck, Service, Stack
 
 # Compose releases -> the shape of the hashed JSON (named after the oldest release of each).
 DIALECTS = {
-    "2.24": "Compose 2.24 and later (compose-go v2); checked: 2.24.7, 2.30.3, 2.40.3",
+    "2.29.3": "Compose 2.29.3 and later (depends_on no longer hashed); checked: 2.30.3, 2.40.3",
+    "2.24": "Compose 2.24 to 2.29.2 (compose-go v2); checked: 2.24.7",
     "2.20": "Compose 2.20 to 2.23 (compose-go v1.16: a deploy block); checked: 2.20.1, 2.22.0",
     "2.10": "Compose 2.10 to 2.19 (compose-go v1.5 to v1.15); checked: 2.18.1",
     "2.9": "Compose 2.9 (compose-go v1.4; Container Manager on DSM 7.2); from the source only",
 }
-NEWEST = "2.24"
+NEWEST = "2.29.3"
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """'v2.29.3' -> (2, 29, 3); ValueError for anything else."""
+    parts = version.lstrip("v").split("-")[0].split(".")
+    numbers = tuple(int(part) for part in parts[:3])
+    if len(numbers) < 2:
+        raise ValueError(version)
+    return numbers + (0,) * (3 - len(numbers))
 
 
 def dialect_for(version: str) -> str:
     """The dialect of a Compose version string ("2.40.3", "v2.9.0"); the newest when unknown."""
     try:
-        major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
+        release = _release(version)
     except ValueError:
         return NEWEST
     for dialect in DIALECTS:  # newest first
-        if (major, minor) >= tuple(int(part) for part in dialect.split(".")):
+        if release >= _release(dialect):
             return dialect
     return "2.9"
 
@@ -73,6 +83,12 @@ def service_config(stack: Stack, service: Service, folder: Path,
     command = list(service.command) or None
     if dialect != "2.9" or command is not None:
         out["command"] = command  # not omitempty since compose-go v1.5
+    if service.depends_on and dialect != "2.29.3":  # hashed until Compose 2.29.3
+        # compose-go v1.16 (Compose 2.20) added `required`, true unless said otherwise.
+        condition: dict[str, Any] = {"condition": "service_healthy"}
+        if dialect in ("2.20", "2.24"):
+            condition["required"] = True
+        out["depends_on"] = {name: dict(condition) for name in sorted(service.depends_on)}
     if dialect == "2.20":
         out["deploy"] = {"replicas": 1, "resources": {}, "placement": {}}
     if dialect != "2.9":
@@ -80,7 +96,8 @@ def service_config(stack: Stack, service: Service, folder: Path,
     if service.environment:
         out["environment"] = dict(sorted(service.environment))
     if service.extra_hosts:
-        separator = "=" if dialect == "2.24" else ":"  # compose-go v2 writes host=address
+        # compose-go v2 writes host=address
+        separator = "=" if dialect in ("2.24", "2.29.3") else ":"
         out["extra_hosts"] = sorted(f"{host}{separator}{address}"
                                     for host, address in service.extra_hosts)
     if service.healthcheck:

@@ -80,5 +80,6 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
             "container": str((summary.get("Names") or ["?"])[0]).lstrip("/"),
             "hash": str((summary.get("Labels") or {}).get(CONFIG_HASH)),
             "image": service.image,
-            "mounted": [str(mount_source(folder, mount)) for mount in service.volumes]}
+            "mounted": [str(mount_source(folder, mount)) for mount in service.volumes
+                        if not mount.folder]}
     write_state(str(stack_dir), stack.project, services, report)

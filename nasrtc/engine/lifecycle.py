@@ -29,6 +29,7 @@ from nasrtc.engine.spec import (
     WORKING_DIR,
     ContainerSpec,
     held_ports,
+    make_data_folders,
     network_name,
     specs,
     unusable_mounts,
@@ -36,7 +37,7 @@ from nasrtc.engine.spec import (
 from nasrtc.engine.stop import DownResult
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
-from nasrtc.services import STACK_SERVICES
+from nasrtc.services import ALL_SERVICES, OPTIONAL_SERVICES
 from nasrtc.stack import Stack
 
 # ---------------------------------------------------------------- engine helpers
@@ -269,6 +270,7 @@ def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
 
 def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Progress,
         timeout: float, port_owner: Owner | None, replace_old: bool) -> UpResult:
+    make_data_folders(stack, stack_dir)
     unusable = unusable_mounts(stack, stack_dir)
     if unusable:
         raise EngineError("a container would mount a path that is not a file; nothing was "
@@ -305,11 +307,12 @@ def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Prog
             return _apply(calls, undo, spec, existing.get(spec.name),
                           spec.name in to_change, image_ids, report)
 
-        results = _each_at_once(apply, wanted)
+        results = _in_order(calls, stack, apply, wanted, timeout or 120.0, report)
     except BaseException:
         undo.roll_back()
         raise
     undo.commit()
+    _remove_unchosen(calls, stack, existing, report)
     for project in {(c.get("Labels") or {}).get(OURS, "") for c in old}:
         remove_idle_networks(calls, project)
     if timeout > 0:
@@ -341,6 +344,25 @@ def _apply(calls: Calls, undo: _Undo, spec: ContainerSpec, current: dict[str, An
     return ServiceResult(spec.service, "recreated" if current is not None else "created")
 
 
+def _in_order(calls: Calls, stack: Stack, apply: Callable[[ContainerSpec], ServiceResult],
+              wanted: list[ContainerSpec], timeout: float,
+              report: Progress) -> list[ServiceResult]:
+    """The services nothing waits for, all at once; then the ones that wait for them
+    (depends_on, condition service_healthy, as Compose does it), once those are healthy."""
+    waits_for = {service.name: service.depends_on for service in stack.services}
+    first = [spec for spec in wanted if not waits_for.get(spec.service)]
+    later = [spec for spec in wanted if waits_for.get(spec.service)]
+    results = {spec.service: result
+               for spec, result in zip(first, _each_at_once(apply, first))}
+    if later:
+        needed = sorted({name for spec in later for name in waits_for[spec.service]})
+        _wait(calls, stack, [results.get(name) or ServiceResult(name, "unchanged")
+                             for name in needed], timeout, report)
+        results.update((spec.service, result)
+                       for spec, result in zip(later, _each_at_once(apply, later)))
+    return [results[spec.service] for spec in wanted]
+
+
 def _each_at_once(apply: Callable[[ContainerSpec], ServiceResult],
                   wanted: list[ContainerSpec]) -> list[ServiceResult]:
     """Every service at once, as Compose does for services that do not depend on each
@@ -356,6 +378,23 @@ def _each_at_once(apply: Callable[[ContainerSpec], ServiceResult],
         if error is not None:
             raise error
     return [future.result() for future in futures]
+
+
+def _remove_unchosen(calls: Calls, stack: Stack, existing: dict[str, dict[str, Any]],
+                     report: Progress) -> None:
+    """An optional service (Redis) nasrtc started that nasrtc.yaml no longer asks for:
+    stopped and removed; its data folder stays."""
+    chosen = {service.name for service in stack.services}
+    for name in OPTIONAL_SERVICES:
+        summary = existing.get(f"{stack.project}-{name}-1")
+        labels = (summary or {}).get("Labels") or {}
+        if name in chosen or summary is None or labels.get(OURS) != stack.project \
+                or labels.get(SERVICE) != name:
+            continue
+        calls.stop(str(summary["Id"]), timeout=STOP_TIMEOUT)
+        calls.remove_container(str(summary["Id"]))
+        report(f"  {name}: no longer in nasrtc.yaml, removed its container (its data stays "
+               f"in {name}/)")
 
 
 class _Undo:
@@ -486,7 +525,7 @@ def sdk_down(project: str) -> DownResult:
 
         # The stack's services only: a service someone added to the project by hand stays.
         found = [container for service, container in project_containers(client, project).items()
-                 if service in STACK_SERVICES]
+                 if service in ALL_SERVICES]
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
             removed = list(pool.map(stop_and_remove, found))
         return DownResult(sorted(removed), remove_idle_networks(SdkCalls(client), project))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ from nasrtc.engine.labels import (
 from nasrtc.stack import Mount, PortRule, Service, Stack
 
 __all__ = ["CONFIG_HASH", "IMAGE_LABEL", "OURS", "PORTS_LABEL", "PROJECT", "SERVICE",
-           "STOP_TIMEOUT", "WORKING_DIR", "ContainerSpec", "held_ports", "mount_source",
+           "STOP_TIMEOUT", "WORKING_DIR", "ContainerSpec", "held_ports", "make_data_folders",
+           "mount_source",
            "network_name", "specs", "unusable_mounts"]
 
 
@@ -124,7 +126,10 @@ def file_digest(path: Path) -> str:
 
 
 def mount_source(folder: Path, mount: Mount) -> Path:
-    """The host path a bind mount reads (compose resolves ./ against the stack folder)."""
+    """The host path a bind mount reads (compose resolves ./ against the stack folder). A
+    data folder the container writes is never reached through a link: its own path."""
+    if mount.folder:
+        return Path(os.path.normpath(folder / mount.source))
     return (folder / mount.source).resolve() if mount.source.startswith(".") \
         else Path(mount.source)
 
@@ -136,15 +141,48 @@ def _is_empty(folder: Path) -> bool:
         return False
 
 
+def _link_on_the_way(folder: Path, path: Path) -> bool:
+    """A symbolic link at path or between the stack folder and it (a planted link would
+    hand a root-run container any folder of the host, writable)."""
+    current = folder
+    for part in path.relative_to(folder).parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
+
+
+def make_data_folders(stack: Stack, stack_dir: Path) -> None:
+    """The folders services keep their data in (Redis's), made where missing: private to
+    root (the service's own entrypoint hands it to its user), never through a link."""
+    from nasrtc.files import ensure_folder
+
+    folder = stack_dir.resolve()
+    for service in stack.services:
+        for mount in service.volumes:
+            source = mount_source(folder, mount)
+            if mount.folder and folder in source.parents \
+                    and not _link_on_the_way(folder, source) and not source.exists():
+                ensure_folder(folder, source, mode=0o700)
+
+
 def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
-    """Every mounted host path that is not a file: (what is wrong, the fix). Docker would create
-    a root-owned empty folder where a path is missing, and the service would fail later
-    with an error far from the cause."""
+    """Every mounted host path that is not a file (or, for a data folder, not a folder):
+    (what is wrong, the fix). Docker would create a root-owned empty folder where a path is
+    missing, and the service would fail later with an error far from the cause."""
     folder = stack_dir.resolve()
     problems = []
     for service in stack.services:
         for mount in service.volumes:
             source = mount_source(folder, mount)
+            if mount.folder:  # missing is fine: `up` makes it
+                linked = _link_on_the_way(folder, source)
+                if linked or (source.exists() and not source.is_dir()):
+                    what = "a symbolic link, not a folder" if linked else "not a folder"
+                    problems.append((f"{service.name} keeps its data in {source}, which is "
+                                     f"{what}", f"move it away (`mv {source} "
+                                     f"{source}.old`); `nasrtc up` makes the folder"))
+                continue
             try:
                 mode = source.stat().st_mode
             except FileNotFoundError:
@@ -178,6 +216,8 @@ def specs(stack: Stack, stack_dir: Path,
         for mount in service.volumes:
             source = mount_source(folder, mount)
             binds.append(f"{source}:{mount.target}{':ro' if mount.read_only else ''}")
+            if mount.folder:
+                continue  # data the service writes itself: not a setting read at start
             file_hashes[mount.target] = digest_of(source)
             mounted.append(source)
         ports: dict[str, list[tuple[str, int]]] = {}
@@ -210,7 +250,9 @@ def specs(stack: Stack, stack_dir: Path,
             PROJECT: stack.project, SERVICE: service.name,
             "com.docker.compose.container-number": "1",
             ONEOFF: "False",
-            "com.docker.compose.depends_on": "",
+            # Compose's form, service:condition:restart (pkg/compose/create.go)
+            "com.docker.compose.depends_on": ",".join(
+                f"{name}:service_healthy:false" for name in service.depends_on),
             CONFIG_HASH: compose_hash.compose_hash(stack, service, folder, dialect),
             WORKING_DIR: str(folder),
             "com.docker.compose.project.config_files": str(folder / "compose.yaml"),

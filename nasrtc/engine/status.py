@@ -92,11 +92,20 @@ def _inspected_sdk(project: str, timeout: float) -> dict[str, dict[str, Any]]:
         raise explain(exc) from None
 
 
-def status(project: str, services: tuple[str, ...], timeout: float = 60) -> list[ServiceStatus]:
+def shown_services(found: dict[str, Any]) -> list[str]:
+    """The stack's services, and an optional one (Redis) where it has a container."""
+    from nasrtc.services import OPTIONAL_SERVICES, STACK_SERVICES
+
+    return [*STACK_SERVICES, *(name for name in OPTIONAL_SERVICES if name in found)]
+
+
+def status(project: str, services: tuple[str, ...] | None = None,
+           timeout: float = 60) -> list[ServiceStatus]:
+    """A row per service: those named, or the stack's (shown_services)."""
     found = inspected_light(project, timeout)
     if found is None:
         found = _inspected_sdk(project, timeout)
-    return [row(service, found.get(service)) for service in services]
+    return [row(service, found.get(service)) for service in services or shown_services(found)]
 
 
 def print_rows(rows: list[ServiceStatus], as_json: bool) -> None:
@@ -107,7 +116,7 @@ def print_rows(rows: list[ServiceStatus], as_json: bool) -> None:
     if as_json:
         import json
 
-        print(json.dumps([{**row.as_dict(), "tested_image": VERSION_SET[row.service],
+        print(json.dumps([{**row.as_dict(), "tested_image": VERSION_SET.get(row.service),
                            "older_than_tested": row.service in older} for row in rows],
                          indent=2))
         return
@@ -125,7 +134,8 @@ def _older_than_tested(rows: list[ServiceStatus]) -> list[str]:
     """Services running an earlier nasrtc's pin (not the user's own, not the current)."""
     from nasrtc.versions import VERSION_SET, nasrtc_pin
 
-    return [item.service for item in rows if item.image
+    # Only the services `upgrade` moves (Redis is pinned by the user's answers alone).
+    return [item.service for item in rows if item.image and item.service in VERSION_SET
             and item.image != VERSION_SET[item.service] and nasrtc_pin(item.service, item.image)]
 
 

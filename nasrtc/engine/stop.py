@@ -10,7 +10,7 @@ import threading
 
 from nasrtc.engine.labels import PROJECT, STOP_TIMEOUT
 from nasrtc.engine.light import LightEngine, connect_light, quote
-from nasrtc.services import STACK_SERVICES
+from nasrtc.services import ALL_SERVICES
 
 
 class DownResult:
@@ -32,7 +32,7 @@ def down(project: str) -> DownResult:
 
 def _down_light(engine: LightEngine, project: str) -> DownResult:
     # The stack's services only: a service someone added to the project by hand stays.
-    found = [c for service, c in engine.services(project).items() if service in STACK_SERVICES]
+    found = [c for service, c in engine.services(project).items() if service in ALL_SERVICES]
     failures: list[BaseException] = []
 
     def stop_and_remove(container_id: str) -> None:

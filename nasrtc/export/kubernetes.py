@@ -16,7 +16,6 @@ from typing import Any
 from nasrtc.errors import NasrtcError, usage_error
 from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 from nasrtc.stack import JWT_CONTAINER_PORT, LIVEKIT_CONFIG_PATH, SECRETS_MOUNT, Stack
-from nasrtc.versions import REDIS_IMAGE
 
 KUBERNETES_VERSION = "1.31.0"  # the API the manifests are validated against (tests)
 REDIS_SERVICE = "redis"
@@ -33,10 +32,13 @@ class Placement:
     namespace: str
     nodes: int = 1
     ingress_class: str | None = None
+    redis_chosen: bool = False  # redis.enabled in nasrtc.yaml
 
     @property
     def redis(self) -> bool:
-        return self.nodes > 1
+        """Several LiveKit nodes share their state through Redis; a stack that chose Redis
+        on the NAS keeps it for the auth service."""
+        return self.nodes > 1 or self.redis_chosen
 
     def address(self, service: str) -> str:
         """A Service's name as every pod resolves it (hostNetwork pods too, with
@@ -85,7 +87,7 @@ def _meta(stack: Stack, placement: Placement, name: str, component: str) -> dict
 def livekit_config(stack: Stack, placement: Placement) -> str:
     """livekit.yaml as on the NAS, placed in the cluster: the HTTP port open to the ingress
     controller (not only loopback), the webhook to the auth service's Service, the keys
-    from the Secret, and Redis with several nodes."""
+    from the Secret, and Redis (needed with several nodes, harmless with one)."""
     from nasrtc.output.render import render_livekit_config
 
     webhook = f"http://{placement.address(JWT_SERVICE)}:{JWT_CONTAINER_PORT}/sfu_webhook"
@@ -220,8 +222,9 @@ def _service(stack: Stack, placement: Placement, name: str, port: int) -> dict[s
 
 
 def jwt_environment(stack: Stack, placement: Placement) -> list[tuple[str, str]]:
-    """The auth service's settings: compose.yaml's, plus Redis with several nodes."""
-    found = list(stack.service(JWT_SERVICE).environment)
+    """The auth service's settings: compose.yaml's, with Redis at its cluster address."""
+    found = [(key, value) for key, value in stack.service(JWT_SERVICE).environment
+             if key != "LIVEKIT_REDIS_URL"]
     if placement.redis:
         found.append(("LIVEKIT_REDIS_URL",
                       f"redis://{placement.address(REDIS_SERVICE)}:{REDIS_PORT}"))
@@ -264,7 +267,7 @@ def _redis(stack: Stack, placement: Placement) -> list[dict[str, Any]]:
             "selector": {"matchLabels": _selector(stack, REDIS_SERVICE)},
             "template": {"metadata": {"labels": _labels(stack, REDIS_SERVICE)}, "spec": {
                 "containers": [{
-                    "name": REDIS_SERVICE, "image": REDIS_IMAGE,
+                    "name": REDIS_SERVICE, "image": stack.images["redis"],
                     # Coordination state only: nothing to keep across a restart.
                     "args": ["--save", "", "--appendonly", "no"],
                     "ports": [{"name": "redis", "containerPort": REDIS_PORT,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nasrtc.services import REDIS_SERVICE
 from nasrtc.stack import Stack
 
 BLANK = "____________"
@@ -152,7 +153,11 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
             "it; `--dir <this folder>` otherwise)",
             *((profile.start_alternative.format(project=stack.project),)
               if profile.start_alternative else ()),
-            f"`{profile.sudo}nasrtc status`: both services running and healthy",
+            f"`{profile.sudo}nasrtc status`: "
+            + ("all three services (LiveKit, the auth service, Redis) running and healthy; "
+               "Redis keeps its data in `redis/` in this folder (include it in backups)"
+               if any(service.name == REDIS_SERVICE for service in stack.services)
+               else "both services running and healthy"),
             f"`{profile.sudo}nasrtc doctor`: every check passes (it prints a fix for each "
             "failure)",
             f"`https://{stack.jwt_host}/healthz` answers 200 in a browser",

@@ -42,3 +42,34 @@ def debian_python_image(client: Any) -> str:
                        check=True, capture_output=True, timeout=600)
         assert tar.wait() == 0
     return DEBIAN_PYTHON
+
+
+REDIS = "nasrtc-test/redis:1"
+
+
+def redis_image(client: Any) -> str:
+    """Debian 12's redis-server (and redis-cli) on that base: a stand-in for the official
+    Redis image, which no registry here can give."""
+    import io
+    import tarfile
+
+    import docker
+
+    try:
+        client.images.get(REDIS)
+        return REDIS
+    except docker.errors.ImageNotFound:
+        pass
+    base = debian_python_image(client)
+    dockerfile = (f"FROM {base}\n"
+                  f"RUN echo 'deb {MIRROR} bookworm main' > /etc/apt/sources.list \\\n"
+                  " && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q"
+                  " --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*\n")
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile.encode())
+        tar.addfile(info, io.BytesIO(dockerfile.encode()))
+    context.seek(0)
+    client.images.build(fileobj=context, custom_context=True, tag=REDIS, rm=True)
+    return REDIS

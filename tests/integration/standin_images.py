@@ -1,12 +1,14 @@
 """Small local images that stand in for LiveKit and the auth service, built from
 Debian's busybox-static (no registry is reachable in tests or CI).
 
-- nasrtc-test/livekit:6  reads `port:` and `bind_addresses:` from --config and answers "OK"
+- nasrtc-test/livekit:7  reads `port:` and `bind_addresses:` from --config and answers "OK"
   there (busybox httpd); alpine-like: has sh and wget (which resolves names: busybox-static
   looks them up through glibc's NSS modules, copied in from this host).
-- nasrtc-test/jwt:6      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one.
-- nasrtc-test/crash:6    exits at once (a crash loop under restart: unless-stopped).
-- nasrtc-test/foreign-arch:6  the base image re-labelled for another CPU architecture.
+- nasrtc-test/jwt:7      answers /healthz on 8080; brings its own HEALTHCHECK, like the real one;
+  with LIVEKIT_REDIS_URL it pings Redis at start and exits when Redis does not answer,
+  like the real one.
+- nasrtc-test/crash:7    exits at once (a crash loop under restart: unless-stopped).
+- nasrtc-test/foreign-arch:7  the base image re-labelled for another CPU architecture.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 BUSYBOX = "/bin/busybox"
-BASE = "nasrtc-test/base:6"
-LIVEKIT = "nasrtc-test/livekit:6"
-JWT = "nasrtc-test/jwt:6"
-CRASH = "nasrtc-test/crash:6"
-FOREIGN_ARCH = "nasrtc-test/foreign-arch:6"  # same files, config says another architecture
-APPLETS = ("sh", "wget", "httpd", "sed", "mkdir", "echo", "sleep", "cat", "timeout")
+BASE = "nasrtc-test/base:7"
+LIVEKIT = "nasrtc-test/livekit:7"
+JWT = "nasrtc-test/jwt:7"
+CRASH = "nasrtc-test/crash:7"
+FOREIGN_ARCH = "nasrtc-test/foreign-arch:7"  # same files, config says another architecture
+APPLETS = ("sh", "wget", "httpd", "sed", "mkdir", "echo", "sleep", "cat", "timeout", "nc",
+           "printf")
 # Bump the tags above when the scripts change: ensure_images() builds missing tags only.
 
 LIVEKIT_SCRIPT = r"""#!/bin/sh
@@ -41,7 +44,17 @@ echo "stand-in livekit: listening on ${addr:+$addr:}$port"
 httpd -f -p "${addr:+$addr:}$port" -h /www &
 wait
 """
-JWT_SCRIPT = """#!/bin/sh
+JWT_SCRIPT = r"""#!/bin/sh
+if [ -n "$LIVEKIT_REDIS_URL" ]; then
+  where=${LIVEKIT_REDIS_URL#redis://}
+  reply=$(printf 'PING
+QUIT
+' | nc -w 3 "${where%:*}" "${where##*:}" 2>&1)
+  case "$reply" in
+    *PONG*) echo "stand-in auth service: connected to Redis at $where" ;;
+    *) echo "stand-in auth service: Redis ping failed at $where: $reply" >&2; exit 1 ;;
+  esac
+fi
 mkdir -p /www && echo ok > /www/healthz
 trap 'exit 0' TERM INT
 echo "stand-in auth service: listening on 8080"

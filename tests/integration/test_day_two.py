@@ -111,7 +111,7 @@ def version_set(tmp: Any, **chosen: Any) -> dict[str, str]:
 def test_upgrade_moves_to_the_tested_set_and_back(make_stack: Any, client: Any,
                                                   tmp_path: Any, homeserver_on_443: Any) -> None:
     homeserver_on_443()  # so that doctor's checks after the upgrade can all pass
-    newer = "nasrtc-test/livekit:6-next"
+    newer = "nasrtc-test/livekit:7-next"
     client.images.get(images.LIVEKIT).tag(*newer.split(":"))
     stack = make_stack()
     assert stack.nasrtc("up").code == 0

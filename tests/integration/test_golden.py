@@ -45,6 +45,8 @@ CASES: dict[str, dict[str, Any]] = {
                        "jwt_host": "rtc-auth.example.com", "sfu_host": "rtc.example.com",
                        "network": {"livekit_mode": "bridge", "local_hosts": ["matrix.example.com"]},
                        "full_access_homeservers": ["example.com", "friends.example"]},
+    # Redis as a third container: the auth service keeps its state there and waits for it.
+    "generic-redis": {"profile": "generic", "domain": "example.org", "redis": {"enabled": True}},
 }
 
 IGNORED = {".nasrtc-manifest.json"}

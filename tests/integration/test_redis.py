@@ -1,0 +1,125 @@
+"""redis.enabled: Redis as a third container on the real engine (Debian's redis-server as
+the stand-in image). The auth service waits for it (the stand-in, like the real one, pings
+Redis at start and exits without an answer), Redis publishes no port, keeps its data in
+the stack folder across down and up, and status, down and Compose v2 see all three."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.debian_image import redis_image
+
+pytestmark = pytest.mark.engine
+
+
+def test_redis_comes_first_keeps_its_data_and_goes_with_the_stack(
+        make_stack: Any, client: Any) -> None:
+    image = redis_image(client)
+    stack = make_stack(redis={"enabled": True}, images={"redis": image})
+    result = stack.nasrtc("up")
+    assert result.code == 0, result.err
+    assert "redis" in result.out
+    found = {c.labels["com.docker.compose.service"]: c for c in stack.containers().values()}
+    assert sorted(found) == ["jwt", "livekit", "redis"]
+    redis, jwt = found["redis"], found["jwt"]
+    assert redis.attrs["State"]["Health"]["Status"] == "healthy"
+    assert not redis.attrs["HostConfig"]["PortBindings"]  # nothing published
+    # The auth service found Redis on its first start: no restart, and its own word.
+    assert jwt.attrs["RestartCount"] == 0
+    assert "connected to Redis at redis:6379" in jwt.logs().decode()
+    assert jwt.labels["com.docker.compose.depends_on"] == "redis:service_healthy:false"
+    data = stack.dir / "redis"
+    assert data.is_dir() and (data.stat().st_mode & 0o077) == 0
+
+    rows = {row["service"]: row for row in yaml.safe_load(stack.nasrtc("status", "--json").out)}
+    assert rows["redis"]["health"] == "healthy" and rows["redis"]["ports"] == ["-"]  # none
+
+    # What the auth service stored survives down and up: the data is in the stack folder.
+    stored = redis.exec_run(["redis-cli", "HSET", "lk-jwt:jobs", "room", "job"])
+    assert stored.exit_code == 0, stored.output
+    assert redis.exec_run(["redis-cli", "SAVE"]).exit_code == 0
+    assert stack.nasrtc("down").code == 0 and stack.containers() == {}
+    assert any(data.iterdir())  # the snapshot
+    again = stack.nasrtc("up")
+    assert again.code == 0, again.err
+    redis = next(c for c in stack.containers().values()
+                 if c.labels["com.docker.compose.service"] == "redis")
+    assert redis.exec_run(["redis-cli", "HGET", "lk-jwt:jobs", "room"]).output.strip() == b"job"
+
+    # A second up changes nothing; with Redis turned off in nasrtc.yaml, the next up runs
+    # the auth service without it and removes Redis's container, not its data.
+    ids = stack.ids()
+    assert "nothing was recreated" in stack.nasrtc("up").out and stack.ids() == ids
+    stack.set_answer("redis", "enabled", False)
+    changed = stack.nasrtc("up")
+    assert changed.code == 0, changed.err
+    assert "recreating" in changed.out and "redis: no longer in nasrtc.yaml" in changed.out
+    services = {c.labels["com.docker.compose.service"] for c in stack.containers().values()}
+    assert services == {"livekit", "jwt"} and any(data.iterdir())
+    assert stack.nasrtc("down").code == 0
+    assert stack.containers() == {}
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
+def test_compose_v1_reads_the_same_depends_on(make_stack: Any, client: Any) -> None:
+    """Debian's docker-compose (v1) accepts the long depends_on form compose.yaml uses."""
+    image = redis_image(client)
+    stack = make_stack(redis={"enabled": True}, images={"redis": image})
+    assert stack.nasrtc("render").code == 0
+    checked = subprocess.run(["docker-compose", "config", "-q"], cwd=stack.dir,
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("release", ["2.24.7", "2.40.3"])  # before and after 2.29.3
+def test_compose_v2_finds_nothing_to_change(release: str, make_stack: Any,
+                                            client: Any) -> None:
+    """Compose hashed depends_on until 2.29.3: on both sides of that line, `docker compose
+    up -d` after `nasrtc up` recreates none of the three, and `nasrtc up` after Compose's
+    `down` and `up -d` takes Compose's containers as they are."""
+    from tests.integration.test_compose_v2 import compose, compose_binary
+
+    binary = compose_binary(release)
+    image = redis_image(client)
+    stack = make_stack(redis={"enabled": True}, images={"redis": image})
+    env = {"NASRTC_COMPOSE": str(binary)}  # the release on this host, as nasrtc finds it
+    assert stack.nasrtc("up", env=env).code == 0
+    ids = stack.ids()
+    done = compose(binary, stack.dir, "up", "-d")
+    assert done.returncode == 0, done.stderr
+    assert stack.ids() == ids, "Compose recreated nasrtc's containers"
+    assert compose(binary, stack.dir, "down").returncode == 0
+    assert compose(binary, stack.dir, "up", "-d", "--wait").returncode == 0
+    theirs = stack.ids()
+    again = stack.nasrtc("up", env=env)
+    assert again.code == 0 and "nothing was recreated" in again.out, again.out + again.err
+    assert stack.ids() == theirs
+
+
+def test_a_file_where_the_data_folder_goes_is_named(make_stack: Any, client: Any) -> None:
+    stack = make_stack(redis={"enabled": True}, images={"redis": "nasrtc-test/unused:1"})
+    assert stack.nasrtc("render").code == 0
+    (stack.dir / "redis").write_text("not a folder\n")
+    result = stack.nasrtc("up")
+    assert result.code == 4 and "Traceback" not in result.err
+    assert "redis keeps its data in" in result.err and "is not a folder" in result.err
+    assert "mv " in result.err and stack.containers() == {}
+    assert (stack.dir / "redis").read_text() == "not a folder\n"  # nothing lost
+
+
+def test_a_link_where_the_data_folder_goes_is_refused(make_stack: Any, tmp_path: Any) -> None:
+    """A planted link would hand the root-run Redis container any host folder, writable."""
+    stack = make_stack(redis={"enabled": True}, images={"redis": "nasrtc-test/unused:1"})
+    assert stack.nasrtc("render").code == 0
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (stack.dir / "redis").symlink_to(target)
+    result = stack.nasrtc("up")
+    assert result.code == 4 and "Traceback" not in result.err
+    assert "which is a symbolic link, not a folder" in result.err
+    assert stack.containers() == {} and list(target.iterdir()) == []

@@ -167,6 +167,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question("turn.udp_port", "text", "TURN UDP port",
              "Forwarded by the router to the same port on the NAS.",
              when=lambda ctx: bool(ctx.answers.get("turn.enabled")), convert=_port),
+    Question("redis.enabled", "confirm", "Add Redis for the auth service",
+             "A small third container: the auth service keeps its state there, so a restart "
+             "(an update, a NAS reboot) leaves no call stuck. No port is published."),
     Question(PUBLIC_IP_MODE, "select", "How should LiveKit learn your public IP address",
              "LiveKit tells callers this address; behind a router it cannot see it itself.",
              offer=_public_ip_mode, choices=_public_ip_choices),

@@ -128,6 +128,7 @@ def test_generic_happy_path_equals_the_noninteractive_result(cli: Any, tmp_path:
     w = Wizard(tmp_path, "--dir", "stack")
     defaults_through_turn(w, rtc_tcp="7001")
     w.confirm("Enable LiveKit's TURN server", False)
+    w.confirm("Add Redis for the auth service", False)
     w.select("How should LiveKit learn your public IP address")
     w.text("The NAS's LAN address", "192.168.1.10")
     w.expect("Write these files")
@@ -165,6 +166,7 @@ def test_synology_happy_path_with_range_turn_and_found_address(
     w.text("Auth service's local HTTP port")
     w.confirm("Enable LiveKit's TURN server", True)
     w.text("TURN UDP port")
+    w.confirm("Add Redis for the auth service", True)
     seen = w.expect("How should LiveKit learn your public IP address")
     w.child.send(DOWN + "\r")  # the address the lookup found
     w.text("The NAS's LAN address", "192.168.1.10")
@@ -174,8 +176,10 @@ def test_synology_happy_path_with_range_turn_and_found_address(
     reference = noninteractive(cli, tmp_path, {
         "profile": "synology", "domain": "example.org",
         "ports": {"rtc_udp_range": "50000-50100"}, "turn": {"enabled": True},
+        "redis": {"enabled": True},
         "network": {"public_ip": "93.184.216.34", "lan_ip": "192.168.1.10"}})
     assert artifacts(stack) == artifacts(reference)
+    assert "  redis:\n" in (stack / "compose.yaml").read_text()
     assert "Control Panel › Login Portal" in (stack / "reverse-proxy.md").read_text()
 
 
@@ -240,6 +244,7 @@ def enter_only(w: Wizard, domain: str | None = None) -> None:
                    "Auth service's local HTTP port"):
         w.text(prompt)
     w.confirm("Enable LiveKit's TURN server", False)
+    w.confirm("Add Redis for the auth service", False)
     w.select("How should LiveKit learn your public IP address")
     w.text("The NAS's LAN address", "")
     w.confirm("Write these files", True)
@@ -266,6 +271,7 @@ def test_rerun_uses_previous_answers_keeps_secrets_and_shows_changes(tmp_path: P
     first = Wizard(tmp_path, "--dir", "stack")
     defaults_through_turn(first, domain="example.org", rtc_tcp="7001")
     first.confirm("Enable LiveKit's TURN server", False)
+    first.confirm("Add Redis for the auth service", False)
     first.select("How should LiveKit learn your public IP address")
     first.text("The NAS's LAN address", "192.168.1.10")
     first.confirm("Write these files", True)
@@ -290,6 +296,7 @@ def test_rerun_uses_previous_answers_keeps_secrets_and_shows_changes(tmp_path: P
     again.text("LiveKit's local HTTP port")
     again.text("Auth service's local HTTP port")
     again.confirm("Enable LiveKit's TURN server", False)
+    again.confirm("Add Redis for the auth service", False)
     again.select("How should LiveKit learn your public IP address")
     again.text("The NAS's LAN address")
     summary = again.expect("Write these files")
@@ -306,6 +313,7 @@ def test_declining_writes_nothing(tmp_path: Path) -> None:
     w = Wizard(tmp_path, "--dir", "stack")
     defaults_through_turn(w)
     w.confirm("Enable LiveKit's TURN server", False)
+    w.confirm("Add Redis for the auth service", False)
     w.select("How should LiveKit learn your public IP address")
     w.text("The NAS's LAN address", "")
     w.confirm("Write these files", False)
@@ -368,6 +376,7 @@ def test_a_port_clash_is_refused_where_it_is_typed_and_nothing_is_lost(tmp_path:
     w.child.send(CLEAR + "7885\r")
     w.text("Auth service's local HTTP port")
     w.confirm("Enable LiveKit's TURN server", False)
+    w.confirm("Add Redis for the auth service", False)
     w.select("How should LiveKit learn your public IP address")
     w.text("The NAS's LAN address", "")
     w.confirm("Write these files", True)
@@ -386,6 +395,7 @@ def test_answers_survive_a_refusal_at_the_end(tmp_path: Path) -> None:
     w = Wizard(tmp_path, "--dir", "stack")
     defaults_through_turn(w, rtc_tcp="7002")
     w.confirm("Enable LiveKit's TURN server", False)
+    w.confirm("Add Redis for the auth service", False)
     w.select("How should LiveKit learn your public IP address")
     w.text("The NAS's LAN address", "")
     assert w.finish() == 3

@@ -52,7 +52,7 @@ def file_message(raw: dict[str, Any], key: str) -> str:
 def test_questions_cover_what_the_issue_asks() -> None:
     keys = [q.key for q in QUESTIONS]
     for key in ("profile", "domain", "homeserver_url", "jwt_host", "sfu_host", UDP_MODE,
-                "ports.rtc_udp", "ports.rtc_udp_range", "ports.rtc_tcp", "turn.enabled",
+                "ports.rtc_udp", "ports.rtc_udp_range", "ports.rtc_tcp", "turn.enabled", "redis.enabled",
                 PUBLIC_IP_MODE, "network.public_ip", "network.lan_ip"):
         assert key in keys
     assert all(q.help for q in QUESTIONS), "every question has a line of help"

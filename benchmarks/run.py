@@ -309,18 +309,18 @@ def section_two(u: dict[str, Any], runs: int) -> list[str]:
         f"| up from nothing, waiting until healthy | {cell(u['healthy'])} | - | | | - |",
         "", f"For scale: `python -c pass` takes {cell(u['floor'])} here; every nasrtc command "
         "pays that interpreter start first.", "",
-        "How the quick steps stay quick: `up` with nothing to do and `status` take a lane "
+        "Where the time goes. `up` with nothing to do and `status` take a lane "
         "(nasrtc/quick.py) that loads neither argparse, YAML, templates nor the Docker SDK: "
         "the stamp of the inputs of the last `up` (.nasrtc-state.json) and a few GET "
         "requests on the engine's unix socket answer them; anything that changed sends the "
-        "command the usual way. `--help` builds only the top-level parser (no command "
-        "module is imported); it sits at Compose's time, within the noise of this machine. "
-        "`down` stops and removes over the same socket. `up` from nothing is the step still "
-        "missed: it reads and checks nasrtc.yaml (YAML), renders the three files the "
-        "containers read to compare them (Jinja2) and creates the containers through the "
-        "Docker SDK, whose import alone (requests, urllib3, ...) costs about 150 ms of CPU "
-        "here; creating containers over the light client would close most of the gap and "
-        "is the next step.", ""]
+        "command the usual way. `up` from nothing reads nasrtc.yaml but renders nothing "
+        "while that stamp holds (the files are those the last `up` checked), creates and "
+        "starts every service at once as Compose does (starting a container is most of the "
+        "engine's time), and talks to a unix-socket engine over the same small client: the "
+        "Docker SDK is imported only for pulls and for TCP/TLS engines. `down` stops and "
+        "removes over that socket too. `--help` builds only the top-level parser (no "
+        "command module, and argparse's terminal width found without shutil); the console "
+        "script pip writes imports `re` before nasrtc runs.", ""]
     return lines
 
 

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-FORMATTER = argparse.RawDescriptionHelpFormatter
+from nasrtc.cli import HelpFormatter
+
+FORMATTER = HelpFormatter  # every command's help: descriptions and examples as written
 
 
 def add_dir(parser: argparse.ArgumentParser) -> None:

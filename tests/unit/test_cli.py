@@ -53,8 +53,30 @@ def loaded_after(argv: list[str]) -> set[str]:
 
 def test_help_does_not_import_heavy_libraries() -> None:
     """`--help` must stay fast on a NAS: no yaml, jinja2, docker or questionary."""
-    heavy = {"yaml", "jinja2", "docker", "questionary", "requests"}
+    # shutil: argparse asks it for the terminal width, and it brings bz2, lzma and zlib.
+    heavy = {"yaml", "jinja2", "docker", "questionary", "requests", "shutil"}
     assert heavy & loaded_after(["--help"]) == set()
+
+
+@pytest.mark.parametrize("columns", ["40", "132", "", "junk"])
+def test_help_wraps_as_argparse_would(columns: str) -> None:
+    """The width nasrtc finds without shutil is the one argparse finds with it."""
+    import argparse
+    import os
+    import shutil
+
+    from nasrtc.cli import help_width
+
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = columns
+    try:
+        assert help_width() == shutil.get_terminal_size().columns - 2
+        assert help_width() == argparse.HelpFormatter("x")._width
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
 
 
 def test_version() -> None:

@@ -194,23 +194,30 @@ def _livekit(stack: Stack, placement: Placement, config: str) -> list[dict[str, 
         objects.append({"apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": _meta(stack, placement, CONFIG_NAME, LIVEKIT_SERVICE),
                         "data": {"livekit.yaml": config}})
-    objects.append({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _meta(stack, placement, LIVEKIT_SERVICE, LIVEKIT_SERVICE),
-        "spec": {
-            "replicas": placement.nodes,
-            "selector": {"matchLabels": selector},
-            # One pod per node holds the node's ports: the old pod goes before the new one.
-            "strategy": {"type": "RollingUpdate",
-                         "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
-            "template": {"metadata": {
-                "labels": _labels(stack, LIVEKIT_SERVICE),
-                # A new livekit.yaml rolls the pods (LiveKit reads it at start only).
-                "annotations": {"nasrtc.io/config-sha256":
-                                hashlib.sha256(config.encode()).hexdigest()}},
-                "spec": pod}}})
+    objects.append(_deployment(
+        stack, placement, LIVEKIT_SERVICE, pod, replicas=placement.nodes,
+        # One pod per node holds the node's ports: the old pod goes before the new one.
+        strategy={"type": "RollingUpdate",
+                  "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}},
+        # A new livekit.yaml rolls the pods (LiveKit reads it at start only).
+        annotations={"nasrtc.io/config-sha256": hashlib.sha256(config.encode()).hexdigest()}))
     objects.append(_service(stack, placement, LIVEKIT_SERVICE, stack.livekit.port))
     return objects
+
+
+def _deployment(stack: Stack, placement: Placement, name: str, pod: dict[str, Any],
+                replicas: int = 1, strategy: dict[str, Any] | None = None,
+                annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    template: dict[str, Any] = {"labels": _labels(stack, name)}
+    if annotations:
+        template["annotations"] = annotations
+    spec: dict[str, Any] = {"replicas": replicas,
+                            "selector": {"matchLabels": _selector(stack, name)}}
+    if strategy:
+        spec["strategy"] = strategy
+    spec["template"] = {"metadata": template, "spec": pod}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": _meta(stack, placement, name, name), "spec": spec}
 
 
 def _service(stack: Stack, placement: Placement, name: str, port: int) -> dict[str, Any]:
@@ -234,46 +241,30 @@ def jwt_environment(stack: Stack, placement: Placement) -> list[tuple[str, str]]
 def _jwt(stack: Stack, placement: Placement) -> list[dict[str, Any]]:
     service = stack.service(JWT_SERVICE)
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10}
-    return [{
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _meta(stack, placement, JWT_SERVICE, JWT_SERVICE),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": _selector(stack, JWT_SERVICE)},
-            "template": {"metadata": {"labels": _labels(stack, JWT_SERVICE)}, "spec": {
-                "containers": [{
-                    "name": JWT_SERVICE, "image": service.image,
-                    "env": [{"name": key, "value": value}
-                            for key, value in jwt_environment(stack, placement)],
-                    "ports": [{"name": "http", "containerPort": JWT_CONTAINER_PORT,
-                               "protocol": "TCP"}],
-                    "readinessProbe": probe, "livenessProbe": probe,
-                    "volumeMounts": [{"name": "keys", "mountPath": SECRETS_MOUNT,
-                                      "readOnly": True}]}],
-                "volumes": [{"name": "keys", "secret": {
-                    "secretName": KEYS_SECRET, "defaultMode": 0o444,
-                    "items": [{"key": "livekit_api_key", "path": "livekit_api_key"},
-                              {"key": "livekit_api_secret", "path": "livekit_api_secret"}]}}],
-            }}}},
+    pod = {
+        "containers": [{
+            "name": JWT_SERVICE, "image": service.image,
+            "env": [{"name": key, "value": value}
+                    for key, value in jwt_environment(stack, placement)],
+            "ports": [{"name": "http", "containerPort": JWT_CONTAINER_PORT, "protocol": "TCP"}],
+            "readinessProbe": probe, "livenessProbe": probe,
+            "volumeMounts": [{"name": "keys", "mountPath": SECRETS_MOUNT, "readOnly": True}]}],
+        "volumes": [{"name": "keys", "secret": {
+            "secretName": KEYS_SECRET, "defaultMode": 0o444,
+            "items": [{"key": "livekit_api_key", "path": "livekit_api_key"},
+                      {"key": "livekit_api_secret", "path": "livekit_api_secret"}]}}]}
+    return [_deployment(stack, placement, JWT_SERVICE, pod),
         _service(stack, placement, JWT_SERVICE, JWT_CONTAINER_PORT)]
 
 
 def _redis(stack: Stack, placement: Placement) -> list[dict[str, Any]]:
-    return [{
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _meta(stack, placement, REDIS_SERVICE, REDIS_SERVICE),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": _selector(stack, REDIS_SERVICE)},
-            "template": {"metadata": {"labels": _labels(stack, REDIS_SERVICE)}, "spec": {
-                "containers": [{
-                    "name": REDIS_SERVICE, "image": stack.images["redis"],
-                    # Coordination state only: nothing to keep across a restart.
-                    "args": ["--save", "", "--appendonly", "no"],
-                    "ports": [{"name": "redis", "containerPort": REDIS_PORT,
-                               "protocol": "TCP"}],
-                    "readinessProbe": {"tcpSocket": {"port": "redis"}, "periodSeconds": 5}}],
-            }}}},
+    pod = {"containers": [{
+        "name": REDIS_SERVICE, "image": stack.images["redis"],
+        # Coordination state only: nothing to keep across a restart.
+        "args": ["--save", "", "--appendonly", "no"],
+        "ports": [{"name": "redis", "containerPort": REDIS_PORT, "protocol": "TCP"}],
+        "readinessProbe": {"tcpSocket": {"port": "redis"}, "periodSeconds": 5}}]}
+    return [_deployment(stack, placement, REDIS_SERVICE, pod),
         _service(stack, placement, REDIS_SERVICE, REDIS_PORT)]
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_BUG = 70  # EX_SOFTWARE
+LANGUAGE_CHOICES = ("en", "de", "ru", "zh_CN")  # nasrtc/i18n.py's LANGUAGES
 # Commands that write in the stack folder or change its containers: one at a time.
 LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove"})
 
@@ -76,6 +77,9 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
                     "service) on a NAS or Docker host.",
         epilog=MAIN_EXAMPLES, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"nasrtc {__version__}")
+    parser.add_argument("--lang", choices=LANGUAGE_CHOICES, metavar="LANG",
+                        help="the language nasrtc speaks: " + ", ".join(LANGUAGE_CHOICES)
+                             + " (default: NASRTC_LANG, then the locale; English otherwise)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_line in COMMANDS.items():
         if chosen is None or name == chosen:
@@ -88,11 +92,13 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
 
 def _chosen(argv: Sequence[str]) -> str:
     """The command named on the command line ('' when none: top-level help or an error)."""
+    after_lang = False
     for word in argv:
-        if word in COMMANDS:
+        if word in COMMANDS and not after_lang:
             return word
-        if not word.startswith("-"):
+        if not word.startswith("-") and not after_lang:
             return ""
+        after_lang = word == "--lang"  # its value is the next word
     return ""
 
 
@@ -117,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_chosen(words))
     args, extra = parser.parse_known_args(words)
+    if args.lang:
+        from nasrtc.i18n import prefer
+
+        prefer(args.lang)
     if extra:
         # Name the subcommand's help in the hint, not the top-level one.
         command_parser = _subparsers(parser).get(args.command or "", parser)

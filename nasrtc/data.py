@@ -68,6 +68,23 @@ def read_data(name: str, file: str) -> str | None:
     return bytes(loader.get_data(f"{archive()}/nasrtc/{name}/{file}")).decode("utf-8")
 
 
+def read_package_bytes(relative: str) -> bytes | None:
+    """A file shipped inside the nasrtc package (e.g. a compiled catalog), from the
+    installed folder or the .pyz; None when there is none."""
+    pyz = archive()
+    if pyz is None:
+        try:
+            with open(os.path.join(_PACKAGE, relative), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+    loader: Any = globals()["__loader__"]
+    try:
+        return bytes(loader.get_data(f"{pyz}/nasrtc/{relative}"))
+    except OSError:
+        return None
+
+
 def template_loader() -> Any:
     """Jinja's loader for compose-templates, from a folder or from the .pyz."""
     import jinja2

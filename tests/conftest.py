@@ -17,6 +17,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """nasrtc remembers the last stack folder in the user's config folder: the tests get
     their own, never the real one (subprocesses and the wizard's pty inherit it)."""
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="nasrtc-test-config-")
+    # The tests read nasrtc's English; the language tests ask for theirs.
+    os.environ["NASRTC_LANG"] = "en"
 
 
 @pytest.fixture

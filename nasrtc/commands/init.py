@@ -10,6 +10,7 @@ from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_force, print_result
 from nasrtc.errors import Interrupted, NasrtcError, usage_error
+from nasrtc.i18n import _
 
 NAME = "init"
 HELP = "write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)"
@@ -165,10 +166,11 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     plan = plan_files(answers.stack_dir, resolve(answers.raw), write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)
     status = plan.status()
-    print(f"\nSummary for {plan.stack.domain} ({plan.stack.profile.title})")
+    print("\n" + _("Summary for {domain} ({profile})").format(domain=plan.stack.domain,
+                                                             profile=plan.stack.profile.title))
     for line in _answer_lines(plan.stack):
         print(f"  {line}")
-    print(f"\nFiles in {answers.stack_dir.resolve()}:")
+    print("\n" + _("Files in {folder}:").format(folder=answers.stack_dir.resolve()))
     for rel, state in status.items():
         note = ""
         if state == "edited":
@@ -179,10 +181,10 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     if blocked and not args.force:
         raise edit_error(answers.stack_dir, blocked, "nasrtc init")
     if all(state == "unchanged" for state in status.values()) and not plan.pending_secrets:
-        print("\nEverything is up to date; nothing to write.")
+        print("\n" + _("Everything is up to date; nothing to write."))
         return 0
-    if not confirm("Write these files?"):
-        print("nasrtc: nothing was written.")
+    if not confirm(_("Write these files?")):
+        print(_("nasrtc: nothing was written."))
         return 1
     result = apply_plan(plan, force=args.force, force_files=frozenset({ANSWERS_FILE}),
                         command="nasrtc init")
@@ -192,14 +194,21 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
 
 
 def _answer_lines(stack: Any) -> list[str]:
-    public = "discovered with STUN" if stack.livekit.use_external_ip else stack.livekit.node_ip
-    return [
-        f"Matrix server name  {stack.domain}",
-        f"Homeserver          {stack.homeserver_url}",
-        f"Auth service        {stack.jwt_url} -> port {stack.jwt_route.upstream_port}",
-        f"SFU                 {stack.livekit_url} -> port {stack.sfu_route.upstream_port}",
-        f"Router forwards     {stack.forwarded_summary()}",
-        f"TURN                {'on' if stack.livekit.turn_enabled else 'off'}",
-        f"Public address      {public}",
-        f"NAS LAN address     {stack.lan_ip or '(fill in by hand)'}",
+    from nasrtc.i18n import columns
+
+    public = (_("discovered with STUN") if stack.livekit.use_external_ip
+              else stack.livekit.node_ip)
+    port = _("port {number}")
+    rows = [
+        (_("Matrix server name"), stack.domain),
+        (_("Homeserver"), stack.homeserver_url),
+        (_("Auth service"),
+         f"{stack.jwt_url} -> {port.format(number=stack.jwt_route.upstream_port)}"),
+        (_("SFU"), f"{stack.livekit_url} -> {port.format(number=stack.sfu_route.upstream_port)}"),
+        (_("Router forwards"), stack.forwarded_summary()),
+        ("TURN", _("on") if stack.livekit.turn_enabled else _("off")),
+        (_("Redis"), _("on") if any(s.name == "redis" for s in stack.services) else _("off")),
+        (_("Public address"), public),
+        (_("NAS LAN address"), stack.lan_ip or _("(fill in by hand)")),
     ]
+    return columns(rows, gap=2)

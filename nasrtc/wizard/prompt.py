@@ -14,6 +14,7 @@ from typing import Any
 from nasrtc.answers import ANSWERS_FILE, flatten, nest, read_yaml_mapping, resolve
 from nasrtc.errors import InputError, Interrupted
 from nasrtc.host.platform import Platform, this_platform
+from nasrtc.i18n import _
 from nasrtc.profiles import load_profile
 from nasrtc.wizard.questions import Context, Question, applicable, check, parse, record
 
@@ -41,7 +42,7 @@ def _ask(prompt: Any) -> Any:
     try:
         return prompt.unsafe_ask()
     except (KeyboardInterrupt, EOFError):
-        raise Interrupted("cancelled; nothing was written") from None
+        raise Interrupted(_("cancelled; nothing was written")) from None
 
 
 def _say(text: str, style: str = "fg:ansibrightblack") -> None:
@@ -56,15 +57,15 @@ def previous_answers(stack_dir: Path) -> dict[str, Any]:
     path = stack_dir / ANSWERS_FILE
     if not path.is_file():
         return {}
-    flat, _ = flatten(read_yaml_mapping(path))  # unknown keys dropped: asked again
+    flat, _dropped = flatten(read_yaml_mapping(path))  # unknown keys dropped: asked again
     while True:
         try:
             resolve(nest(flat))
             return flat
         except InputError as exc:
             bad = {p.key for p in exc.problems}
-            _say(f"{path} has problems; asking again for: {', '.join(sorted(bad))}",
-                 "fg:ansiyellow")
+            _say(_("{path} has problems; asking again for: {keys}").format(
+                path=path, keys=", ".join(sorted(bad))), "fg:ansiyellow")
             if not bad & set(flat):
                 return {}
             flat = {k: v for k, v in flat.items() if k not in bad}
@@ -76,9 +77,9 @@ def ask_stack_dir(given: Path | None, detected: Platform) -> Path:
     if given is not None:
         return given
     default = "." if Path(ANSWERS_FILE).is_file() else load_profile(detected.profile).stack_dir
-    _say("  Where the stack's files live (compose.yaml, secrets, checklist).")
-    answer = _ask(questionary.text("Stack folder", default=default,
-                                   validate=lambda t: bool(t.strip()) or "enter a folder"))
+    _say("  " + _("Where the stack's files live (compose.yaml, secrets, checklist)."))
+    answer = _ask(questionary.text(_("Stack folder"), default=default,
+                                   validate=lambda t: bool(t.strip()) or _("enter a folder")))
     return Path(str(answer).strip()).expanduser()
 
 
@@ -90,37 +91,37 @@ def _prompt(question: Question, ctx: Context) -> Any:
         choices = [questionary.Choice(title, value=value)
                    for value, title in question.choices(ctx)]
         selected = next((c for c in choices if c.value == default), choices[0])
-        return questionary.select(question.message, choices=choices, default=selected)
+        return questionary.select(_(question.message), choices=choices, default=selected)
     if question.kind == "confirm":
-        return questionary.confirm(question.message, default=bool(default))
+        return questionary.confirm(_(question.message), default=bool(default))
 
     def validate(text: str) -> Any:
         problem = check(ctx, question, parse(question, text))
         return True if problem is None else problem
 
-    return questionary.text(question.message, default="" if default is None else str(default),
-                            validate=validate)
+    return questionary.text(_(question.message),
+                            default="" if default is None else str(default), validate=validate)
 
 
 def run_wizard(given_dir: Path | None, given_domain: str | None) -> WizardResult:
     from nasrtc.host import network, ports
 
     detected = this_platform()
-    _say(f"nasrtc: setting up calls on {detected.description}. Ctrl-C stops without writing.",
-         "bold")
+    _say(_("nasrtc: setting up calls on {platform}. Ctrl-C stops without writing.").format(
+        platform=detected.description), "bold")
     stack_dir = ask_stack_dir(given_dir, detected)
     base = previous_answers(stack_dir)
     if base:
-        _say(f"  Found {stack_dir / ANSWERS_FILE}: its answers are the defaults; the secrets "
-             "are kept.")
-    _say("  Looking up this host's addresses...")
+        _say("  " + _("Found {path}: its answers are the defaults; the secrets are "
+                      "kept.").format(path=stack_dir / ANSWERS_FILE))
+    _say("  " + _("Looking up this host's addresses..."))
     ctx = Context.start(base, detected.profile, detected.description,
                         lan_ip=network.lan_address(), public_ip=network.public_address(),
                         port_check=ports.port_owner)
     if given_domain:  # after start(): names that followed the old domain follow this one
         ctx.base["domain"] = ctx.kept["domain"] = given_domain
     for question in _questions_in_order(ctx):
-        _say(f"  {question.help}")
+        _say(f"  {_(question.help)}")
         answer = _ask(_prompt(question, ctx))
         record(ctx, question, parse(question, answer) if question.kind == "text" else answer)
     return WizardResult(stack_dir, ctx.raw())

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from nasrtc.answers import chosen_keys, nest, resolve, resolve_partial
 from nasrtc.answers.rules import rule_for
 from nasrtc.errors import InputError
+from nasrtc.i18n import N_, _
 
 # Keys that are choices of the wizard, not answers-file keys.
 UDP_MODE = "_udp_mode"
@@ -90,11 +91,12 @@ def _port(text: str) -> Any:
 
 def _public_ip_choices(ctx: Context) -> list[tuple[Any, str]]:
     choices: list[tuple[Any, str]] = [
-        ("stun", "Discover it at start with STUN (recommended; follows a changing address)")]
+        ("stun", _("Discover it at start with STUN (recommended; follows a changing address)"))]
     if ctx.public_ip:
         address, source = ctx.public_ip
-        choices.append((address, f"Use {address} (found just now via {source})"))
-    choices.append(("fixed", "Type a fixed public address"))
+        choices.append((address, _("Use {address} (found just now via {source})").format(
+            address=address, source=source)))
+    choices.append(("fixed", _("Type a fixed public address")))
     return choices
 
 
@@ -114,71 +116,72 @@ def _fixed_public_ip(ctx: Context) -> Any:
 
 def _profile_choices(ctx: Context) -> list[tuple[Any, str]]:
     def detected(profile: str) -> str:
-        return f", detected: {ctx.platform_text}" if ctx.platform_profile == profile else ""
+        return (_(", detected: {platform}").format(platform=ctx.platform_text)
+                if ctx.platform_profile == profile else "")
 
-    return [("synology", "Synology DSM (Container Manager)" + detected("synology")),
-            ("generic", "Generic Linux with Docker" + detected("generic"))]
+    return [("synology", _("Synology DSM (Container Manager)") + detected("synology")),
+            ("generic", _("Generic Linux with Docker") + detected("generic"))]
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("profile", "select", "Platform",
-             "Decides the defaults and the instructions (DSM clicks or nginx/Caddy files).",
+    Question("profile", "select", N_("Platform"),
+             N_("Decides the defaults and the instructions (DSM clicks or nginx/Caddy files)."),
              choices=_profile_choices),
-    Question("domain", "text", "Matrix server name",
-             "The part after ':' in your user IDs, e.g. example.org for @you:example.org.",
+    Question("domain", "text", N_("Matrix server name"),
+             N_("The part after ':' in your user IDs, e.g. example.org for @you:example.org."),
              offer=lambda ctx: ctx.kept.get("domain", "")),
-    Question("homeserver_url", "text", "Homeserver URL",
-             "Where clients reach your homeserver (https, no path)."),
-    Question("jwt_host", "text", "Name for the auth service",
-             "A subdomain for the MatrixRTC auth service; it gets its own proxy row."),
-    Question("sfu_host", "text", "Name for the SFU",
-             "A subdomain for LiveKit (WebSocket); it gets its own proxy row."),
-    Question("network.domain_here", "confirm", "Is https://<your domain> served by this NAS",
-             "The auth service reads https://<domain>/.well-known/matrix/client to find your "
+    Question("homeserver_url", "text", N_("Homeserver URL"),
+             N_("Where clients reach your homeserver (https, no path).")),
+    Question("jwt_host", "text", N_("Name for the auth service"),
+             N_("A subdomain for the MatrixRTC auth service; it gets its own proxy row.")),
+    Question("sfu_host", "text", N_("Name for the SFU"),
+             N_("A subdomain for LiveKit (WebSocket); it gets its own proxy row.")),
+    Question("network.domain_here", "confirm", N_("Is https://<your domain> served by this NAS"),
+             N_("The auth service reads https://<domain>/.well-known/matrix/client to find your "
              "homeserver. Yes: it asks this NAS directly (no NAT loopback needed). No: it goes "
-             "out through your router to wherever that website runs."),
-    Question("network.homeserver_here", "confirm", "Does the homeserver run on this NAS",
-             "The auth service checks each caller with the homeserver. Yes: it asks this NAS "
-             "directly; no: through your router."),
-    Question(UDP_MODE, "select", "How should media use UDP",
-             "One UDP port needs one router rule; a range needs a rule for every port.",
+             "out through your router to wherever that website runs.")),
+    Question("network.homeserver_here", "confirm", N_("Does the homeserver run on this NAS"),
+             N_("The auth service checks each caller with the homeserver. Yes: it asks this NAS "
+             "directly; no: through your router.")),
+    Question(UDP_MODE, "select", N_("How should media use UDP"),
+             N_("One UDP port needs one router rule; a range needs a rule for every port."),
              offer=lambda ctx: "range" if ctx.default("ports.rtc_udp_range") else "mux",
-             choices=lambda ctx: [("mux", "One UDP port for all calls (recommended)"),
-                                  ("range", "A range of UDP ports, one per media stream")]),
-    Question("ports.rtc_udp", "text", "UDP port for media",
-             "Forwarded by the router to the same port on the NAS.",
+             choices=lambda ctx: [("mux", _("One UDP port for all calls (recommended)")),
+                                  ("range", _("A range of UDP ports, one per media stream"))]),
+    Question("ports.rtc_udp", "text", N_("UDP port for media"),
+             N_("Forwarded by the router to the same port on the NAS."),
              when=lambda ctx: ctx.answers.get(UDP_MODE) == "mux", convert=_port),
-    Question("ports.rtc_udp_range", "text", "UDP port range for media",
-             "START-END, at least 10 ports (each participant uses two); forwarded unchanged.",
+    Question("ports.rtc_udp_range", "text", N_("UDP port range for media"),
+             N_("START-END, at least 10 ports (each participant uses two); forwarded unchanged."),
              offer=lambda ctx: ctx.default("ports.rtc_udp_range") or "50000-50200",
              when=lambda ctx: ctx.answers.get(UDP_MODE) == "range"),
-    Question("ports.rtc_tcp", "text", "TCP port for media",
-             "Used when UDP is blocked; forwarded by the router to the same port.",
+    Question("ports.rtc_tcp", "text", N_("TCP port for media"),
+             N_("Used when UDP is blocked; forwarded by the router to the same port."),
              convert=_port),
-    Question("ports.livekit_http", "text", "LiveKit's local HTTP port",
-             "The reverse proxy sends the SFU name here; not forwarded by the router.",
+    Question("ports.livekit_http", "text", N_("LiveKit's local HTTP port"),
+             N_("The reverse proxy sends the SFU name here; not forwarded by the router."),
              convert=_port),
-    Question("ports.jwt_http", "text", "Auth service's local HTTP port",
-             "The reverse proxy sends the auth service name here; not forwarded.",
+    Question("ports.jwt_http", "text", N_("Auth service's local HTTP port"),
+             N_("The reverse proxy sends the auth service name here; not forwarded."),
              convert=_port),
-    Question("turn.enabled", "confirm", "Enable LiveKit's TURN server",
-             "Usually not needed: the SFU already relays media. TURN helps only callers on "
-             "networks that block UDP, and costs another forwarded port."),
-    Question("turn.udp_port", "text", "TURN UDP port",
-             "Forwarded by the router to the same port on the NAS.",
+    Question("turn.enabled", "confirm", N_("Enable LiveKit's TURN server"),
+             N_("Usually not needed: the SFU already relays media. TURN helps only callers on "
+             "networks that block UDP, and costs another forwarded port.")),
+    Question("turn.udp_port", "text", N_("TURN UDP port"),
+             N_("Forwarded by the router to the same port on the NAS."),
              when=lambda ctx: bool(ctx.answers.get("turn.enabled")), convert=_port),
-    Question("redis.enabled", "confirm", "Add Redis for the auth service",
-             "A small third container: the auth service keeps its state there, so a restart "
-             "(an update, a NAS reboot) leaves no call stuck. No port is published."),
-    Question(PUBLIC_IP_MODE, "select", "How should LiveKit learn your public IP address",
-             "LiveKit tells callers this address; behind a router it cannot see it itself.",
+    Question("redis.enabled", "confirm", N_("Add Redis for the auth service"),
+             N_("A small third container: the auth service keeps its state there, so a restart "
+             "(an update, a NAS reboot) leaves no call stuck. No port is published.")),
+    Question(PUBLIC_IP_MODE, "select", N_("How should LiveKit learn your public IP address"),
+             N_("LiveKit tells callers this address; behind a router it cannot see it itself."),
              offer=_public_ip_mode, choices=_public_ip_choices),
-    Question("network.public_ip", "text", "Public IPv4 address",
-             "Your router's WAN address; it must not change.",
+    Question("network.public_ip", "text", N_("Public IPv4 address"),
+             N_("Your router's WAN address; it must not change."),
              offer=_fixed_public_ip,
              when=lambda ctx: ctx.answers.get(PUBLIC_IP_MODE) == "fixed"),
-    Question("network.lan_ip", "text", "The NAS's LAN address",
-             "Printed in the router checklist; leave empty to fill it in by hand.",
+    Question("network.lan_ip", "text", N_("The NAS's LAN address"),
+             N_("Printed in the router checklist; leave empty to fill it in by hand."),
              offer=lambda ctx: ctx.default("network.lan_ip") or ctx.lan_ip or "",
              optional=True),
 )
@@ -238,4 +241,4 @@ def _busy(ctx: Context, question: Question, values: dict[str, Any]) -> str | Non
     if ctx.previous.get(question.key) == values[question.key]:
         return None  # this stack may be running and holding it
     found = busy([rule], ctx.port_check, first_only=True)
-    return f"{found[0].describe()}; pick another" if found else None
+    return _("{problem}; pick another").format(problem=found[0].describe()) if found else None

@@ -46,6 +46,12 @@ def test_the_pyz_runs_on_python_38_with_nothing_installed(pyz: Path, tmp_path: P
     assert "(3, 8)" in version.stdout and "No module named 'yaml'" in version.stderr, \
         "the interpreter has nothing installed: every module comes from the .pyz"
     assert "init" in nasrtc("--help").stdout
+    # The compiled catalogs travel inside the archive and load from it.
+    spoken = subprocess.run(
+        [python38(), "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+         "from nasrtc import i18n; i18n.activate('ru'); print(i18n._('Write these files?'))",
+         str(pyz)], capture_output=True, text=True, env=env)
+    assert spoken.stdout.strip() == "Записать эти файлы?", spoken.stderr
     bad = nasrtc("init", "--dir", "bad", "--yes", "--domain", "not a domain")
     assert bad.returncode == 2 and "domain" in bad.stderr, "exit codes come through"
 

@@ -55,11 +55,13 @@ def ip_service(tmp_path: Path) -> Iterator[str]:
 
 class Wizard:
     def __init__(self, tmp_path: Path, *args: str, root: Path | None = None,
-                 ip_url: str = "http://127.0.0.1:9/", env: dict[str, str] | None = None) -> None:
+                 ip_url: str = "http://127.0.0.1:9/", env: dict[str, str] | None = None,
+                 before: tuple[str, ...] = ()) -> None:
         env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm",
                "NASRTC_PUBLIC_IP_URL": ip_url, "NASRTC_ROOT": str(root or tmp_path / "noroot"),
                **(env or {})}
-        self.child = pexpect.spawn(sys.executable, ["-m", "nasrtc", "init", *args], env=env,
+        self.child = pexpect.spawn(sys.executable, ["-m", "nasrtc", *before, "init", *args],
+                                   env=env,
                                    cwd=str(tmp_path), encoding="utf-8", timeout=20,
                                    dimensions=(50, 160))
         self.transcript: list[str] = []
@@ -407,3 +409,51 @@ def test_answers_survive_a_refusal_at_the_end(tmp_path: Path) -> None:
     again.expect(r"7002")
     again.child.sendcontrol("c")
     assert again.finish() == 130
+
+
+# The same run in the user's language: (option or environment, the prompts in order, words
+# of the summary). The files written stay English, byte for byte.
+IN_LANGUAGE = {
+    "de": ((("--lang", "de"), {}), (
+        "Plattform", "Matrix-Servername", "Homeserver-URL", "Name für den Auth-Dienst",
+        "Name für die SFU", "von diesem NAS ausgeliefert", "Läuft der Homeserver auf diesem NAS",
+        "Wie sollen Medien UDP nutzen", "UDP-Port für Medien", "TCP-Port für Medien",
+        "Lokaler HTTP-Port von LiveKit", "Lokaler HTTP-Port des Auth-Dienstes",
+        "TURN-Server von LiveKit einschalten", "Redis für den Auth-Dienst hinzufügen",
+        "Wie soll LiveKit Ihre öffentliche IP-Adresse erfahren", "Die LAN-Adresse des NAS"),
+        ("Zusammenfassung für example.org", "Router leitet weiter", "Diese Dateien schreiben")),
+    "zh_CN": (((), {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "NASRTC_LANG": ""}), (
+        "平台", "Matrix 服务器名", "Homeserver 地址", "认证服务的名称", "SFU 的名称",
+        "是否由这台 NAS 提供", "Homeserver 是否运行在这台 NAS 上", "媒体如何使用 UDP",
+        "媒体使用的 UDP 端口", "媒体使用的 TCP 端口", "LiveKit 的本地 HTTP 端口",
+        "认证服务的本地 HTTP 端口", "启用 LiveKit 的 TURN 服务器", "为认证服务添加 Redis",
+        "LiveKit 如何获知您的公网 IP 地址", "NAS 的局域网地址"),
+        ("example.org 的摘要", "路由器转发", "写入这些文件")),
+}
+
+
+@pytest.mark.parametrize("language", sorted(IN_LANGUAGE))
+def test_the_wizard_speaks_the_users_language(cli: Any, tmp_path: Path, language: str) -> None:
+    (before, env), prompts, summary = IN_LANGUAGE[language]
+    stack = tmp_path / "stack"
+    seed_secrets(stack)
+    w = Wizard(tmp_path, "--dir", "stack", before=before, env=env)
+    answers = {"Matrix": "example.org", "LAN": "192.168.1.10", "局域网": "192.168.1.10"}
+    for prompt in prompts:
+        w.expect(prompt)
+        typed = next((value for word, value in answers.items() if word in prompt), None)
+        if typed is not None:
+            w.child.send(CLEAR + typed + "\r")
+        elif "TURN" in prompt or "Redis" in prompt:
+            w.child.send("n")
+        else:
+            w.child.send("\r")  # the default, as offered
+    w.expect(summary[-1])
+    for words in summary:
+        assert words in w.output, words
+    assert "Write these files" not in w.output and "Platform" not in w.output
+    w.child.send("y")
+    assert w.finish() == 0
+    reference = noninteractive(cli, tmp_path, {
+        "profile": "generic", "domain": "example.org", "network": {"lan_ip": "192.168.1.10"}})
+    assert artifacts(stack) == artifacts(reference)

@@ -1,0 +1,119 @@
+"""The language nasrtc speaks to the user: gettext catalogs compiled from the .po files
+in nasrtc/locale/<lang>/LC_MESSAGES/ (Babel: extract, update, compile; see the README).
+
+The language comes from `--lang`, then NASRTC_LANG, then the locale (LC_ALL,
+LC_MESSAGES, LANG, the first one set); English when it names no catalog. Generated
+files (compose.yaml, livekit.yaml, proxy configs, homeserver.yaml) stay English: they are
+pasted into English documentation and forums.
+
+Texts defined at import time are marked with N_() and translated where they are shown,
+with _()."""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+DOMAIN = "nasrtc"
+# The catalogs nasrtc ships, with the name a user knows each language by.
+LANGUAGES = {"en": "English", "de": "Deutsch", "ru": "Русский", "zh_CN": "简体中文"}
+LANGUAGE_ENV = "NASRTC_LANG"
+_LOCALE_ENV = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+_active: Any = None  # the gettext translations in use, loaded on first need
+
+
+def match(value: str) -> str | None:
+    """The catalog a language or locale name asks for ('de_DE.UTF-8' -> 'de'); None when
+    nasrtc has none (then English). Chinese: the simplified script only."""
+    name = value.split(".")[0].split("@")[0].replace("-", "_").strip()
+    if not name or name in ("C", "POSIX"):
+        return None
+    language, _, region = name.partition("_")
+    language = language.lower()
+    if language == "zh":
+        traditional = region.upper() in ("TW", "HK", "MO") or region.lower() == "hant"
+        return None if traditional else "zh_CN"
+    return language if language in LANGUAGES else None
+
+
+def choose(option: str | None = None, environ: Any = None) -> str:
+    """The language to use: --lang, else NASRTC_LANG, else the locale; 'en' otherwise."""
+    environ = os.environ if environ is None else environ
+    for value in (option, environ.get(LANGUAGE_ENV)):
+        if value:
+            return match(value) or "en"
+    for name in _LOCALE_ENV:
+        if environ.get(name):
+            return match(environ[name]) or "en"
+    return "en"
+
+
+def prefer(option: str | None) -> None:
+    """--lang: the language from now on, before NASRTC_LANG and the locale."""
+    activate(choose(option))
+
+
+def catalog_path(language: str) -> str:
+    """Where a language's compiled catalog is, inside the package."""
+    return os.path.join("locale", language, "LC_MESSAGES", f"{DOMAIN}.mo")
+
+
+def activate(language: str) -> None:
+    """Speak this language from now on (English for one without a catalog)."""
+    global _active
+    import gettext
+
+    translations: Any = gettext.NullTranslations()
+    if language != "en" and language in LANGUAGES:
+        from nasrtc.data import read_package_bytes
+
+        data = read_package_bytes(catalog_path(language))
+        if data is not None:
+            import io
+
+            translations = gettext.GNUTranslations(io.BytesIO(data))
+    _active = translations
+
+
+def active_language() -> str:
+    """The language in use ('en' for none)."""
+    if _active is None:
+        activate(choose())
+    info = _active.info() if hasattr(_active, "info") else {}
+    return str(info.get("language", "en")) or "en"
+
+
+def _(message: str) -> str:
+    """message in the user's language (itself when there is no translation)."""
+    if _active is None:
+        activate(choose())
+    return str(_active.gettext(message))
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form for count in the user's language (Russian has three)."""
+    if _active is None:
+        activate(choose())
+    return str(_active.ngettext(singular, plural, count))
+
+
+def N_(message: str) -> str:
+    """Marks a text for the catalogs where it is defined; _() translates it where shown."""
+    return message
+
+
+def width(text: str) -> int:
+    """Columns text takes in a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def columns(rows: list[tuple[str, str]], gap: int = 2) -> list[str]:
+    """Label and value lines, the values aligned whatever the labels' language."""
+    widest = max(width(label) for label, _value in rows)
+    return [label + " " * (widest - width(label) + gap) + value for label, value in rows]

@@ -88,9 +88,14 @@ def run(args: argparse.Namespace) -> int:
             "# The API secret (and TURN credential) ESS reads: keep this file private.\n"
             + yaml.safe_dump(ess.secret(stack, namespace), sort_keys=False), PRIVATE)
         artifacts["ess.md"] = Artifact(ess.page(stack, host, namespace), PUBLIC)
+        transports, well_known = ess.client_changes(stack, host)
         after = [f"kubectl apply -n {namespace} -f {output / 'ess-secret.yaml'}",
                  f"helm upgrade ... -f {output / 'ess-values.yaml'}",
-                 f"then follow {output / 'ess.md'}: clients move to https://{host}"]
+                 f"then follow {output / 'ess.md'}: clients move to https://{host}:",
+                 "homeserver.yaml (unless ESS runs your Synapse), instead of today's "
+                 "matrix_rtc:", *transports.rstrip().splitlines(),
+                 f"https://{stack.domain}/.well-known/matrix/client:",
+                 *well_known.rstrip().splitlines()]
     report = write_artifacts(output, artifacts, force=args.force,
                              command=f"nasrtc export --to {args.to}")
     print(f"nasrtc: exported {stack.domain} for {args.to} into {output.resolve()}")

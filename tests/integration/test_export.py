@@ -152,6 +152,7 @@ def test_ess_values_follow_the_ess_chart_schema(cli: Any, tmp_path: Path, case: 
     out = tmp_path / "ess"
     result = cli("export", "--dir", str(stack), "--output", str(out), "--to", "ess")
     assert result.code == 0, result.err
+    assert FIXED_SECRET not in result.out + result.err  # never printed
     values = yaml.safe_load((out / "ess-values.yaml").read_text())
     schema = json.loads(ESS_SCHEMA.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(values), key=str)
@@ -190,6 +191,9 @@ def test_ess_values_follow_the_ess_chart_schema(cli: Any, tmp_path: Path, case: 
     assert f'livekit_service_url: "https://{host}"' in page
     assert f'"livekit_service_url": "https://{host}"' in page
     assert f"https://{host}/sfu/get" in page and "405" in page
+    # ...and the command prints both changes, not only the page.
+    assert f'livekit_service_url: "https://{host}"' in result.out
+    assert f'"livekit_service_url": "https://{host}"' in result.out
 
 
 def on_nas_sfu_host(stack: Path) -> str:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from nasrtc.data import data_files, read_data
 from nasrtc.errors import NasrtcError
@@ -27,6 +27,7 @@ class Profile:
     homeserver: dict[str, Any] = field(default_factory=dict)
     turn_tls: dict[str, Any] = field(default_factory=dict)  # supported: bool, why: str
     start_alternative: str = ""  # the platform's own way to start a compose project
+    title_en: str = ""  # the title in English, for texts not translated yet (the drawing)
 
     def reserved_owner(self, protocol: str, port: int) -> str | None:
         return self.reserved_ports.get(protocol, {}).get(port)
@@ -52,8 +53,56 @@ def profile_names() -> list[str]:
     return [name[:-len(".yaml")] for name in files]
 
 
-@lru_cache(maxsize=None)  # data files, read once per run
+# The profile texts a person reads (steps, click paths, notes), in the catalogs: the
+# extraction (tools/i18n.py) and the translation at load below walk the same keys.
+TEXT_KEYS = {
+    "title": None, "turn_tls": ("why",),
+    "reverse_proxy": ("name", "where", "create_steps", "websocket_steps", "timeout_steps",
+                      "config_files"),
+    "certificates": ("where", "note", "steps"), "firewall": ("where", "note", "steps"),
+    "homeserver": ("config", "well_known", "restart"), "start_alternative": None,
+    "reserved_ports": None,
+}
+
+
+def profile_texts(raw: dict[str, Any], change: Callable[[str], str]) -> dict[str, Any]:
+    """raw with change() applied to every text of TEXT_KEYS (notes of config_files and
+    the owners of reserved ports included); other values as they are."""
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return change(value)
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):  # a config file's name and condition are not texts
+            return {key: item if key in ("file", "when") else walk(item)
+                    for key, item in value.items()}
+        return value
+
+    out = dict(raw)
+    for key, inner in TEXT_KEYS.items():
+        if key not in out or out[key] is None:
+            continue
+        if inner is None:
+            out[key] = walk(out[key])
+        else:
+            out[key] = {k: (walk(v) if k in inner else v) for k, v in out[key].items()}
+    return out
+
+
 def load_profile(name: str) -> Profile:
+    """The profile, its texts in the user's language."""
+    from nasrtc.i18n import active_language
+
+    return _load_profile(name, active_language())
+
+
+def forget_loaded() -> None:
+    """Read the profile files again on the next load (a test changed them)."""
+    _load_profile.cache_clear()
+
+
+@lru_cache(maxsize=None)  # data files, read once per run and language
+def _load_profile(name: str, language: str) -> Profile:
     import yaml
 
     text = _profile_text(name) if "/" not in name else None
@@ -62,7 +111,10 @@ def load_profile(name: str) -> Profile:
             f"unknown profile {name!r}",
             f"use one of: {', '.join(profile_names())}",
         )
-    raw = yaml.safe_load(text)
+    from nasrtc.i18n import _
+
+    english = yaml.safe_load(text)
+    raw = profile_texts(english, _)
     reserved = {
         proto: {int(port): str(owner) for port, owner in (ports or {}).items()}
         for proto, ports in (raw.get("reserved_ports") or {}).items()
@@ -80,4 +132,5 @@ def load_profile(name: str) -> Profile:
         homeserver=raw.get("homeserver") or {},
         turn_tls=raw.get("turn_tls") or {},
         start_alternative=raw.get("start_alternative", ""),
+        title_en=english["title"],
     )

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from nasrtc.answers import Answers
 from nasrtc.answers.rules import PortRule, port_rules, port_summary
+from nasrtc.i18n import N_
 from nasrtc.profiles import Profile
 from nasrtc.secret_store import Secrets
 from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE, REDIS_SERVICE
@@ -236,10 +237,10 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         ports=rules,
         router_rules=_router_rules(rules, livekit.turn_tls_port is not None),
         routes=(
-            ProxyRoute(answers["jwt_host"], local, jwt_port, "MatrixRTC auth service", False,
-                       "Clients exchange their Matrix OpenID token for a LiveKit token"),
-            ProxyRoute(answers["sfu_host"], local, livekit_port, "LiveKit SFU", True,
-                       "Call signalling over WebSocket (wss://)"),
+            ProxyRoute(answers["jwt_host"], local, jwt_port, N_("MatrixRTC auth service"), False,
+                       N_("Clients exchange their Matrix OpenID token for a LiveKit token")),
+            ProxyRoute(answers["sfu_host"], local, livekit_port, N_("LiveKit SFU"), True,
+                       N_("Call signalling over WebSocket (wss://)")),
         ),
         services=(_livekit_service(answers, livekit, bind, local),
                   _jwt_service(answers, bind, livekit_url))
@@ -272,10 +273,11 @@ def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:
 
 
 def _router_rules(rules: tuple[PortRule, ...], turn_tls: bool) -> tuple[RouterRule, ...]:
-    names = "homeserver, jwt, sfu and turn names" if turn_tls else "homeserver, jwt and sfu names"
+    https = (N_("HTTPS to the reverse proxy: homeserver, jwt, sfu and turn names") if turn_tls
+             else N_("HTTPS to the reverse proxy: homeserver, jwt and sfu names"))
     out = [
-        RouterRule("tcp", "443", f"HTTPS to the reverse proxy: {names}", existing=True),
-        RouterRule("tcp", "80", "HTTP for Let's Encrypt certificates", existing=True),
+        RouterRule("tcp", "443", https, existing=True),
+        RouterRule("tcp", "80", N_("HTTP for Let's Encrypt certificates"), existing=True),
     ]
     out += [RouterRule(r.protocol, r.label, r.purpose) for r in rules if r.forward]
     return tuple(out)

@@ -26,7 +26,12 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """Run nasrtc in-process, as the console script would."""
 
     def run(*args: str) -> Run:
-        code = main(list(args))
+        from nasrtc import i18n
+
+        try:
+            code = main(list(args))
+        finally:
+            i18n.activate(i18n.choose())  # a --lang of this run does not leak into the next
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 

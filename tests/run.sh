@@ -12,7 +12,7 @@ log() { printf '\n== %s\n' "$*"; }
 # 1. The real programs the tests drive (nginx -t and a running nginx, caddy validate,
 #    docker-compose, the Docker engine, headless Chromium printing to PDF, pdftotext,
 #    debootstrap for the Debian 12 base of the image test).
-PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core debootstrap"
+PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
   if [ -n "$missing" ]; then

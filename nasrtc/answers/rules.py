@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from nasrtc.errors import Problem
+from nasrtc.i18n import N_
 from nasrtc.profiles import Profile
 from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 
@@ -52,33 +53,34 @@ def _single(key: str, owner: str, purpose: str, protocol: str, number: int,
 def port_rules(values: Values) -> list[PortRule]:
     """Every host port the answers ask for, in a fixed order."""
     rules = [
-        _single("ports.livekit_http", LIVEKIT_SERVICE, "LiveKit HTTP/WebSocket", "tcp",
+        _single("ports.livekit_http", LIVEKIT_SERVICE, N_("LiveKit HTTP/WebSocket"), "tcp",
                 values["ports.livekit_http"], False),
-        _single("ports.rtc_tcp", LIVEKIT_SERVICE, "LiveKit media (TCP)", "tcp",
+        _single("ports.rtc_tcp", LIVEKIT_SERVICE, N_("LiveKit media (TCP)"), "tcp",
                 values["ports.rtc_tcp"], True),
     ]
     udp_range = values["ports.rtc_udp_range"]
     if udp_range is not None:
-        rules.append(PortRule("ports.rtc_udp_range", LIVEKIT_SERVICE, "LiveKit media (UDP range)",
-                              "udp", udp_range[0], udp_range[1], True))
+        rules.append(PortRule("ports.rtc_udp_range", LIVEKIT_SERVICE,
+                              N_("LiveKit media (UDP range)"), "udp", udp_range[0],
+                              udp_range[1], True))
     else:
-        rules.append(_single("ports.rtc_udp", LIVEKIT_SERVICE, "LiveKit media (UDP)", "udp",
+        rules.append(_single("ports.rtc_udp", LIVEKIT_SERVICE, N_("LiveKit media (UDP)"), "udp",
                              values["ports.rtc_udp"], True))
-    rules.append(_single("ports.jwt_http", JWT_SERVICE, "MatrixRTC auth service", "tcp",
+    rules.append(_single("ports.jwt_http", JWT_SERVICE, N_("MatrixRTC auth service"), "tcp",
                          values["ports.jwt_http"], False))
     if values["turn.enabled"]:
-        rules.append(_single("turn.udp_port", LIVEKIT_SERVICE, "LiveKit TURN (UDP)", "udp",
+        rules.append(_single("turn.udp_port", LIVEKIT_SERVICE, N_("LiveKit TURN (UDP)"), "udp",
                              values["turn.udp_port"], True))
         start, end = values["turn.relay_range"]
-        rules.append(PortRule("turn.relay_range", LIVEKIT_SERVICE, "LiveKit TURN relay (UDP)",
+        rules.append(PortRule("turn.relay_range", LIVEKIT_SERVICE, N_("LiveKit TURN relay (UDP)"),
                               "udp", start, end, True))
         if values["turn.tls_port"] is not None:
             # Reached through the SNI step on 443, never forwarded itself.
             rules.append(_single("turn.tls_port", LIVEKIT_SERVICE,
-                                 "LiveKit TURN over TLS (behind 443)", "tcp",
+                                 N_("LiveKit TURN over TLS (behind 443)"), "tcp",
                                  values["turn.tls_port"], False))
             rules.append(_single("proxy.https_backend_port", PROXY,
-                                 "your HTTPS server blocks (behind 443)", "tcp",
+                                 N_("your HTTPS server blocks (behind 443)"), "tcp",
                                  values["proxy.https_backend_port"], False))
     return rules
 

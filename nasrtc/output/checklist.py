@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nasrtc.i18n import _
 from nasrtc.services import REDIS_SERVICE
 from nasrtc.stack import Stack
 
@@ -56,44 +57,53 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
     facts = facts or Facts()
     profile = stack.profile
     nas = stack.lan_ip or facts.lan_ip or BLANK
+    port = _("port {number}")
     summary = (
-        ("Matrix server", f"`{stack.domain}` (homeserver `{stack.homeserver_url}`)"),
-        ("Auth service", f"`{stack.jwt_url}` → port {stack.jwt_route.upstream_port}"),
-        ("LiveKit SFU", f"`{stack.livekit_url}` → port {stack.sfu_route.upstream_port}"),
-        ("Router forwards", stack.forwarded_summary()),
-        ("NAS LAN address", nas),
-        ("Images", f"`{stack.images['livekit']}`, `{stack.images['jwt']}`"),
+        (_("Matrix server"), _("`{domain}` (homeserver `{url}`)").format(
+            domain=stack.domain, url=stack.homeserver_url)),
+        (_("Auth service"),
+         f"`{stack.jwt_url}` → {port.format(number=stack.jwt_route.upstream_port)}"),
+        (_("LiveKit SFU"),
+         f"`{stack.livekit_url}` → {port.format(number=stack.sfu_route.upstream_port)}"),
+        (_("Router forwards"), stack.forwarded_summary()),
+        (_("NAS LAN address"), nas),
+        (_("Images"), f"`{stack.images['livekit']}`, `{stack.images['jwt']}`"),
     )
 
     def resolution(host: str) -> str:
         if facts.dns is None or host not in facts.dns:
             return ""
         found = facts.dns[host]
-        return f" (now: {', '.join(found)})" if found else " (now: does not resolve yet)"
+        return (_(" (now: {addresses})").format(addresses=", ".join(found)) if found
+                else _(" (now: does not resolve yet)"))
 
     names = public_names(stack)
     dns = Section(
-        "DNS", "your DNS provider",
-        f"Create {'both' if len(names) == 2 else 'these'} names, pointing where your "
-        "homeserver's name points.",
-        steps=tuple(f"`{host}`: CNAME to the NAS's public name, or an A record to your public "
-                    f"IP{resolution(host)}" for host in names))
+        "DNS", _("your DNS provider"),
+        _("Create both names, pointing where your homeserver's name points.")
+        if len(names) == 2 else
+        _("Create these names, pointing where your homeserver's name points."),
+        steps=tuple(_("`{host}`: CNAME to the NAS's public name, or an A record to your "
+                      "public IP").format(host=host) + resolution(host) for host in names))
 
-    turn_note = (" TURN's relay talks to the SFU through your public address, so the router "
-                 "must also send traffic for that address back inside (NAT loopback, also "
-                 "called hairpin NAT)." if stack.livekit.turn_enabled else "")
+    turn_note = (" " + _("TURN's relay talks to the SFU through your public address, so the "
+                         "router must also send traffic for that address back inside (NAT "
+                         "loopback, also called hairpin NAT).")
+                 if stack.livekit.turn_enabled else "")
     router = Section(
-        "Router: port forwarding", "your router's port forwarding page",
-        "Forward each port to the same port on the NAS. LiveKit advertises the port it listens "
-        "on, so the router must not translate port numbers (external port = internal port)."
-        + turn_note,
-        table=Table(("Done", "Protocol", "External port", "To NAS (LAN IP)", "NAS port", "For"),
+        _("Router: port forwarding"), _("your router's port forwarding page"),
+        _("Forward each port to the same port on the NAS. LiveKit advertises the port it "
+          "listens on, so the router must not translate port numbers (external port = "
+          "internal port).") + turn_note,
+        table=Table((_("Done"), _("Protocol"), _("External port"), _("To NAS (LAN IP)"),
+                     _("NAS port"), _("For")),
                     tuple(("", r.protocol.upper(), r.ports, nas, r.ports,
-                           r.purpose + (" (probably there already)" if r.existing else ""))
+                           _(r.purpose) + (" " + _("(probably there already)")
+                                           if r.existing else ""))
                           for r in stack.router_rules)))
 
     firewall = Section(
-        "Firewall on the NAS", profile.firewall["where"], profile.firewall.get("note", ""),
+        _("Firewall on the NAS"), profile.firewall["where"], profile.firewall.get("note", ""),
         steps=tuple(f"{r.protocol.upper()} {r.ports}: " + step.format(
             protocol=r.protocol, PROTOCOL=r.protocol.upper(), port=r.ports,
             port_colon=r.ports.replace("-", ":"))
@@ -112,60 +122,62 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
                     for step in profile.certificates["steps"]]
     if stack.turn_tls:
         proxy_steps += [
-            f"Port 443 first goes through the SNI step (`reverse-proxy/nginx-stream.conf`): it "
-            f"hands `{stack.livekit.turn_domain}` to LiveKit and every other name to your HTTPS "
-            f"server blocks, which move to `{stack.https_listen}` (reverse-proxy.md)",
-            f"LiveKit reads the certificate of `{stack.livekit.turn_domain}` (turn.cert_file) "
-            "at start only: after each renewal, restart it (certbot deploy hook: "
-            f"`docker restart {stack.project}-livekit-1`)"]
+            _("Port 443 first goes through the SNI step (`reverse-proxy/nginx-stream.conf`): "
+              "it hands `{turn}` to LiveKit and every other name to your HTTPS server blocks, "
+              "which move to `{listen}` (reverse-proxy.md)").format(
+                turn=stack.livekit.turn_domain, listen=stack.https_listen),
+            _("LiveKit reads the certificate of `{turn}` (turn.cert_file) at start only: after "
+              "each renewal, restart it (certbot deploy hook: `docker restart {container}`)"
+              ).format(turn=stack.livekit.turn_domain, container=f"{stack.project}-livekit-1")]
     proxy = Section(
-        "Reverse proxy and certificates", rp["where"],
-        "One row per public name (1:1). Details: reverse-proxy.md.",
-        table=Table(("Done", "Source (public)", "Destination (this host)", "WebSocket",
-                     "Timeouts"),
+        _("Reverse proxy and certificates"), rp["where"],
+        _("One row per public name (1:1). Details: reverse-proxy.md."),
+        table=Table((_("Done"), _("Source (public)"), _("Destination (this host)"),
+                     "WebSocket", _("Timeouts")),
                     tuple(("", f"https://{r.host}:443", r.upstream,
-                           "yes" if r.websocket else "no",
-                           f"{stack.proxy_timeout} s" if r.websocket else "default")
+                           _("yes") if r.websocket else _("no"),
+                           f"{stack.proxy_timeout} s" if r.websocket else _("default"))
                           for r in stack.routes)),
         steps=tuple(proxy_steps),
-        notes=("Add no CORS headers on either row: the auth service sends its own.",
-               f"Certificates: {profile.certificates['where']}."
+        notes=(_("Add no CORS headers on either row: the auth service sends its own."),
+               _("Certificates: {where}.").format(where=profile.certificates["where"])
                + (f" {profile.certificates['note']}" if profile.certificates.get("note")
                   else "")))
 
     hs = profile.homeserver
     homeserver = Section(
-        "Homeserver", "Synapse's homeserver.yaml and your web server",
+        _("Homeserver"), _("Synapse's homeserver.yaml and your web server"),
         steps=(
-            hs.get("config", "Add the settings in `matrix/homeserver.yaml` to Synapse's "
-                   "homeserver.yaml"),
+            hs.get("config", _("Add the settings in `matrix/homeserver.yaml` to Synapse's "
+                               "homeserver.yaml")),
             *(step.format(domain=stack.domain) for step in hs.get("well_known", ())),
-            "The homeserver's federation API answers (the auth service checks callers "
-            f"through it): `https://{stack.domain}/.well-known/matrix/server` names it, or "
-            "port 8448 reaches it",
-            hs.get("restart", "Restart Synapse"),
+            _("The homeserver's federation API answers (the auth service checks callers "
+              "through it): `https://{domain}/.well-known/matrix/server` names it, or port "
+              "8448 reaches it").format(domain=stack.domain),
+            hs.get("restart", _("Restart Synapse")),
         ))
 
     start = Section(
-        "Start and check", "a terminal on the NAS",
+        _("Start and check"), _("a terminal on the NAS"),
         steps=(
-            f"`{profile.sudo}nasrtc up` (in this folder, or anywhere after `nasrtc init` wrote "
-            "it; `--dir <this folder>` otherwise)",
+            _("`{command}` (in this folder, or anywhere after `nasrtc init` wrote it; `--dir "
+              "<this folder>` otherwise)").format(command=f"{profile.sudo}nasrtc up"),
             *((profile.start_alternative.format(project=stack.project),)
               if profile.start_alternative else ()),
             f"`{profile.sudo}nasrtc status`: "
-            + ("all three services (LiveKit, the auth service, Redis) running and healthy; "
-               "Redis keeps its data in `redis/` in this folder (include it in backups)"
+            + (_("all three services (LiveKit, the auth service, Redis) running and healthy; "
+                 "Redis keeps its data in `redis/` in this folder (include it in backups)")
                if any(service.name == REDIS_SERVICE for service in stack.services)
-               else "both services running and healthy"),
-            f"`{profile.sudo}nasrtc doctor`: every check passes (it prints a fix for each "
-            "failure)",
-            f"`https://{stack.jwt_host}/healthz` answers 200 in a browser",
-            f"`https://{stack.sfu_host}/` answers `OK` in a browser",
-            "A test call between two accounts, one phone on mobile data (not your Wi-Fi)",
+               else _("both services running and healthy")),
+            f"`{profile.sudo}nasrtc doctor`: "
+            + _("every check passes (it prints a fix for each failure)"),
+            _("`{url}` answers 200 in a browser").format(url=f"https://{stack.jwt_host}/healthz"),
+            _("`{url}` answers `OK` in a browser").format(url=f"https://{stack.sfu_host}/"),
+            _("A test call between two accounts, one phone on mobile data (not your Wi-Fi)"),
         ))
 
     return Checklist(
-        f"Call setup checklist for {stack.domain}",
-        f"{profile.title}. Work from top to bottom and tick each box.",
+        _("Call setup checklist for {domain}").format(domain=stack.domain),
+        _("{platform}. Work from top to bottom and tick each box.").format(
+            platform=profile.title),
         summary, (dns, router, firewall, proxy, homeserver, start))

@@ -129,8 +129,8 @@ def setup_svg(stack: Stack) -> str:
     nas = Box(nas_x, 8, nas_w, home.bottom + 12 - 8)
     canvas.parts.append(f'<rect x="{nas.x}" y="{nas.y}" width="{nas.w}" height="{nas.h}" '
                         'rx="8" fill="#f4f4f4" stroke="#000" stroke-width="1.8"/>')
-    canvas.text(nas.x + 10, nas.y + 20, f"The NAS ({stack.profile.title})",
-                ' font-weight="bold"')
+    platform = stack.profile.title_en or stack.profile.title  # the drawing is English yet
+    canvas.text(nas.x + 10, nas.y + 20, f"The NAS ({platform})", ' font-weight="bold"')
     if stack.lan_ip:
         canvas.text(nas.right - 112, nas.y + 20, f"LAN {stack.lan_ip}", ' font-size="10"')
     canvas.box(proxy, proxy_title, proxy_lines)

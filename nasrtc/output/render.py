@@ -61,9 +61,12 @@ def _text_table(table: Any) -> list[str]:
     rows = [list(table.headers)] + [
         ["[ ]" if (index == 0 and table.checkbox) else _plain(cell)
          for index, cell in enumerate(row)] for row in table.rows]
-    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[col]) for col, cell in enumerate(row)).rstrip()
-             for row in rows]
+    from nasrtc.i18n import width
+
+    # Columns by display width: a Chinese character takes two.
+    widths = [max(width(row[col]) for row in rows) for col in range(len(rows[0]))]
+    lines = ["  ".join(cell + " " * (widths[col] - width(cell)) for col, cell in enumerate(row))
+             .rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return lines
 
@@ -109,6 +112,13 @@ def _environment() -> Any:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    from nasrtc import i18n
+
+    # Texts for people (checklist, reverse-proxy.md) in their language: _() in templates.
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)
+    env.filters["pad"] = lambda text, columns: text + " " * max(0, columns - i18n.width(text))
     env.filters["q"] = _quote
     env.filters["comment"] = _comment
     env.filters["plain"] = _plain
@@ -137,8 +147,11 @@ def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
         return setup_svg(stack)
     template = {"text": "checklist.txt.j2", "md": "checklist.md.j2",
                 "html": "checklist.html.j2"}[form]
+    from nasrtc.i18n import active_language
+
     return str(_environment().get_template(template).render(
         c=build_checklist(stack, facts), version=__version__,
+        language=active_language().replace("_", "-"),
         diagram=setup_svg(stack) if form == "html" else ""))
 
 

@@ -15,7 +15,7 @@ import yaml
 from nasrtc.output.checklist import Facts, build_checklist
 from nasrtc.output.render import render_checklist
 from nasrtc.stack import load_stack
-from tests.helpers import REPO, needs, write_answers
+from tests.helpers import REPO, REQUIRE_TOOLS, needs, write_answers
 from tests.integration.test_golden import GOLDEN
 
 FORMATS = {"text": "txt", "md": "md", "html": "html"}
@@ -34,15 +34,19 @@ def make_stack(cli: Any, tmp_path: Path, answers: dict[str, Any], name: str = "s
     return stack
 
 
+@pytest.mark.parametrize("language", ["en", "de", "ru", "zh_CN"])
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 @pytest.mark.parametrize("form", sorted(FORMATS))
-def test_matches_reviewed_reference(cli: Any, tmp_path: Path, profile: str, form: str) -> None:
+def test_matches_reviewed_reference(cli: Any, tmp_path: Path, profile: str, form: str,
+                                    language: str) -> None:
     import os
 
     stack = make_stack(cli, tmp_path, PROFILES[profile])
-    result = cli("checklist", "--dir", str(stack), "--format", form, "--offline")
+    result = cli("--lang", language, "checklist", "--dir", str(stack), "--format", form,
+                 "--offline")
     assert result.code == 0, result.err
-    reference = GOLDEN / "checklist" / f"{profile}.{FORMATS[form]}"
+    suffix = "" if language == "en" else f".{language}"
+    reference = GOLDEN / "checklist" / f"{profile}{suffix}.{FORMATS[form]}"
     if os.environ.get("NASRTC_UPDATE_GOLDEN"):
         reference.parent.mkdir(parents=True, exist_ok=True)
         reference.write_text(result.out)
@@ -223,3 +227,57 @@ def test_prints_on_few_pages_unclipped_with_every_port(cli: Any, tmp_path: Path,
     assert match, dom[:500]
     scroll, client = int(match.group(1)), int(match.group(2))
     assert scroll <= client, f"content {scroll}px wide, page {client}px: something is clipped"
+
+
+# The printout in a script of its own: (words of its title, a section title, what the PDF's
+# font list shows for the glyphs). Cyrillic comes from DejaVu Sans. Chinese comes from
+# Debian's fonts-noto-cjk, whose CFF outlines Chromium embeds as Type 3 fonts: without a
+# CJK font there are none (the boxes of missing glyphs come from DejaVu).
+PRINTED_IN = {
+    "zh_CN": ("通话设置检查清单", "路由器：端口转发", "Type 3"),
+    "ru": ("Чек-лист настройки звонков", "Роутер: перенаправление портов", "DejaVuSans"),
+}
+
+
+def chinese_font() -> str:
+    found = subprocess.run(["fc-match", "-f", "%{family}", ":lang=zh-cn"],
+                           capture_output=True, text=True).stdout
+    if "Noto Sans CJK" not in found:
+        if REQUIRE_TOOLS:
+            raise AssertionError(f"CI needs fonts-noto-cjk (fc-match finds {found!r})")
+        pytest.skip("no Chinese font (apt-get install fonts-noto-cjk)")
+    return found
+
+
+@needs_chromium
+@needs_poppler
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", sorted(PAPER))
+@pytest.mark.parametrize("language", sorted(PRINTED_IN))
+def test_prints_in_the_users_script_within_the_same_pages(cli: Any, tmp_path: Path,
+                                                          language: str, paper: str) -> None:
+    title, section, font = PRINTED_IN[language]
+    if language == "zh_CN":
+        chinese_font()
+    stack = make_stack(cli, tmp_path, CASES["generic-range-turn"])
+    html = cli("--lang", language, "checklist", "--dir", str(stack), "--format", "html",
+               "--offline").out
+    assert f'<html lang="{language.replace("_", "-")}">' in html
+    page = tmp_path / "checklist.html"
+    page.write_text(for_paper(html, paper))
+    pdf = tmp_path / "checklist.pdf"
+    printed = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                       page.as_uri())
+    assert pdf.exists(), printed.stderr[-2000:]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    assert 1 <= pages <= 3, f"{pages} pages on {paper}"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert font in fonts, fonts  # the glyphs come from a real font
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    for words in (title, section):
+        assert re.sub(r"\s+", "", words) in flat, f"{words!r} missing from the PDF"
+    for port in forwarded_ports(stack):
+        assert re.search(rf"\b{re.escape(port)}\b", text), f"port {port} missing from the PDF"

@@ -214,19 +214,19 @@ def test_a_clash_with_a_later_questions_default_is_shown_now() -> None:
 
 def test_defaults_come_from_the_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A profile default is what the wizard offers, as it is what --yes writes."""
-    from nasrtc.profiles import PROFILES_ENV, load_profile
+    from nasrtc.profiles import PROFILES_ENV, forget_loaded
 
     folder = profiles_with_defaults(tmp_path / "profiles", "generic",
                                     {"ports.rtc_tcp": 7991, "turn.udp_port": 3479})
     monkeypatch.setenv(PROFILES_ENV, str(folder))
-    load_profile.cache_clear()
+    forget_loaded()
     try:
         ctx = context()
         assert BY_KEY["ports.rtc_tcp"].default(ctx) == 7991
         assert BY_KEY["turn.udp_port"].default(ctx) == 3479
         assert resolve({"domain": "example.org"})["ports.rtc_tcp"] == 7991
     finally:
-        load_profile.cache_clear()
+        forget_loaded()
 
 
 def test_previous_answers_that_were_defaults_follow_new_defaults() -> None:

@@ -9,7 +9,7 @@ other way round.
 
 The hash is sha256 of Go's json.Marshal of compose-go's ServiceConfig, after
 ServiceHash (pkg/compose/hash.go) clears some fields. Its bytes depend on the Compose
-release; four dialects cover the releases named in DIALECTS (checked against the real
+release; five dialects cover the releases named in DIALECTS (checked against the real
 binaries in tests/integration/test_compose_v2.py, except "2.9", written from the source of
 Compose v2.9.0 and compose-go v1.4.0 with no binary to check it here).
 """

@@ -67,7 +67,7 @@ def _up_lines(folder: str, wait: bool) -> list[Any] | None:
 
 def _status_rows(folder: str) -> list[Any] | None:
     from nasrtc.engine.state import current_state
-    from nasrtc.engine.status import inspected_light, row, shown_services
+    from nasrtc.engine.status import inspected_light, rows
 
     state = current_state(folder)
     if state is None:
@@ -75,4 +75,4 @@ def _status_rows(folder: str) -> list[Any] | None:
     found = inspected_light(str(state["project"]), 10)
     if found is None:
         return None
-    return [row(service, found.get(service)) for service in shown_services(found)]
+    return rows(found)

@@ -7,9 +7,15 @@ is missing."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from nasrtc.engine.labels import ONEOFF, PROJECT, SERVICE
 from nasrtc.engine.light import LightEngine, connect_light, quote
+
+TYPE_CHECKING = False  # see pyproject's mypy always_true: `down` comes here, typing costs
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    Calls = Union["LightCalls", "SdkCalls"]
 
 
 class LightCalls:
@@ -152,6 +158,29 @@ class SdkCalls:
 
     def remove_network(self, network_id: str) -> None:
         self.api.remove_network(network_id)
+
+
+def inspected(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
+    """The project's containers by service (only where a Compose service label names one),
+    each inspected: state, health, restarts, ports."""
+    found = {}
+    for summary in calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]}):
+        labels = summary.get("Labels")
+        service = labels.get(SERVICE) if isinstance(labels, dict) else None
+        if isinstance(service, str):
+            found[service] = calls.inspect_container(str(summary.get("Id")))
+    return found
+
+
+def remove_idle_networks(calls: Calls, project: str) -> list[str]:
+    """The project's networks (nasrtc's or Compose's) no container uses: removed, named."""
+    removed = []
+    for network in calls.networks({"label": [f"{PROJECT}={project}"]}):
+        details = calls.inspect_network(str(network["Id"]))
+        if not details.get("Containers"):
+            calls.remove_network(str(network["Id"]))
+            removed.append(str(network.get("Name")))
+    return removed
 
 
 def engine_calls(timeout: float) -> LightCalls | SdkCalls:

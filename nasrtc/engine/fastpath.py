@@ -60,7 +60,7 @@ def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list
 
 def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
     """After a successful full `up`: what runs now, for the next one's quick answer."""
-    from nasrtc.engine.spec import mount_source
+    from nasrtc.engine.spec import read_at_start
     from nasrtc.engine.state import write_state
 
     engine = connect_light()
@@ -80,6 +80,5 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
             "container": str((summary.get("Names") or ["?"])[0]).lstrip("/"),
             "hash": str((summary.get("Labels") or {}).get(CONFIG_HASH)),
             "image": service.image,
-            "mounted": [str(mount_source(folder, mount)) for mount in service.volumes
-                        if not mount.folder]}
+            "mounted": [str(path) for path in read_at_start(folder, service)]}
     write_state(str(stack_dir), stack.project, services, report)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable
 
-from nasrtc.engine.calls import LightCalls, SdkCalls, engine_calls
+from nasrtc.engine.calls import SdkCalls, engine_calls, inspected, remove_idle_networks
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
@@ -39,6 +39,9 @@ from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
 from nasrtc.services import ALL_SERVICES, OPTIONAL_SERVICES
 from nasrtc.stack import Stack
+
+if TYPE_CHECKING:
+    from nasrtc.engine.calls import Calls
 
 # ---------------------------------------------------------------- engine helpers
 
@@ -70,7 +73,6 @@ class UpResult:
 
 
 Progress = Callable[[str], None]
-Calls = Union[LightCalls, SdkCalls]
 
 
 def _pull(client: Any, image: str, progress: Any) -> None:
@@ -440,16 +442,6 @@ class _Undo:
             self.calls.remove_container(old_id)
 
 
-def _inspected(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
-    """The project's containers by service, each inspected (state, health, restarts)."""
-    found = {}
-    for summary in calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]}):
-        service = (summary.get("Labels") or {}).get(SERVICE)
-        if isinstance(service, str):
-            found[service] = calls.inspect_container(str(summary["Id"]))
-    return found
-
-
 def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: float,
           report: Progress) -> None:
     """Until every container runs (and is healthy where it has a check), bounded."""
@@ -457,9 +449,9 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
     pending = {r.service: r for r in results}
     announced = False
     restarts = {service: details.get("RestartCount", 0)
-                for service, details in _inspected(calls, stack.project).items()}
+                for service, details in inspected(calls, stack.project).items()}
     while pending:
-        containers = _inspected(calls, stack.project)
+        containers = inspected(calls, stack.project)
         for service, result in list(pending.items()):
             details = containers.get(service)
             if details is None:
@@ -529,17 +521,6 @@ def sdk_down(project: str) -> DownResult:
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
             removed = list(pool.map(stop_and_remove, found))
         return DownResult(sorted(removed), remove_idle_networks(SdkCalls(client), project))
-
-
-def remove_idle_networks(calls: Calls, project: str) -> list[str]:
-    """The project's networks (nasrtc's or Compose's) no container uses: removed, named."""
-    removed = []
-    for network in calls.networks({"label": [f"{PROJECT}={project}"]}):
-        details = calls.inspect_network(str(network["Id"]))
-        if not details.get("Containers"):
-            calls.remove_network(str(network["Id"]))
-            removed.append(str(network.get("Name")))
-    return removed
 
 
 # ---------------------------------------------------------------- logs

@@ -35,8 +35,7 @@ from nasrtc.stack import Mount, PortRule, Service, Stack
 
 __all__ = ["CONFIG_HASH", "IMAGE_LABEL", "OURS", "PORTS_LABEL", "PROJECT", "SERVICE",
            "STOP_TIMEOUT", "WORKING_DIR", "ContainerSpec", "held_ports", "make_data_folders",
-           "mount_source",
-           "network_name", "specs", "unusable_mounts"]
+           "mount_source", "network_name", "read_at_start", "specs", "unusable_mounts"]
 
 
 def _seconds(value: str) -> int:
@@ -134,6 +133,12 @@ def mount_source(folder: Path, mount: Mount) -> Path:
         else Path(mount.source)
 
 
+def read_at_start(folder: Path, service: Service) -> list[Path]:
+    """The host files a service reads when it starts (a changed one needs a restart); a
+    data folder it writes itself is not one of them."""
+    return [mount_source(folder, mount) for mount in service.volumes if not mount.folder]
+
+
 def _is_empty(folder: Path) -> bool:
     try:
         return not any(folder.iterdir())
@@ -212,14 +217,11 @@ def specs(stack: Stack, stack_dir: Path,
     folder = stack_dir.resolve()
     out = []
     for service in stack.services:
-        binds, file_hashes, mounted = [], {}, []
-        for mount in service.volumes:
-            source = mount_source(folder, mount)
-            binds.append(f"{source}:{mount.target}{':ro' if mount.read_only else ''}")
-            if mount.folder:
-                continue  # data the service writes itself: not a setting read at start
-            file_hashes[mount.target] = digest_of(source)
-            mounted.append(source)
+        binds = [f"{mount_source(folder, mount)}:{mount.target}"
+                 f"{':ro' if mount.read_only else ''}" for mount in service.volumes]
+        files = [mount for mount in service.volumes if not mount.folder]
+        mounted = read_at_start(folder, service)  # in the order of files
+        file_hashes = {mount.target: digest_of(path) for mount, path in zip(files, mounted)}
         ports: dict[str, list[tuple[str, int]]] = {}
         for port in service.ports:
             ports.setdefault(f"{port.container_port}/{port.protocol}", []).append(

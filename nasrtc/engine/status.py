@@ -61,31 +61,26 @@ def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
 
 
 def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] | None:
+    from nasrtc.engine.calls import LightCalls, inspected
     from nasrtc.engine.light import connect_light
 
     engine = connect_light(timeout)
     if engine is None:
         return None
     try:
-        found: dict[str, dict[str, Any]] = {}
-        for service, summary in engine.services(project).items():
-            details = engine.inspect(str(summary.get("Id")))
-            if details is not None:
-                found[service] = details
-        return found
+        return inspected(LightCalls(engine), project)
     except (OSError, ValueError):
         return None  # the SDK path gives the failure its explanation
 
 
 def _inspected_sdk(project: str, timeout: float) -> dict[str, dict[str, Any]]:
+    from nasrtc.engine.calls import SdkCalls, inspected
     from nasrtc.engine.client import connect, explain
-    from nasrtc.engine.lifecycle import project_containers
     from nasrtc.errors import NasrtcError
 
     client = connect(timeout)
     try:
-        return {service: container.attrs
-                for service, container in project_containers(client, project).items()}
+        return inspected(SdkCalls(client), project)
     except NasrtcError:
         raise
     except Exception as exc:
@@ -99,13 +94,18 @@ def shown_services(found: dict[str, Any]) -> list[str]:
     return [*STACK_SERVICES, *(name for name in OPTIONAL_SERVICES if name in found)]
 
 
+def rows(found: dict[str, dict[str, Any]],
+         services: tuple[str, ...] | None = None) -> list[ServiceStatus]:
+    """A row per service: those named, or the stack's (shown_services)."""
+    return [row(service, found.get(service)) for service in services or shown_services(found)]
+
+
 def status(project: str, services: tuple[str, ...] | None = None,
            timeout: float = 60) -> list[ServiceStatus]:
-    """A row per service: those named, or the stack's (shown_services)."""
     found = inspected_light(project, timeout)
     if found is None:
         found = _inspected_sdk(project, timeout)
-    return [row(service, found.get(service)) for service in services or shown_services(found)]
+    return rows(found, services)
 
 
 def print_rows(rows: list[ServiceStatus], as_json: bool) -> None:

@@ -5,11 +5,10 @@ which also explains any failure."""
 
 from __future__ import annotations
 
-import json
 import threading
 
-from nasrtc.engine.labels import PROJECT, STOP_TIMEOUT
-from nasrtc.engine.light import LightEngine, connect_light, quote
+from nasrtc.engine.labels import STOP_TIMEOUT
+from nasrtc.engine.light import LightEngine, connect_light
 from nasrtc.services import ALL_SERVICES
 
 
@@ -31,14 +30,17 @@ def down(project: str) -> DownResult:
 
 
 def _down_light(engine: LightEngine, project: str) -> DownResult:
+    from nasrtc.engine.calls import LightCalls, remove_idle_networks
+
+    calls = LightCalls(engine)
     # The stack's services only: a service someone added to the project by hand stays.
     found = [c for service, c in engine.services(project).items() if service in ALL_SERVICES]
     failures: list[BaseException] = []
 
     def stop_and_remove(container_id: str) -> None:
         try:
-            engine.call("POST", f"/containers/{quote(container_id)}/stop", t=STOP_TIMEOUT)
-            engine.call("DELETE", f"/containers/{quote(container_id)}")
+            calls.stop(container_id, timeout=STOP_TIMEOUT)
+            calls.remove_container(container_id)
         except (OSError, ValueError) as exc:
             failures.append(exc)
 
@@ -50,11 +52,4 @@ def _down_light(engine: LightEngine, project: str) -> DownResult:
     if failures:
         raise OSError(str(failures[0]))
     removed = sorted(str((c.get("Names") or ["?"])[0]).lstrip("/") for c in found)
-    networks = []
-    listed = engine.get("/networks", filters=json.dumps({"label": [f"{PROJECT}={project}"]}))
-    for network in listed if isinstance(listed, list) else []:
-        details = engine.get(f"/networks/{quote(str(network.get('Id')))}")
-        if isinstance(details, dict) and not details.get("Containers"):
-            engine.call("DELETE", f"/networks/{quote(str(network.get('Id')))}")
-            networks.append(str(network.get("Name")))
-    return DownResult(removed, networks)
+    return DownResult(removed, remove_idle_networks(calls, project))

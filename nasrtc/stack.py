@@ -30,7 +30,8 @@ TURN_KEY_PATH = "/etc/livekit-turn/key.pem"
 PROXY_TIMEOUT_SECONDS = 3600  # long-lived WebSocket signalling; 60 s cuts idle calls
 RESTART_POLICY = "unless-stopped"
 REDIS_DATA = "/data"
-REDIS_URL = f"redis://{REDIS_SERVICE}:6379"  # over the project network
+REDIS_PORT = 6379  # Redis's own default, inside the container
+REDIS_URL = f"redis://{REDIS_SERVICE}:{REDIS_PORT}"  # over the project network
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,10 @@ class Stack:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    def runs(self, name: str) -> bool:
+        """Whether the stack has this service (Redis is optional)."""
+        return any(s.name == name for s in self.services)
 
 
 # ---------------------------------------------------------------- build

@@ -61,11 +61,12 @@ def run(args: argparse.Namespace) -> int:
     artifacts: dict[str, Artifact] = {}
     if args.to == "kubernetes":
         from nasrtc.export import kubernetes
+        from nasrtc.services import REDIS_SERVICE
 
         placement = kubernetes.Placement(
             namespace=args.namespace or kubernetes.namespace_for(stack.project),
             nodes=args.nodes, ingress_class=args.ingress_class,
-            redis_chosen=any(service.name == "redis" for service in stack.services))
+            redis_chosen=stack.runs(REDIS_SERVICE))
         for name, (text, private) in kubernetes.render(stack, placement).items():
             artifacts[name] = Artifact(text, PRIVATE if private else PUBLIC)
         after = [f"kubectl apply -f {output}",

@@ -195,6 +195,7 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
 
 def _answer_lines(stack: Any) -> list[str]:
     from nasrtc.i18n import columns
+    from nasrtc.services import REDIS_SERVICE
 
     public = (_("discovered with STUN") if stack.livekit.use_external_ip
               else stack.livekit.node_ip)
@@ -207,7 +208,7 @@ def _answer_lines(stack: Any) -> list[str]:
         (_("SFU"), f"{stack.livekit_url} -> {port.format(number=stack.sfu_route.upstream_port)}"),
         (_("Router forwards"), stack.forwarded_summary()),
         ("TURN", _("on") if stack.livekit.turn_enabled else _("off")),
-        (_("Redis"), _("on") if any(s.name == "redis" for s in stack.services) else _("off")),
+        (_("Redis"), _("on") if stack.runs(REDIS_SERVICE) else _("off")),
         (_("Public address"), public),
         (_("NAS LAN address"), stack.lan_ip or _("(fill in by hand)")),
     ]

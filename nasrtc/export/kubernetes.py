@@ -14,12 +14,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from nasrtc.errors import NasrtcError, usage_error
-from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
-from nasrtc.stack import JWT_CONTAINER_PORT, LIVEKIT_CONFIG_PATH, SECRETS_MOUNT, Stack
+from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE, REDIS_SERVICE
+from nasrtc.stack import (
+    JWT_CONTAINER_PORT,
+    LIVEKIT_CONFIG_PATH,
+    REDIS_PORT,
+    SECRETS_MOUNT,
+    Stack,
+)
 
 KUBERNETES_VERSION = "1.31.0"  # the API the manifests are validated against (tests)
-REDIS_SERVICE = "redis"
-REDIS_PORT = 6379
 KEYS_SECRET = "livekit-keys"
 CONFIG_NAME = "livekit-config"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # RFC 1123 label

@@ -167,7 +167,7 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
             f"`{profile.sudo}nasrtc status`: "
             + (_("all three services (LiveKit, the auth service, Redis) running and healthy; "
                  "Redis keeps its data in `redis/` in this folder (include it in backups)")
-               if any(service.name == REDIS_SERVICE for service in stack.services)
+               if stack.runs(REDIS_SERVICE)
                else _("both services running and healthy")),
             f"`{profile.sudo}nasrtc doctor`: "
             + _("every check passes (it prints a fix for each failure)"),

@@ -62,10 +62,10 @@ def read_data(name: str, file: str) -> str | None:
     if folder is not None:
         path = folder / file
         return path.read_text(encoding="utf-8") if path.is_file() else None
-    if file not in data_files(name, ""):
+    if file not in data_files(name, ""):  # only the archive's own files, by name
         return None
-    loader: Any = globals()["__loader__"]
-    return bytes(loader.get_data(f"{archive()}/nasrtc/{name}/{file}")).decode("utf-8")
+    data = read_package_bytes(f"{name}/{file}")
+    return None if data is None else data.decode("utf-8")
 
 
 def read_package_bytes(relative: str) -> bytes | None:

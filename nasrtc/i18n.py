@@ -79,26 +79,26 @@ def activate(language: str) -> None:
     _active = translations
 
 
-def active_language() -> str:
-    """The language in use ('en' for none)."""
+def _translations() -> Any:
+    """The translations in use, loaded from the environment on first need."""
     if _active is None:
         activate(choose())
-    info = _active.info() if hasattr(_active, "info") else {}
-    return str(info.get("language", "en")) or "en"
+    return _active
+
+
+def active_language() -> str:
+    """The language in use ('en' for none)."""
+    return str(_translations().info().get("language", "en")) or "en"
 
 
 def _(message: str) -> str:
     """message in the user's language (itself when there is no translation)."""
-    if _active is None:
-        activate(choose())
-    return str(_active.gettext(message))
+    return str(_translations().gettext(message))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for count in the user's language (Russian has three)."""
-    if _active is None:
-        activate(choose())
-    return str(_active.ngettext(singular, plural, count))
+    return str(_translations().ngettext(singular, plural, count))
 
 
 def N_(message: str) -> str:
@@ -113,7 +113,12 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def pad(text: str, columns: int) -> str:
+    """text filled with spaces to `columns` terminal columns (ljust by display width)."""
+    return text + " " * max(0, columns - width(text))
+
+
 def columns(rows: list[tuple[str, str]], gap: int = 2) -> list[str]:
     """Label and value lines, the values aligned whatever the labels' language."""
     widest = max(width(label) for label, _value in rows)
-    return [label + " " * (widest - width(label) + gap) + value for label, value in rows]
+    return [pad(label, widest + gap) + value for label, value in rows]

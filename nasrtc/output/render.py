@@ -61,12 +61,12 @@ def _text_table(table: Any) -> list[str]:
     rows = [list(table.headers)] + [
         ["[ ]" if (index == 0 and table.checkbox) else _plain(cell)
          for index, cell in enumerate(row)] for row in table.rows]
-    from nasrtc.i18n import width
+    from nasrtc.i18n import pad, width
 
     # Columns by display width: a Chinese character takes two.
     widths = [max(width(row[col]) for row in rows) for col in range(len(rows[0]))]
-    lines = ["  ".join(cell + " " * (widths[col] - width(cell)) for col, cell in enumerate(row))
-             .rstrip() for row in rows]
+    lines = ["  ".join(pad(cell, widths[col]) for col, cell in enumerate(row)).rstrip()
+             for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return lines
 
@@ -118,7 +118,7 @@ def _environment() -> Any:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)
-    env.filters["pad"] = lambda text, columns: text + " " * max(0, columns - i18n.width(text))
+    env.filters["pad"] = i18n.pad
     env.filters["q"] = _quote
     env.filters["comment"] = _comment
     env.filters["plain"] = _plain

@@ -156,6 +156,17 @@ def for_paper(html: str, paper: str) -> str:
     return html.replace("@page {", f"@page {{ size: {paper};", 1)
 
 
+def print_pdf(tmp_path: Path, html: str) -> tuple[Path, str]:
+    """The page printed by Chromium, and pdfinfo's account of the PDF."""
+    page = tmp_path / "checklist.html"
+    page.write_text(html)
+    pdf = tmp_path / "checklist.pdf"
+    printed = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                       page.as_uri())
+    assert pdf.exists(), printed.stderr[-2000:]
+    return pdf, subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+
+
 def forwarded_ports(stack_dir: Path) -> set[str]:
     """The ports the router must forward, read from compose.yaml and livekit.yaml."""
     compose = yaml.safe_load((stack_dir / "compose.yaml").read_text())
@@ -194,13 +205,7 @@ def test_prints_on_few_pages_unclipped_with_every_port(cli: Any, tmp_path: Path,
     stack = make_stack(cli, tmp_path, CASES[case])
     html = for_paper(cli("checklist", "--dir", str(stack), "--format", "html",
                          "--offline").out, paper)
-    page = tmp_path / "checklist.html"
-    page.write_text(html)
-    pdf = tmp_path / "checklist.pdf"
-    printed = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-                       page.as_uri())
-    assert pdf.exists(), printed.stderr[-2000:]
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pdf, info = print_pdf(tmp_path, html)
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     assert 1 <= pages <= 3, f"{pages} pages on {paper}"
     assert ("A4" in info) == (paper == "A4")
@@ -263,13 +268,7 @@ def test_prints_in_the_users_script_within_the_same_pages(cli: Any, tmp_path: Pa
     html = cli("--lang", language, "checklist", "--dir", str(stack), "--format", "html",
                "--offline").out
     assert f'<html lang="{language.replace("_", "-")}">' in html
-    page = tmp_path / "checklist.html"
-    page.write_text(for_paper(html, paper))
-    pdf = tmp_path / "checklist.pdf"
-    printed = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-                       page.as_uri())
-    assert pdf.exists(), printed.stderr[-2000:]
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pdf, info = print_pdf(tmp_path, for_paper(html, paper))
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     assert 1 <= pages <= 3, f"{pages} pages on {paper}"
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout

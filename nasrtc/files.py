@@ -25,7 +25,7 @@ class LinkRefused(NasrtcError):
 def _is_link(path: Path) -> bool:
     try:
         return stat.S_ISLNK(path.lstat().st_mode)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there (a file on the way)
         return False
 
 
@@ -40,7 +40,17 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
     """`folder` (base itself or below it) exists as a real folder with `mode`. `base` may be
     a link the user made; nothing below it may be one."""
     if not base.exists():
-        base.mkdir(parents=True, exist_ok=True)
+        if _is_link(base):  # a link to nothing: making its target is not ours to do
+            raise NasrtcError(f"{base} is a symbolic link to {os.readlink(base)}, which does "
+                              "not exist; nothing was written",
+                              "create the folder it points to, remove the link, or choose "
+                              "another folder")
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise NasrtcError(f"{base} cannot be made: a part of its path is a file or a "
+                              "broken link; nothing was written",
+                              "choose another folder, or move that file away") from None
         os.chmod(base, FOLDER_MODE)  # the umask does not decide this
     if not base.is_dir():
         raise NasrtcError(f"{base} exists and is not a folder", "choose another --dir")

@@ -80,7 +80,7 @@ def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
         path = stack_dir / rel
         try:
             current = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # not there: nothing to keep
             continue
         if current == artifact.text.encode("utf-8"):
             continue

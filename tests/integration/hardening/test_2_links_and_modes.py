@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,32 @@ def test_another_local_user_cannot_plant_a_link(mallory: str) -> None:
         assert not loot.exists(), "the secret-holding livekit.yaml went nowhere"
     finally:
         shutil.rmtree(shared)
+
+
+@pytest.mark.parametrize("command", ["init", "export"])
+def test_a_link_to_nothing_or_a_file_on_the_way_is_named(tmp_path: Path, command: str) -> None:
+    """The folder to write is a link to a folder that does not exist (nasrtc does not make
+    the link's target), or a file sits on its way: a message with a fix, nothing made."""
+    stack = tmp_path / "stack"
+    assert init(stack, tmp_path).code == 0
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("kept\n")
+
+    def run(folder: Path) -> Any:
+        if command == "init":
+            return run_subprocess("init", "--yes", "--domain", "example.org", "--dir",
+                                  str(folder))
+        return run_subprocess("export", "--dir", str(stack), "--to", "kubernetes",
+                              "--output", str(folder))
+
+    linked = run(dangling)
+    assert linked.code == 1 and "Traceback" not in linked.err, linked.err
+    assert "is a symbolic link to" in linked.err and "which does not exist" in linked.err
+    assert not (tmp_path / "nowhere").exists()
+    if command == "export":  # init reads the folder's secrets first, and says so
+        blocked = run(a_file / "sub")
+        assert blocked.code == 1 and "Traceback" not in blocked.err, blocked.err
+        assert "a part of its path is a file" in blocked.err and "fix:" in blocked.err
+    assert a_file.read_text() == "kept\n"

@@ -14,6 +14,7 @@ import sys
 from nasrtc import __version__
 from nasrtc.commands import COMMANDS
 from nasrtc.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, NasrtcError
+from nasrtc.i18n import LANGUAGES, N_, _
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
@@ -21,18 +22,31 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_BUG = 70  # EX_SOFTWARE
-LANGUAGE_CHOICES = ("en", "de", "ru", "zh_CN")  # nasrtc/i18n.py's LANGUAGES
+LANGUAGE_CHOICES = tuple(LANGUAGES)  # the catalogs nasrtc ships
 # Commands that write in the stack folder or change its containers: one at a time.
 LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove"})
 
-MAIN_EXAMPLES = """\
+MAIN_EXAMPLES = N_("""\
 examples:
   sudo nasrtc init
   sudo nasrtc up
   nasrtc render --dir /volume1/docker/matrixrtc
 
 Run `nasrtc COMMAND --help` for a command's options.
-"""
+""")
+
+# argparse's own words that a user meets (usage, headings, its errors). argparse asks the
+# process-wide gettext domain for them, which holds none; nasrtc's catalogs do (speak()).
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("optional arguments"),
+    N_("show this help message and exit"), N_("show program's version number and exit"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("argument %(argument_name)s: %(message)s"), N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"), N_("not allowed with argument %s"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("one of the arguments %s is required"),
+)
 
 
 def help_width() -> int:
@@ -52,11 +66,24 @@ def help_width() -> int:
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions and examples as written; the width found without shutil."""
+    """Descriptions and examples as written; the width found without shutil; Chinese help
+    wrapped by display width (argparse counts characters, each of which takes two columns)."""
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None) -> None:
         super().__init__(prog, indent_increment, max_help_position, width or help_width())
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        from nasrtc.i18n import has_wide, wrap
+
+        return wrap(text, width) if has_wide(text) else super()._split_lines(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        from nasrtc.i18n import has_wide, wrap
+
+        if "\n" in text or not has_wide(text):  # examples, and what the terminal wraps
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in wrap(text, width))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,7 +91,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"nasrtc: error: {message}\n  fix: see `{self.prog} --help`", file=sys.stderr)
+        print(_("nasrtc: error: {message}").format(message=message) + "\n  "
+              + _("fix: see `{command} --help`").format(command=self.prog), file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
 
@@ -73,20 +101,22 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     by name and help line), so no run pays for building every command's options."""
     parser = _Parser(
         prog="nasrtc",
-        description="Set up Matrix voice and video calls (LiveKit SFU + MatrixRTC auth "
-                    "service) on a NAS or Docker host.",
-        epilog=MAIN_EXAMPLES, formatter_class=HelpFormatter)
-    parser.add_argument("--version", action="version", version=f"nasrtc {__version__}")
+        description=_("Set up Matrix voice and video calls (LiveKit SFU + MatrixRTC auth "
+                      "service) on a NAS or Docker host."),
+        epilog=_(MAIN_EXAMPLES), formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"nasrtc {__version__}",
+                        help=_("show program's version number and exit"))
     parser.add_argument("--lang", choices=LANGUAGE_CHOICES, metavar="LANG",
-                        help="the language nasrtc speaks: " + ", ".join(LANGUAGE_CHOICES)
-                             + " (default: NASRTC_LANG, then the locale; English otherwise)")
+                        help=_("the language nasrtc speaks: {languages} (default: "
+                               "NASRTC_LANG, then the locale; English otherwise)").format(
+                            languages=", ".join(LANGUAGE_CHOICES)))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_line in COMMANDS.items():
         if chosen is None or name == chosen:
             module = importlib.import_module(f"nasrtc.commands.{name}")
             module.add_parser(commands).set_defaults(handler=module.run)
         else:
-            commands.add_parser(name, help=help_line, formatter_class=HelpFormatter)
+            commands.add_parser(name, help=_(help_line), formatter_class=HelpFormatter)
     return parser
 
 
@@ -100,6 +130,29 @@ def _chosen(argv: Sequence[str]) -> str:
             return ""
         after_lang = word == "--lang"  # its value is the next word
     return ""
+
+
+def _language_option(argv: Sequence[str]) -> str | None:
+    """--lang's value, found before the parser is built: its help and errors are already
+    in that language (only words before the command count, as for the parser)."""
+    for index, word in enumerate(argv):
+        if word == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith("--lang="):
+            return word.partition("=")[2]
+        if word in COMMANDS or not word.startswith("-"):
+            return None
+    return None
+
+
+def speak(language: str | None) -> None:
+    """Speak --lang's language (if given), argparse's words included."""
+    from nasrtc import i18n
+
+    if language:
+        i18n.prefer(language)
+    argparse._ = i18n._  # type: ignore[attr-defined]
+    argparse.ngettext = i18n.ngettext  # type: ignore[attr-defined]
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -121,16 +174,13 @@ def _check_host_path(folder: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    speak(_language_option(words))
     parser = build_parser(_chosen(words))
     args, extra = parser.parse_known_args(words)
-    if args.lang:
-        from nasrtc.i18n import prefer
-
-        prefer(args.lang)
     if extra:
         # Name the subcommand's help in the hint, not the top-level one.
         command_parser = _subparsers(parser).get(args.command or "", parser)
-        command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        command_parser.error(_("unrecognized arguments: %s") % " ".join(extra))
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -149,18 +199,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return handler(args)
         return handler(args)
     except NasrtcError as exc:
-        print(f"nasrtc: error: {exc.render()}", file=sys.stderr)
+        print(_("nasrtc: error: {message}").format(message=exc.render()), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `nasrtc status | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        print("\nnasrtc: interrupted; nothing more was written.", file=sys.stderr)
+        print("\n" + _("nasrtc: interrupted; nothing more was written."), file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: short message, traceback only on request
         if os.environ.get("NASRTC_DEBUG"):
             raise
-        print(f"nasrtc: internal error: {exc.__class__.__name__}: {exc}\n"
-              "  fix: run again with NASRTC_DEBUG=1 to see the traceback, and report it",
+        print(_("nasrtc: internal error: {error}").format(
+            error=f"{exc.__class__.__name__}: {exc}") + "\n  " + _(
+            "fix: run again with NASRTC_DEBUG=1 to see the traceback, and report it"),
               file=sys.stderr)
         return EXIT_BUG

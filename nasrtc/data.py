@@ -29,9 +29,10 @@ def data_folder(name: str) -> str | None:
                       os.path.join(os.path.dirname(_PACKAGE), name)):
         if os.path.isdir(candidate):
             return candidate
-    raise FileNotFoundError(
-        f"nasrtc's '{name}' folder is missing from {_PACKAGE}; reinstall nasrtc"
-    )
+    from nasrtc.i18n import _
+
+    raise FileNotFoundError(_("nasrtc's '{name}' folder is missing from {package}; reinstall "
+                              "nasrtc").format(name=name, package=_PACKAGE))
 
 
 def data_dir(name: str) -> Path | None:

@@ -7,6 +7,8 @@ Exit codes (README, "Exit codes"): 1 a problem to fix, 2 bad input or usage,
 
 from __future__ import annotations
 
+from nasrtc.i18n import _
+
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,7 +35,7 @@ class NasrtcError(Exception):
     def render(self) -> str:
         text = self.message
         if self.fix:
-            text += f"\n  fix: {self.fix}"
+            text += "\n  " + _("fix: {fix}").format(fix=self.fix)
         return text
 
 
@@ -79,18 +81,21 @@ class InputError(NasrtcError):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, problems: list[Problem], source: str = "the answers") -> None:
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        from nasrtc.i18n import ngettext
+
         self.problems = problems
         count = len(problems)
-        head = f"{source} {'has a problem' if count == 1 else f'has {count} problems'}"
-        lines = [f"{head}; nothing was written."]
+        head = ngettext("{source} has a problem; nothing was written.",
+                        "{source} has {count} problems; nothing was written.", count)
+        lines = [head.format(source=source or _("the answers"), count=count)]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
 
 
 def usage_error(option: str, message: str) -> InputError:
     """A bad command-line option (exit 2)."""
-    return InputError([Problem(option, message)], source="the command line")
+    return InputError([Problem(option, message)], source=_("the command line"))
 
 
 class HandEditedError(NasrtcError):
@@ -100,24 +105,26 @@ class HandEditedError(NasrtcError):
 
     @classmethod
     def for_files(cls, stack_dir: Path, files: Iterable[str], command: str = "nasrtc render",
-                  outcome: str = "nothing was written",
+                  outcome: str | None = None,
                   foreign: Iterable[str] = ()) -> HandEditedError:
         """The one wording of this error, for every command that can meet it. `foreign`:
         those of `files` nasrtc has no record of writing (they were there before)."""
         files, foreign = list(files), set(foreign)
+        outcome = outcome or _("nothing was written")
         groups = [
-            ("these files were changed by hand since nasrtc wrote them",
+            (_("these files were changed by hand since nasrtc wrote them; {outcome}:"),
              [rel for rel in files if rel not in foreign]),
-            ("these files were not written by nasrtc (they were there before)",
+            (_("these files were not written by nasrtc (they were there before); {outcome}:"),
              [rel for rel in files if rel in foreign]),
         ]
-        parts = [f"{head}; {outcome}:\n" + "\n".join(f"  - {stack_dir / rel}" for rel in group)
+        parts = [head.format(outcome=outcome) + "\n"
+                 + "\n".join(f"  - {stack_dir / rel}" for rel in group)
                  for head, group in groups if group]
         return cls(
             "\n".join(parts),
-            "put the change into nasrtc.yaml (the generated files are rebuilt from it) and run "
-            f"again, or run `{command} --force` to overwrite them (each copy is kept as "
-            "<file>.bak)")
+            _("put the change into nasrtc.yaml (the generated files are rebuilt from it) and "
+              "run again, or run `{command} --force` to overwrite them (each copy is kept as "
+              "<file>.bak)").format(command=command))
 
 
 class EngineError(NasrtcError):

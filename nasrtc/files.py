@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import _
 
 TMP_SUFFIX = ".nasrtc-tmp"
 FOLDER_MODE = 0o755
@@ -31,9 +32,10 @@ def _is_link(path: Path) -> bool:
 
 def refuse_link(path: Path) -> None:
     if _is_link(path):
-        raise LinkRefused(f"{path} is a symbolic link; nasrtc does not write through links "
-                          "(one planted in a shared folder could point at any file)",
-                          f"remove the link (`rm {path}`) and run again")
+        raise LinkRefused(_("{path} is a symbolic link; nasrtc does not write through links "
+                            "(one planted in a shared folder could point at any file)")
+                          .format(path=path),
+                          _("remove the link (`rm {path}`) and run again").format(path=path))
 
 
 def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
@@ -41,19 +43,21 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
     a link the user made; nothing below it may be one."""
     if not base.exists():
         if _is_link(base):  # a link to nothing: making its target is not ours to do
-            raise NasrtcError(f"{base} is a symbolic link to {os.readlink(base)}, which does "
-                              "not exist; nothing was written",
-                              "create the folder it points to, remove the link, or choose "
-                              "another folder")
+            raise NasrtcError(_("{base} is a symbolic link to {target}, which does not "
+                                "exist; nothing was written")
+                              .format(base=base, target=os.readlink(base)),
+                              _("create the folder it points to, remove the link, or choose "
+                                "another folder"))
         try:
             base.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
-            raise NasrtcError(f"{base} cannot be made: a part of its path is a file or a "
-                              "broken link; nothing was written",
-                              "choose another folder, or move that file away") from None
+            raise NasrtcError(_("{base} cannot be made: a part of its path is a file or a "
+                                "broken link; nothing was written").format(base=base),
+                              _("choose another folder, or move that file away")) from None
         os.chmod(base, FOLDER_MODE)  # the umask does not decide this
     if not base.is_dir():
-        raise NasrtcError(f"{base} exists and is not a folder", "choose another --dir")
+        raise NasrtcError(_("{base} exists and is not a folder").format(base=base),
+                          _("choose another --dir"))
     current = base
     for part in folder.relative_to(base).parts:
         current = current / part
@@ -62,8 +66,8 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
             os.mkdir(current, mode)
             os.chmod(current, mode)
         elif not current.is_dir():
-            raise NasrtcError(f"{current} exists and is not a folder",
-                              "move that file away; nasrtc keeps its files in that folder")
+            raise NasrtcError(_("{path} exists and is not a folder").format(path=current),
+                              _("move that file away; nasrtc keeps its files in that folder"))
     if folder != base:
         os.chmod(folder, mode)  # a real folder (checked above): safe to chmod
 
@@ -72,8 +76,10 @@ def check_file_place(path: Path) -> None:
     """Where nasrtc writes a file there is a file or nothing: no link, no folder."""
     refuse_link(path)
     if path.is_dir():
-        raise NasrtcError(f"{path} is a folder where nasrtc writes a file; nothing was written",
-                          f"move that folder away (`mv {path} {path}.old`) and run again")
+        raise NasrtcError(_("{path} is a folder where nasrtc writes a file; nothing was written")
+                          .format(path=path),
+                          _("move that folder away (`mv {path} {path}.old`) and run again")
+                          .format(path=path))
 
 
 def _stage(path: Path, data: bytes, mode: int) -> Path:
@@ -103,10 +109,11 @@ def _stage(path: Path, data: bytes, mode: int) -> Path:
 
 def _write_failed(path: Path, exc: OSError) -> NasrtcError:
     if exc.errno in _FULL:
-        return NasrtcError(f"disk full at {path}; nothing changed",
-                           "free some space on that volume and run again")
-    return NasrtcError(f"cannot write {path}: {exc.strerror or exc}",
-                       "check the folder's owner and permissions (on DSM run with sudo)")
+        return NasrtcError(_("disk full at {path}; nothing changed").format(path=path),
+                           _("free some space on that volume and run again"))
+    return NasrtcError(_("cannot write {path}: {reason}")
+                       .format(path=path, reason=exc.strerror or exc),
+                       _("check the folder's owner and permissions (on DSM run with sudo)"))
 
 
 def write_files(files: Iterable[tuple[Path, bytes, int]]) -> None:
@@ -116,7 +123,7 @@ def write_files(files: Iterable[tuple[Path, bytes, int]]) -> None:
         for path, data, mode in files:
             staged.append((_stage(path, data, mode), path))
     except BaseException:
-        for tmp, _ in staged:
+        for tmp, _final in staged:
             tmp.unlink(missing_ok=True)
         raise
     for tmp, path in staged:
@@ -141,8 +148,9 @@ def set_mode(path: Path, mode: int) -> None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise LinkRefused(f"{path} is a symbolic link; nasrtc does not change modes "
-                              "through links", f"remove the link (`rm {path}`)") from None
+            raise LinkRefused(_("{path} is a symbolic link; nasrtc does not change modes "
+                                "through links").format(path=path),
+                              _("remove the link (`rm {path}`)").format(path=path)) from None
         raise
     try:
         os.fchmod(fd, mode)

@@ -32,7 +32,7 @@ def match(value: str) -> str | None:
     name = value.split(".")[0].split("@")[0].replace("-", "_").strip()
     if not name or name in ("C", "POSIX"):
         return None
-    language, _, region = name.partition("_")
+    language, _sep, region = name.partition("_")
     language = language.lower()
     if language == "zh":
         traditional = region.upper() in ("TW", "HK", "MO") or region.lower() == "hant"
@@ -62,21 +62,52 @@ def catalog_path(language: str) -> str:
     return os.path.join("locale", language, "LC_MESSAGES", f"{DOMAIN}.mo")
 
 
+class _English:
+    """The texts as written: what gettext.NullTranslations does, without importing gettext
+    (and locale, re) on the quick lane, which prints through _() too."""
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return singular if count == 1 else plural
+
+    def info(self) -> dict[str, str]:
+        return {}
+
+
 def activate(language: str) -> None:
     """Speak this language from now on (English for one without a catalog)."""
     global _active
-    import gettext
-
-    translations: Any = gettext.NullTranslations()
+    translations: Any = _English()
     if language != "en" and language in LANGUAGES:
         from nasrtc.data import read_package_bytes
 
         data = read_package_bytes(catalog_path(language))
         if data is not None:
+            import gettext
             import io
 
             translations = gettext.GNUTranslations(io.BytesIO(data))
     _active = translations
+
+
+class speaking:  # lower case: read as `with speaking(language):`
+    """For a while, another language: the pages of a stack are written in its own
+    (nasrtc.yaml's `language`), whatever the terminal speaks."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.before: Any = None
+
+    def __enter__(self) -> None:
+        global _active
+        self.before = _active
+        activate(self.language)
+
+    def __exit__(self, *exc: object) -> None:
+        global _active
+        _active = self.before
 
 
 def _translations() -> Any:
@@ -89,6 +120,22 @@ def _translations() -> Any:
 def active_language() -> str:
     """The language in use ('en' for none)."""
     return str(_translations().info().get("language", "en")) or "en"
+
+
+def in_every_language(message: str) -> set[str]:
+    """message as each shipped catalog has it (English included): to recognise a text
+    nasrtc wrote in any language."""
+    import gettext
+    import io
+
+    from nasrtc.data import read_package_bytes
+
+    found = {message}
+    for language in LANGUAGES:
+        data = read_package_bytes(catalog_path(language)) if language != "en" else None
+        if data is not None:
+            found.add(gettext.GNUTranslations(io.BytesIO(data)).gettext(message))
+    return found
 
 
 def _(message: str) -> str:
@@ -111,6 +158,37 @@ def width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+WIDE = "\u2e80-\uffef"  # CJK characters and punctuation, full-width forms: two columns
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """text in lines of at most `columns` terminal columns, by display width: broken at
+    spaces and between Chinese characters (which need no space to break)."""
+    import re
+
+    lines: list[str] = []
+    current, space = "", False
+    for token in re.findall(rf"\s+|[^\s{WIDE}]+|[{WIDE}]", " ".join(text.split())):
+        if token.isspace():
+            space = bool(current)
+            continue
+        candidate = current + (" " if space else "") + token
+        if current and width(candidate) > columns:
+            lines.append(current)
+            current = token
+        else:
+            current = candidate
+        space = False
+    return [*lines, current] if current else lines
+
+
+def has_wide(text: str) -> bool:
+    """Whether text holds characters two columns wide (then wrap() rather than textwrap)."""
+    import re
+
+    return re.search(f"[{WIDE}]", text) is not None
 
 
 def pad(text: str, columns: int) -> str:

@@ -61,7 +61,9 @@ def find_stack_dir() -> Path:
         except (OSError, UnicodeDecodeError):
             return here
         if remembered.is_absolute() and (remembered / ANSWERS_FILE).is_file():
-            print(f"nasrtc: using the stack in {remembered} (the last one `nasrtc init` wrote; "
-                  "--dir chooses another)", file=sys.stderr)
+            from nasrtc.i18n import _
+
+            print(_("nasrtc: using the stack in {folder} (the last one `nasrtc init` wrote; "
+                    "--dir chooses another)").format(folder=remembered), file=sys.stderr)
             return remembered
     return here

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import _
 
 LOCK_FILE = ".nasrtc-lock"
 WAIT_ENV = "NASRTC_LOCK_WAIT"  # seconds to wait for another run (default 15)
@@ -30,11 +31,13 @@ def stack_lock(stack_dir: Path) -> Iterator[None]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise NasrtcError(f"{path} is a symbolic link; nasrtc does not follow it",
-                              f"remove it (`rm {path}`) and run again") from None
+            raise NasrtcError(_("{path} is a symbolic link; nasrtc does not follow it")
+                              .format(path=path),
+                              _("remove it (`rm {path}`) and run again")
+                              .format(path=path)) from None
         if exc.errno in (errno.EACCES, errno.EPERM):
-            raise NasrtcError(f"cannot open {path}: permission denied",
-                              "run the same command with sudo in front") from None
+            raise NasrtcError(_("cannot open {path}: permission denied").format(path=path),
+                              _("run the same command with sudo in front")) from None
         raise
     try:
         _acquire(fd, path)
@@ -55,10 +58,12 @@ def _acquire(fd: int, path: Path) -> None:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             if time.monotonic() >= deadline:
-                raise NasrtcError(f"another nasrtc is working on {path.parent} (pid {holder})",
-                                  "wait until it has finished, then run again") from None
+                raise NasrtcError(_("another nasrtc is working on {parent} (pid {holder})")
+                                  .format(parent=path.parent, holder=holder),
+                                  _("wait until it has finished, then run again")) from None
             if not said:
-                print(f"nasrtc: waiting for another nasrtc working on {path.parent} "
-                      f"(pid {holder})...", file=sys.stderr)
+                print(_("nasrtc: waiting for another nasrtc working on {folder} (pid "
+                        "{holder})...").format(folder=path.parent, holder=holder),
+                      file=sys.stderr)
                 said = True
             time.sleep(0.2)

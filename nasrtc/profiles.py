@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from nasrtc.data import data_files, read_data
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import _
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,6 @@ class Profile:
     homeserver: dict[str, Any] = field(default_factory=dict)
     turn_tls: dict[str, Any] = field(default_factory=dict)  # supported: bool, why: str
     start_alternative: str = ""  # the platform's own way to start a compose project
-    title_en: str = ""  # the title in English, for texts not translated yet (the drawing)
 
     def reserved_owner(self, protocol: str, port: int) -> str | None:
         return self.reserved_ports.get(protocol, {}).get(port)
@@ -89,11 +89,14 @@ def profile_texts(raw: dict[str, Any], change: Callable[[str], str]) -> dict[str
     return out
 
 
-def load_profile(name: str) -> Profile:
-    """The profile, its texts in the user's language."""
-    from nasrtc.i18n import active_language
+def load_profile(name: str, language: str | None = None) -> Profile:
+    """The profile, its texts in `language` (the user's, when not given)."""
+    from nasrtc.i18n import active_language, speaking
 
-    return _load_profile(name, active_language())
+    if language is None or language == active_language():
+        return _load_profile(name, active_language())
+    with speaking(language):
+        return _load_profile(name, language)
 
 
 def forget_loaded() -> None:
@@ -108,10 +111,9 @@ def _load_profile(name: str, language: str) -> Profile:
     text = _profile_text(name) if "/" not in name else None
     if text is None:
         raise NasrtcError(
-            f"unknown profile {name!r}",
-            f"use one of: {', '.join(profile_names())}",
+            _("unknown profile {name!r}").format(name=name),
+            _("use one of: {names}").format(names=', '.join(profile_names())),
         )
-    from nasrtc.i18n import _
 
     english = yaml.safe_load(text)
     raw = profile_texts(english, _)
@@ -132,5 +134,4 @@ def _load_profile(name: str, language: str) -> Profile:
         homeserver=raw.get("homeserver") or {},
         turn_tls=raw.get("turn_tls") or {},
         start_alternative=raw.get("start_alternative", ""),
-        title_en=english["title"],
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import N_, _
 
 SECRETS_DIR = "secrets"
 API_KEY_FILE = "livekit_api_key"
@@ -23,8 +24,9 @@ TURN_SECRET_FILE = "external_turn_secret"  # coturn's static-auth-secret
 TURN_SECRET_ENV = "NASRTC_EXTERNAL_TURN_SECRET"
 # external_turn.auth -> (file in secrets/, environment variable for the init run, what it is)
 TURN_AUTH_SECRETS = {
-    "password": (TURN_CREDENTIAL_FILE, TURN_CREDENTIAL_ENV, "credential"),
-    "secret": (TURN_SECRET_FILE, TURN_SECRET_ENV, "shared secret (coturn's static-auth-secret)"),
+    "password": (TURN_CREDENTIAL_FILE, TURN_CREDENTIAL_ENV, N_("credential")),
+    "secret": (TURN_SECRET_FILE, TURN_SECRET_ENV,
+               N_("shared secret (coturn's static-auth-secret)")),
 }
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
@@ -41,7 +43,7 @@ class Secrets:
 
 
 def _random(length: int) -> str:
-    return "".join(random_source.choice(_ALPHANUMERIC) for _ in range(length))
+    return "".join(random_source.choice(_ALPHANUMERIC) for _index in range(length))
 
 
 def new_api_key() -> str:
@@ -60,17 +62,19 @@ def _read(path: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise NasrtcError(
-            f"cannot read the secret file {path}: {exc.__class__.__name__}",
-            "check its owner and permissions (run with sudo on DSM)",
+            _("cannot read the secret file {path}: {error}")
+            .format(path=path, error=exc.__class__.__name__),
+            _("check its owner and permissions (run with sudo on DSM)"),
         ) from None
 
 
 def _check_secret(path: Path, value: str, min_length: int) -> None:
     if len(value) < min_length or any(ch not in _ALPHANUMERIC for ch in value):
         raise NasrtcError(
-            f"the secret in {path} is not {min_length}+ letters and digits",
-            "delete the file and run `nasrtc init` again to generate a new one, or use "
-            "`nasrtc init --rotate-secrets` (a running stack must then be restarted)",
+            _("the secret in {path} is not {min_length}+ letters and digits")
+            .format(path=path, min_length=min_length),
+            _("delete the file and run `nasrtc init` again to generate a new one, or use "
+              "`nasrtc init --rotate-secrets` (a running stack must then be restarted)"),
         )
 
 
@@ -101,9 +105,10 @@ def plan_secrets(stack_dir: Path, rotate: bool = False,
             turn_credential = os.environ.get(env, "").strip()
             if not turn_credential:
                 raise NasrtcError(
-                    f"external_turn is set but its {what} is missing ({path})",
-                    f"put it on one line in {path}, or set {env} for this run; it is "
-                    "stored 0600 and never written to nasrtc.yaml",
+                    _("external_turn is set but its {what} is missing ({path})")
+                    .format(what=_(what), path=path),
+                    _("put it on one line in {path}, or set {env} for this run; it is stored "
+                      "0600 and never written to nasrtc.yaml").format(path=path, env=env),
                 )
             pending[name] = turn_credential
     return Secrets(values[API_KEY_FILE], values[API_SECRET_FILE], turn_credential), pending
@@ -129,6 +134,6 @@ def require_secrets(stack_dir: Path) -> None:
     for name in (API_KEY_FILE, API_SECRET_FILE):
         if _read(folder / name) is None:
             raise NasrtcError(
-                f"the secret file {folder / name} is missing",
-                "run `nasrtc init --dir ...` to generate the secrets (existing ones are kept)",
+                _("the secret file {path} is missing").format(path=folder / name),
+                _("run `nasrtc init --dir ...` to generate the secrets (existing ones are kept)"),
             )

@@ -146,6 +146,7 @@ class Stack:
     images: dict[str, str]
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
+    language: str = "en"  # of the pages for people (answers' language); configs stay English
 
     @property
     def turn_tls(self) -> bool:
@@ -258,6 +259,7 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
                 "redis": answers["images.redis"]},
         api_key=secrets.api_key,
         api_secret=secrets.api_secret,
+        language=answers["language"],
     )
 
 

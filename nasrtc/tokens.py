@@ -12,6 +12,8 @@ import json
 import time
 from typing import Any
 
+from nasrtc.i18n import _
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -42,14 +44,14 @@ def decode(token: str, secret: str | None = None) -> dict[str, Any]:
         header, body, signature = token.split(".")
         claims = json.loads(_unb64(body))
     except ValueError as exc:
-        raise ValueError(f"not a JWT: {exc}") from None
+        raise ValueError(_("not a JWT: {reason}").format(reason=exc)) from None
     if secret is not None:
         expected = hmac.new(secret.encode(), f"{header}.{body}".encode(),
                             hashlib.sha256).digest()
         if not hmac.compare_digest(expected, _unb64(signature)):
-            raise ValueError("signature does not match this stack's API secret")
+            raise ValueError(_("signature does not match this stack's API secret"))
     if not isinstance(claims, dict):
-        raise ValueError("claims are not an object")
+        raise ValueError(_("claims are not an object"))
     return claims
 
 
@@ -62,8 +64,10 @@ def parse_ttl(text: str) -> int:
     text = text.strip().lower()
     number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
     if not number.isdigit() or int(number) <= 0 or len(number) > 9:
-        raise ValueError(f"{text[:20]!r} is not a duration; expected e.g. 3600, 90m, 6h or 1d")
+        raise ValueError(_("{text!r} is not a duration; expected e.g. 3600, 90m, 6h or 1d")
+                         .format(text=text[:20]))
     seconds = int(number) * units[unit]
     if seconds > MAX_TTL:
-        raise ValueError(f"{text!r} is longer than 30 days; a test token needs hours at most")
+        raise ValueError(_("{text!r} is longer than 30 days; a test token needs hours at most")
+                         .format(text=text))
     return seconds

@@ -14,6 +14,7 @@ from typing import Any
 from nasrtc.answers.rules import check_rules
 from nasrtc.answers.schema import BY_KEY, FIELDS, GROUPS, REQUIRED, Field, describe_default
 from nasrtc.errors import InputError, NasrtcError, Problem
+from nasrtc.i18n import _
 from nasrtc.profiles import Profile, load_profile
 
 ANSWERS_FILE = "nasrtc.yaml"
@@ -32,43 +33,49 @@ class Answers:
         return self.values[key]
 
 
-def read_yaml_mapping(path: Path, what: str = "answers file") -> dict[str, Any]:
+def read_yaml_mapping(path: Path, what: str | None = None) -> dict[str, Any]:
+    """path's YAML mapping, read within bounds; `what` names the file in messages."""
     import yaml
 
     from nasrtc.answers.yaml_input import MAX_BYTES, RefusedYaml, load
 
+    what = what or _("answers file")
     try:
         if path.is_dir():
-            raise InputError([Problem(str(path), f"is a folder, not an {what}")],
+            raise InputError([Problem(str(path), _("is a folder, not an {what}")
+                                                 .format(what=what))],
                              source=str(path))
         if path.stat().st_size > MAX_BYTES:
-            raise InputError([Problem("(file)", f"is {path.stat().st_size} bytes; an {what} "
-                                      f"is at most {MAX_BYTES // 1024} KiB")], source=str(path))
+            too_large = _("is {size} bytes; an {what} is at most {limit} KiB").format(
+                size=path.stat().st_size, what=what, limit=MAX_BYTES // 1024)
+            raise InputError([Problem("(file)", too_large)], source=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError([Problem(str(path), f"no such {what}")], source=str(path)) from None
+        raise InputError([Problem(str(path), _("no such {what}")
+                                             .format(what=what))], source=str(path)) from None
     except PermissionError:
-        raise NasrtcError(f"cannot read {path}: permission denied",
-                          "it belongs to root (as on DSM): run the same command with sudo in "
-                          "front") from None
+        raise NasrtcError(_("cannot read {path}: permission denied").format(path=path),
+                          _("it belongs to root (as on DSM): run the same command with sudo in "
+                            "front")) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise NasrtcError(f"cannot read {path}: {exc}", "check the path and permissions") from None
+        raise NasrtcError(_("cannot read {path}: {error}").format(path=path, error=exc),
+                          _("check the path and permissions")) from None
     try:
         data = load(text)
     except RefusedYaml as exc:
         raise InputError([Problem("(file)", str(exc))], source=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(
-            [Problem("(file)", f"is not valid YAML{where}: {problem}")], source=str(path)
-        ) from None
+        message = (_("is not valid YAML at line {line}, column {column}: {problem}").format(
+            line=mark.line + 1, column=mark.column + 1, problem=problem) if mark
+            else _("is not valid YAML: {problem}").format(problem=problem))
+        raise InputError([Problem("(file)", message)], source=str(path)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise InputError(
-            [Problem("(file)", "expected a mapping of keys such as 'domain: example.org'")],
+            [Problem("(file)", _("expected a mapping of keys such as 'domain: example.org'"))],
             source=str(path),
         )
     return data
@@ -80,7 +87,7 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
     for key, value in flat.items():
         if key.startswith("_"):
             continue
-        top, _, sub = key.partition(".")
+        top, _dot, sub = key.partition(".")
         if sub:
             nested.setdefault(top, {})[sub] = value
         else:
@@ -98,7 +105,8 @@ def flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
             if value is None:
                 continue
             if not isinstance(value, dict):
-                problems.append(Problem(key, f"{value!r} should be a mapping of {key}.* keys"))
+                problems.append(Problem(key, _("{value!r} should be a mapping of {key}.* keys")
+                                             .format(value=value, key=key)))
                 continue
             for sub, sub_value in value.items():
                 flat[f"{key}.{sub}"] = sub_value
@@ -107,8 +115,8 @@ def flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     for key in list(flat):
         if key not in BY_KEY:
             close = difflib.get_close_matches(key, list(BY_KEY), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else "; see the README for the keys"
-            problems.append(Problem(key, f"unknown key{hint}"))
+            problems.append(Problem(key, _("unknown key; did you mean '{close}'?").format(
+                close=close[0]) if close else _("unknown key; see the README for the keys")))
             del flat[key]
     return flat, problems
 
@@ -129,7 +137,7 @@ def resolve_partial(raw: dict[str, Any]) -> dict[str, Any]:
     """Every key that resolves on its own, the faulty and undecidable ones left out:
     what the wizard offers as defaults while the answers are still partial."""
     flat, problems = flatten(raw)
-    values, _ = _resolve_keys(flat, problems)
+    values, _found = _resolve_keys(flat, problems)
     return values
 
 
@@ -204,7 +212,8 @@ def _cross_key_problems(values: dict[str, Any], problems: list[Problem],
 
 def _missing_message(key: str) -> str:
     field = BY_KEY[key]
-    return f"missing and has no default; add e.g. '{key}: {field.example}' ({field.doc})"
+    return _("missing and has no default; add e.g. '{key}: {example}' ({meaning})").format(
+        key=key, example=field.example, meaning=field.doc)
 
 
 def _udp_mode(flat: dict[str, Any], values: dict[str, Any], problems: list[Problem]) -> None:
@@ -212,15 +221,15 @@ def _udp_mode(flat: dict[str, Any], values: dict[str, Any], problems: list[Probl
     if values.get("ports.rtc_udp_range") is None:
         if "ports.rtc_udp" in values and values["ports.rtc_udp"] is None:
             problems.append(
-                Problem("ports.rtc_udp", "is null but no rtc_udp_range is set; give one of them")
+                Problem("ports.rtc_udp", _("is null but no rtc_udp_range is set; give one of them"))
             )
         return
     if flat.get("ports.rtc_udp") is not None:
         problems.append(
             Problem(
                 "ports.rtc_udp_range",
-                "and ports.rtc_udp are both set; keep one: a single UDP port (recommended, "
-                "one router rule) or a range",
+                _("and ports.rtc_udp are both set; keep one: a single UDP port (recommended, "
+                  "one router rule) or a range"),
             )
         )
     values["ports.rtc_udp"] = None
@@ -236,13 +245,16 @@ def load_stack_answers(stack_dir: Path) -> Answers:
 
     path = stack_dir / ANSWERS_FILE
     if stack_dir.is_dir() and not os.access(stack_dir, os.R_OK | os.X_OK):
-        raise NasrtcError(f"cannot read the stack folder {stack_dir.resolve()}: permission "
-                          "denied", "it belongs to root (as on DSM): run the same command "
-                          "with sudo in front")
+        raise NasrtcError(_("cannot read the stack folder {folder}: permission denied")
+                          .format(folder=stack_dir.resolve()),
+                          _("it belongs to root (as on DSM): run the same command with sudo in "
+                            "front"))
     if not path.is_file():
-        raise NasrtcError(f"no {ANSWERS_FILE} in {stack_dir.resolve()}",
-                          f"run `nasrtc init --dir {stack_dir}` first, or point --dir at the "
-                          "stack folder (where nasrtc init wrote it)")
+        raise NasrtcError(_("no {answers} in {folder}")
+                          .format(answers=ANSWERS_FILE, folder=stack_dir.resolve()),
+                          _("run `nasrtc init --dir {folder}` first, or point --dir at the "
+                            "stack folder (where nasrtc init wrote it)")
+                          .format(folder=stack_dir))
     return load_answers(path)
 
 
@@ -272,7 +284,7 @@ def dump_answers(answers: Answers) -> str:
     given = answers.given | {"version"}
     opened: set[str] = set()
     for field in FIELDS:
-        top, _, sub = field.key.partition(".")
+        top, _dot, sub = field.key.partition(".")
         is_set = field.key in given
         if sub and top not in opened:
             opened.add(top)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from nasrtc.errors import Problem
-from nasrtc.i18n import N_
+from nasrtc.i18n import N_, _
 from nasrtc.profiles import Profile
 from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE
 
@@ -106,9 +106,10 @@ def check_rules(values: Values, profile: Profile) -> list[Problem]:
             owner = profile.reserved_owner(rule.protocol, number)
             if owner:
                 problems.append(Problem(rule.key, (
-                    f"{rule.protocol.upper()} port {number} is reserved on {profile.title}: "
-                    f"{owner} uses it; pick a port that is not "
-                    f"{_reserved_list(profile, rule.protocol)}")))
+                    _("{protocol} port {number} is reserved on {title}: {owner} uses it; pick a "
+                      "port that is not {reserved}")
+                    .format(protocol=rule.protocol.upper(), number=number, title=profile.title,
+                            owner=owner, reserved=_reserved_list(profile, rule.protocol)))))
                 break
     for index, first in enumerate(rules):
         for second in rules[index + 1:]:
@@ -116,49 +117,56 @@ def check_rules(values: Values, profile: Profile) -> list[Problem]:
                 proto = second.protocol.upper()
                 problems.append(Problem(
                     second.key,
-                    f"{proto} {second.label} overlaps {first.key} ({first.label}); every "
-                    f"{proto} port must be different",
+                    _("{proto} {label} overlaps {key} ({other_label}); every {proto} port must be "
+                      "different")
+                    .format(proto=proto, label=second.label, key=first.key,
+                            other_label=first.label),
                     also=(first.key,),
-                    mirror=f"{proto} {first.label} overlaps {second.key} ({second.label}); "
-                           f"every {proto} port must be different"))
+                    mirror=_("{proto} {label} overlaps {key} ({other_label}); every {proto} port "
+                             "must be different")
+                           .format(proto=proto, label=first.label, key=second.key,
+                                   other_label=second.label)))
     if values["jwt_host"] == values["sfu_host"]:
         problems.append(Problem("sfu_host", (
-            f"{values['sfu_host']!r} equals jwt_host; the reverse proxy maps one name to one "
-            "service, so use two names (e.g. jwt.<domain> and sfu.<domain>)"),
+            _("{name!r} equals jwt_host; the reverse proxy maps one name to one service, so "
+              "use two names (e.g. jwt.<domain> and sfu.<domain>)")
+            .format(name=values['sfu_host'])),
             also=("jwt_host",)))
     if values["ports.rtc_udp_range"] is not None and values["network.livekit_mode"] == "bridge":
         problems.append(Problem("ports.rtc_udp_range", (
-            "needs network.livekit_mode: host; publishing a UDP range through Docker's bridge "
-            "starts one docker-proxy process per port (a 200-port range: ~400 processes, "
-            "~440 MB of RAM). Use host mode, or a single ports.rtc_udp"),
+            _("needs network.livekit_mode: host; publishing a UDP range through Docker's bridge "
+              "starts one docker-proxy process per port (a 200-port range: ~400 processes, "
+              "~440 MB of RAM). Use host mode, or a single ports.rtc_udp")),
             also=("network.livekit_mode",)))
     if values["turn.enabled"] and values["turn.tls_port"] is not None:
         if not profile.turn_tls.get("supported", False):
             problems.append(Problem("turn.tls_port", (
-                f"TURN over TLS cannot work on {profile.title}: "
-                f"{profile.turn_tls.get('why', 'the profile does not support it')}. Remove "
-                "turn.tls_port; UDP TURN (turn.udp_port) still helps callers behind strict "
-                "NATs, and callers who only get HTTPS out can use an existing TURN server "
-                "with TLS on another machine (external_turn, protocol: tls)")))
+                _("TURN over TLS cannot work on {title}: {why}. Remove turn.tls_port; UDP "
+                  "TURN (turn.udp_port) still helps callers behind strict NATs, and callers "
+                  "who only get HTTPS out can use an existing TURN server with TLS on another "
+                  "machine (external_turn, protocol: tls)")
+                .format(title=profile.title,
+                        why=profile.turn_tls.get('why') or _('the profile does not support it')))))
         for key in ("turn.cert_file", "turn.key_file"):
             if not values[key]:
                 problems.append(Problem(key, (
-                    "is required with turn.tls_port: the host path of the PEM file for "
-                    f"{values['turn.domain']}; or remove turn.tls_port")))
+                    _("is required with turn.tls_port: the host path of the PEM file for "
+                      "{name}; or remove turn.tls_port").format(name=values['turn.domain']))))
         if values["turn.domain"] in (values["jwt_host"], values["sfu_host"]):
             problems.append(Problem("turn.domain", (
-                f"{values['turn.domain']!r} is already the name of another service; the SNI "
-                "step hands each name to one service, so TURN needs its own (turn.<domain>)")))
+                _("{name!r} is already the name of another service; the SNI step hands each "
+                  "name to one service, so TURN needs its own (turn.<domain>)")
+                .format(name=values['turn.domain']))))
     if values["external_turn.host"]:
         if values["external_turn.auth"] == "password" and not values["external_turn.username"]:
             problems.append(Problem("external_turn.username", (
-                "is required with external_turn.auth: password (LiveKit hands clients this "
-                "username and its credential); or use auth: secret for coturn's "
-                "use-auth-secret"), also=("external_turn.auth",)))
+                _("is required with external_turn.auth: password (LiveKit hands clients this "
+                  "username and its credential); or use auth: secret for coturn's "
+                  "use-auth-secret")), also=("external_turn.auth",)))
         if values["external_turn.auth"] == "secret" and values["external_turn.username"]:
             problems.append(Problem("external_turn.username", (
-                "is not used with external_turn.auth: secret (LiveKit makes a username per "
-                "caller from the shared secret); remove it, or set auth: password"),
+                _("is not used with external_turn.auth: secret (LiveKit makes a username per "
+                  "caller from the shared secret); remove it, or set auth: password")),
                 also=("external_turn.auth",)))
     return problems
 

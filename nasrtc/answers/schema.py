@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
 import nasrtc.answers.validators as v
+from nasrtc.i18n import LANGUAGES
 from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE, REDIS_IMAGE
 
 ANSWERS_VERSION = 1
@@ -70,6 +71,10 @@ FIELDS: tuple[Field, ...] = (
           "format of this file; nasrtc refuses a version it does not know"),
     Field("profile", v.profile_name, "generic",
           "platform profile: synology (DSM 7, Container Manager) or generic (Linux + Docker)"),
+    Field("language", v.choice(*LANGUAGES), "en",
+          "the language of the pages nasrtc writes for people (checklist.md, "
+          "reverse-proxy.md, setup.svg): en, de, ru or zh_CN; init sets the one it runs in, "
+          "the terminal follows --lang and the locale"),
     Field("domain", v.hostname, REQUIRED,
           "Matrix server name: the part after ':' in user IDs", "example.org"),
     Field("homeserver_url", v.https_url, _homeserver_url,

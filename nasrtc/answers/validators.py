@@ -11,6 +11,8 @@ import ipaddress
 import re
 from typing import Any
 
+from nasrtc.i18n import _, ngettext
+
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
@@ -27,25 +29,29 @@ def _show(value: Any) -> str:
 
 
 def _type_name(value: Any) -> str:
-    names = {bool: "true/false", int: "a number", str: "text", list: "a list", dict: "a mapping"}
+    names = {bool: _("true/false"), int: _("a number"), str: _("text"), list: _("a list"),
+             dict: _("a mapping")}
     return names.get(type(value), type(value).__name__)
 
 
 def integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected a whole number")
+        raise ValueError(_("{value} is {type_name}; expected a whole number")
+                         .format(value=_show(value), type_name=_type_name(value)))
     return value
 
 
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected true or false")
+        raise ValueError(_("{value} is {type_name}; expected true or false")
+                         .format(value=_show(value), type_name=_type_name(value)))
     return value
 
 
 def text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected non-empty text")
+        raise ValueError(_("{value} is {type_name}; expected non-empty text")
+                         .format(value=_show(value), type_name=_type_name(value)))
     return value.strip()
 
 
@@ -54,33 +60,40 @@ def port(value: Any) -> int:
         value = int(value)
     number = integer(value)
     if not 1 <= number <= 65535:
-        raise ValueError(f"{number} is not a port; allowed: 1 to 65535")
+        raise ValueError(_("{number} is not a port; allowed: 1 to 65535").format(number=number))
     return number
 
 
 def hostname(value: Any) -> str:
     """An RFC 1123 DNS name with at least one dot: no scheme, path or port."""
     name = text(value).lower().rstrip(".")
-    hint = "expected a DNS name such as example.org"
+    hint = _("expected a DNS name such as example.org")
     if "://" in name:
-        raise ValueError(f"{_show(value)} has a scheme; {hint}, without 'https://'")
+        raise ValueError(_("{value} has a scheme; {hint}, without 'https://'")
+                         .format(value=_show(value), hint=hint))
     if "/" in name:
-        raise ValueError(f"{_show(value)} has a path; {hint}, without '/...'")
+        raise ValueError(_("{value} has a path; {hint}, without '/...'")
+                         .format(value=_show(value), hint=hint))
     if ":" in name:
-        raise ValueError(f"{_show(value)} has a port; {hint}, without ':port'")
+        raise ValueError(_("{value} has a port; {hint}, without ':port'")
+                         .format(value=_show(value), hint=hint))
     if len(name) > 253:
-        raise ValueError(f"{_show(value)} is longer than 253 characters; {hint}")
+        raise ValueError(_("{value} is longer than 253 characters; {hint}")
+                         .format(value=_show(value), hint=hint))
     labels = name.split(".")
     if len(labels) < 2:
-        raise ValueError(f"{_show(value)} has no dot; {hint} (a public name with a domain)")
+        raise ValueError(_("{value} has no dot; {hint} (a public name with a domain)")
+                         .format(value=_show(value), hint=hint))
     for label in labels:
         if not _LABEL.match(label):
             raise ValueError(
-                f"{_show(value)}: part {label!r} is not allowed; {hint} "
-                "(letters, digits and inner hyphens, 1-63 characters per part)"
+                _("{value}: part {label!r} is not allowed; {hint} (letters, digits and inner "
+                  "hyphens, 1-63 characters per part)")
+                .format(value=_show(value), label=label, hint=hint)
             )
     if labels[-1].isdigit():
-        raise ValueError(f"{_show(value)} is an IP address; {hint}")
+        raise ValueError(_("{value} is an IP address; {hint}")
+                         .format(value=_show(value), hint=hint))
     return name
 
 
@@ -90,8 +103,8 @@ def https_url(value: Any) -> str:
     match = re.match(r"^https://([^/:]+)(?::(\d+))?$", url, re.IGNORECASE)
     if not match:
         raise ValueError(
-            f"{_show(value)} is not an https base URL; expected e.g. https://matrix.example.org "
-            "(https, a host name, optionally :port, no path)"
+            _("{value} is not an https base URL; expected e.g. https://matrix.example.org "
+              "(https, a host name, optionally :port, no path)").format(value=_show(value))
         )
     host = hostname(match.group(1))
     if match.group(2):
@@ -103,16 +116,18 @@ def https_url(value: Any) -> str:
 def port_range(value: Any) -> tuple[int, int]:
     match = _RANGE.match(str(value)) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"{_show(value)} is not a port range; expected START-END, "
-                         "e.g. 50000-50200")
+        raise ValueError(_("{value} is not a port range; expected START-END, e.g. 50000-50200")
+                         .format(value=_show(value)))
     start, end = port(int(match.group(1))), port(int(match.group(2)))
     if end < start:
-        raise ValueError(f"{_show(value)}: the end is below the start; expected START-END")
+        raise ValueError(_("{value}: the end is below the start; expected START-END")
+                         .format(value=_show(value)))
     if end - start + 1 < MIN_UDP_RANGE:
         raise ValueError(
-            f"{_show(value)} has {end - start + 1} ports; at least {MIN_UDP_RANGE} are needed "
-            "(each participant in a call uses two)"
-        )
+            ngettext("{value} has {count} port; at least {minimum} are needed (each participant "
+                     "in a call uses two)", "{value} has {count} ports; at least {minimum} are "
+                     "needed (each participant in a call uses two)", end - start + 1)
+            .format(value=_show(value), count=end - start + 1, minimum=MIN_UDP_RANGE))
     return start, end
 
 
@@ -125,14 +140,14 @@ def public_ip(value: Any) -> str:
         address = ipaddress.IPv4Address(raw)
     except ValueError:
         raise ValueError(
-            f"{_show(value)} is neither 'stun' nor an IPv4 address; expected 'stun' "
-            "(LiveKit discovers the address) or your public IPv4 address"
+            _("{value} is neither 'stun' nor an IPv4 address; expected 'stun' (LiveKit "
+              "discovers the address) or your public IPv4 address").format(value=_show(value))
         ) from None
     if not address.is_global:
         raise ValueError(
-            f"{raw} is a private or reserved address; LiveKit must advertise your public "
-            "address: use 'stun' or the address your router shows as its WAN IP"
-        )
+            _("{value} is a private or reserved address; LiveKit must advertise your public "
+              "address: use 'stun' or the address your router shows as its WAN IP")
+            .format(value=raw))
     return raw
 
 
@@ -141,15 +156,16 @@ def ipv4(value: Any) -> str:
     try:
         return str(ipaddress.IPv4Address(raw))
     except ValueError:
-        raise ValueError(f"{_show(value)} is not an IPv4 address; expected e.g. "
-                         "192.168.1.10") from None
+        raise ValueError(_("{value} is not an IPv4 address; expected e.g. 192.168.1.10")
+                         .format(value=_show(value))) from None
 
 
 def lan_ip(value: Any) -> str:
     raw = ipv4(value)
     if not ipaddress.IPv4Address(raw).is_private or raw.startswith("127."):
         raise ValueError(
-            f"{raw} is not a LAN address; expected the NAS's address, e.g. 192.168.1.10")
+            _("{value} is not a LAN address; expected the NAS's address, e.g. 192.168.1.10")
+            .format(value=raw))
     return raw
 
 
@@ -162,13 +178,14 @@ def host_path(value: Any) -> str:
     line into the generated configuration)."""
     path = text(value)
     if not path.startswith("/"):
-        raise ValueError(f"{_show(value)} is not an absolute path; expected e.g. "
-                         "/etc/letsencrypt/live")
+        raise ValueError(_("{value} is not an absolute path; expected e.g. /etc/letsencrypt/live")
+                         .format(value=_show(value)))
     bad = _UNSAFE_PATH.search(path)
     if bad:
-        raise ValueError(f"{_show(value)} contains {bad.group(0)!r}, which cannot stand in "
-                         "the generated nginx and compose files; use a path without it "
-                         "(a link without such characters works)")
+        raise ValueError(_("{value} contains {character!r}, which cannot stand in the generated "
+                           "nginx and compose files; use a path without it (a link without "
+                           "such characters works)")
+                         .format(value=_show(value), character=bad.group(0)))
     return path.rstrip("/") or "/"
 
 
@@ -176,8 +193,8 @@ def project_name(value: Any) -> str:
     name = text(value)
     if not _PROJECT.match(name):
         raise ValueError(
-            f"{_show(value)} is not a valid project name; expected lowercase letters, digits, "
-            "'-' or '_', starting with a letter or digit"
+            _("{value} is not a valid project name; expected lowercase letters, digits, '-' or "
+              "'_', starting with a letter or digit").format(value=_show(value))
         )
     return name
 
@@ -185,21 +202,23 @@ def project_name(value: Any) -> str:
 def image(value: Any) -> str:
     ref = text(value)
     if not _IMAGE.match(ref):
-        raise ValueError(f"{_show(value)} is not an image reference; expected e.g. repo/name:tag")
+        raise ValueError(_("{value} is not an image reference; expected e.g. repo/name:tag")
+                         .format(value=_show(value)))
     return ref
 
 
 def host_list(value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise ValueError(f"{_show(value)} is {_type_name(value)}; expected a list of host names")
+        raise ValueError(_("{value} is {type_name}; expected a list of host names")
+                         .format(value=_show(value), type_name=_type_name(value)))
     return [hostname(item) for item in value]
 
 
 def server_names(value: Any) -> list[str]:
     """Homeserver names allowed full access to the SFU, or ['*'] for any."""
     if not isinstance(value, list) or not value:
-        raise ValueError(f"{_show(value)}: expected a non-empty list of Matrix server names, "
-                         "or ['*']")
+        raise ValueError(_("{value}: expected a non-empty list of Matrix server names, or ['*']")
+                         .format(value=_show(value)))
     if value == ["*"]:
         return ["*"]
     return [hostname(item) for item in value]
@@ -209,8 +228,8 @@ def answers_version(value: Any) -> int:
     number = integer(value)
     if number != 1:
         raise ValueError(
-            f"{number} is not a format this nasrtc knows (it reads version 1); "
-            "upgrade nasrtc or write version: 1"
+            _("{number} is not a format this nasrtc knows (it reads version 1); upgrade "
+              "nasrtc or write version: 1").format(number=number)
         )
     return number
 
@@ -220,15 +239,16 @@ def profile_name(value: Any) -> str:
 
     names = profile_names()
     if value not in names:
-        raise ValueError(f"{_show(value)} is not a profile; expected one of: {', '.join(names)}")
+        raise ValueError(_("{value} is not a profile; expected one of: {names}")
+                         .format(value=_show(value), names=', '.join(names)))
     return str(value)
 
 
 def choice(*allowed: str) -> Any:
     def check(value: Any) -> str:
         if value not in allowed:
-            raise ValueError(f"{_show(value)} is not allowed; expected one of: "
-                             f"{', '.join(allowed)}")
+            raise ValueError(_("{value} is not allowed; expected one of: {allowed}")
+                             .format(value=_show(value), allowed=', '.join(allowed)))
         return str(value)
 
     return check

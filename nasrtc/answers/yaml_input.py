@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasrtc.i18n import _
+
 MAX_BYTES = 256 * 1024
 
 
@@ -20,22 +22,24 @@ def load(text: str) -> Any:
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise RefusedYaml(f"line {mark.line + 1}: uses an alias (*name); write the "
-                                  "value out instead (aliases are refused: they can expand "
-                                  "without bound)")
+                raise RefusedYaml(_("line {line}: uses an alias (*name); write the value out "
+                                    "instead (aliases are refused: they can expand without "
+                                    "bound)").format(line=mark.line + 1))
             event = self.peek_event()  # type: ignore[no-untyped-call]
             if getattr(event, "anchor", None):
-                raise RefusedYaml(f"line {event.start_mark.line + 1}: defines an anchor "
-                                  f"(&{event.anchor}); write the values out instead")
+                raise RefusedYaml(_("line {line}: defines an anchor (&{anchor}); write the "
+                                    "values out instead").format(line=event.start_mark.line + 1,
+                                                                 anchor=event.anchor))
             return super().compose_node(parent, index)
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
-            for key_node, _ in node.value:
+            for key_node, _value in node.value:
                 key = self.construct_object(key_node, deep=True)
                 if key in seen:
-                    raise RefusedYaml(f"line {key_node.start_mark.line + 1}: the key "
-                                      f"{str(key)[:40]!r} is given twice; keep one")
+                    raise RefusedYaml(_("line {line}: the key {key!r} is given twice; keep one")
+                                      .format(line=key_node.start_mark.line + 1,
+                                              key=str(key)[:40]))
                 seen.add(key)
             return super().construct_mapping(node, deep)
 

@@ -7,20 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.cli import HelpFormatter
+from nasrtc.i18n import N_, _, pad
 
 FORMATTER = HelpFormatter  # every command's help: descriptions and examples as written
 
 
 def add_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
-                        help="stack folder (default: the current folder if it holds "
-                             "nasrtc.yaml, else the one the last `nasrtc init` wrote)")
+                        help=_("stack folder (default: the current folder if it holds "
+                               "nasrtc.yaml, else the one the last `nasrtc init` wrote)"))
     parser.set_defaults(find_stack=True)
 
 
-def add_force(parser: argparse.ArgumentParser, help: str = "overwrite files edited by hand, "
-              "keeping them as <file>.bak") -> None:
-    parser.add_argument("--force", action="store_true", help=help)
+def add_force(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help=help or _("overwrite files edited by hand, keeping them as "
+                                       "<file>.bak"))
 
 
 def project_of(stack_dir: Path) -> str:
@@ -39,33 +41,47 @@ def known_project(stack_dir: Path) -> str:
     return str(state["project"]) if state else project_of(stack_dir)
 
 
-def print_result(result: Any, verb: str, steps: bool = False) -> None:
-    """What init and render wrote, file by file."""
+# A file's state in a plan or a write report, in words (translated where shown).
+FILE_STATES = {"new": N_("new"), "changes": N_("changes"), "unchanged": N_("unchanged"),
+               "edited": N_("edited"), "written": N_("written")}
+
+
+def file_state(state: str) -> str:
+    """'written', 'unchanged', ... in the user's language."""
+    return _(FILE_STATES[state]) if state in FILE_STATES else state
+
+
+def print_result(result: Any, wrote: bool, steps: bool = False) -> None:
+    """What init (wrote) and render wrote, file by file."""
     from nasrtc.output.summary import next_steps
 
     stack, report = result.stack, result.report
-    print(f"nasrtc: {verb} the call stack for {stack.domain} in {result.stack_dir.resolve()}"
-          f" ({stack.profile.title})")
-    width = max(len(rel) for rel in result.artifacts)
+    heading = (_("nasrtc: wrote the call stack for {domain} in {folder} ({profile})") if wrote
+               else _("nasrtc: rendered the call stack for {domain} in {folder} ({profile})"))
+    print(heading.format(domain=stack.domain, folder=result.stack_dir.resolve(),
+                         profile=stack.profile.title))
+    size = max(len(rel) for rel in result.artifacts)
     for rel, artifact in result.artifacts.items():
-        state = "written" if rel in report.written else "unchanged"
-        print(f"  {state:<9}  {rel:<{width}}  {artifact.purpose}")
+        state = file_state("written" if rel in report.written else "unchanged")
+        print(f"  {pad(state, 9)}  {rel:<{size}}  {_(artifact.purpose)}")
     for backup in report.backed_up:
-        print(f"  kept your edited copy as {backup}")
+        print("  " + _("kept your edited copy as {file}").format(file=backup))
     for rel in report.stale:
-        print(f"  no longer generated: {rel} (delete it if nothing uses it)")
+        print("  " + _("no longer generated: {file} (delete it if nothing uses it)").format(
+            file=rel))
     if result.secrets_replaced:
-        print(f"  secrets: replaced {', '.join(result.secrets_replaced)} in secrets/ (mode "
-              "0600); containers started before still use the old ones: run `sudo nasrtc up "
-              f"--dir {result.stack_dir.resolve()}` to restart them with the new ones (calls "
-              "in progress drop)")
+        print("  " + _("secrets: replaced {names} in secrets/ (mode 0600); containers started "
+                       "before still use the old ones: run `sudo nasrtc up --dir {folder}` to "
+                       "restart them with the new ones (calls in progress drop)").format(
+            names=", ".join(result.secrets_replaced), folder=result.stack_dir.resolve()))
     elif result.secrets_created:
-        print(f"  secrets: created {', '.join(result.secrets_created)} in secrets/ (mode 0600)")
+        print("  " + _("secrets: created {names} in secrets/ (mode 0600)").format(
+            names=", ".join(result.secrets_created)))
     else:
-        print("  secrets: kept the existing ones in secrets/")
+        print("  " + _("secrets: kept the existing ones in secrets/"))
     if steps:
-        print("\nNext steps (every detail, with checkboxes: checklist.md):")
+        print("\n" + _("Next steps (every detail, with checkboxes: checklist.md):"))
         for number, step in enumerate(next_steps(stack, result.stack_dir), 1):
             print(f"  {number}. {step}")
     else:
-        print("next: work through checklist.md, then start the stack.")
+        print(_("next: work through checklist.md, then start the stack."))

@@ -6,21 +6,22 @@ import argparse
 from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, known_project
+from nasrtc.i18n import N_, _
 
 NAME = "down"
-HELP = "stop and remove the stack's containers"
-EXAMPLES = """\
+HELP = N_("stop and remove the stack's containers")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc down --dir /volume1/docker/matrixrtc
       stop and remove this stack's containers; the folder, answers and secrets stay
-"""
+""")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Stop and remove the containers and network nasrtc created for this "
-                    "stack. Never touches other containers, the folder, answers or secrets.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Stop and remove the containers and network nasrtc created for this "
+                      "stack. Never touches other containers, the folder, answers or secrets."))
     add_dir(parser)
     return parser
 
@@ -31,11 +32,12 @@ def run(args: argparse.Namespace) -> int:
     project = known_project(args.dir)
     result = down(project)
     if not result.removed:
-        print(f"nasrtc: {project} is not running; nothing to stop.")
+        print(_("nasrtc: {project} is not running; nothing to stop.").format(project=project))
         return 0
     for name in result.removed:
-        print(f"  stopped and removed {name}")
+        print("  " + _("stopped and removed {name}").format(name=name))
     for name in result.networks:
-        print(f"  removed network {name}")
-    print(f"nasrtc: {project} is down; {args.dir.resolve()} (answers, secrets) is untouched.")
+        print("  " + _("removed network {name}").format(name=name))
+    print(_("nasrtc: {project} is down; {folder} (answers, secrets) is untouched.").format(
+        project=project, folder=args.dir.resolve()))
     return 0

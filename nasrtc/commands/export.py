@@ -7,11 +7,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from nasrtc.commands._common import FORMATTER, add_dir, add_force
+from nasrtc.commands._common import FORMATTER, add_dir, add_force, file_state
+from nasrtc.i18n import N_, _, ngettext, pad
 
 NAME = "export"
-HELP = "carry the stack to Kubernetes or Element Server Suite (outgrowing one NAS)"
-EXAMPLES = """\
+HELP = N_("carry the stack to Kubernetes or Element Server Suite (outgrowing one NAS)")
+EXAMPLES = N_("""\
 examples:
   nasrtc export --to kubernetes --output ./k8s
       manifests for one LiveKit node; then `kubectl apply -f ./k8s`
@@ -19,31 +20,31 @@ examples:
       three LiveKit nodes sharing their state through Redis
   nasrtc export --to ess --output ./ess
       values for Element Server Suite's MatrixRTC component, and what changes for clients
-"""
+""")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Write the stack's answers (ports, host names, public address, TURN, "
-                    "key pair, image pins) for a Kubernetes cluster: plain manifests, or "
-                    "a values file for Element Server Suite. The NAS stack is not changed.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Write the stack's answers (ports, host names, public address, TURN, "
+                      "key pair, image pins) for a Kubernetes cluster: plain manifests, or "
+                      "a values file for Element Server Suite. The NAS stack is not changed."))
     add_dir(parser)
     parser.add_argument("--to", required=True, choices=("kubernetes", "ess"),
-                        help="plain manifests (kubernetes) or ESS values (ess)")
+                        help=_("plain manifests (kubernetes) or ESS values (ess)"))
     parser.add_argument("--output", required=True, type=Path, metavar="FOLDER",
-                        help="where to write (created if missing; not the stack folder)")
+                        help=_("where to write (created if missing; not the stack folder)"))
     parser.add_argument("--nodes", type=int, default=1, metavar="N",
-                        help="kubernetes: LiveKit nodes, one pod each; more than 1 adds "
-                             "Redis (default 1)")
+                        help=_("kubernetes: LiveKit nodes, one pod each; more than 1 adds "
+                               "Redis (default 1)"))
     parser.add_argument("--namespace", default=None,
-                        help="the namespace (default: the project name; ess: ess)")
+                        help=_("the namespace (default: the project name; ess: ess)"))
     parser.add_argument("--ingress-class", default=None, metavar="CLASS",
-                        help="kubernetes: the Ingress class (default: the cluster's default)")
+                        help=_("kubernetes: the Ingress class (default: the cluster's default)"))
     parser.add_argument("--host", default=None,
-                        help="ess: the one host name for the auth service and the SFU "
-                             "(default: sfu_host)")
-    add_force(parser, "overwrite exported files edited by hand (kept as .bak)")
+                        help=_("ess: the one host name for the auth service and the SFU "
+                               "(default: sfu_host)"))
+    add_force(parser, _("overwrite exported files edited by hand (kept as .bak)"))
     return parser
 
 
@@ -55,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     stack_dir, output = args.dir, args.output
     if output.resolve() == stack_dir.resolve():
-        raise usage_error("--output", "is the stack folder; the export goes into a folder "
-                          "of its own (e.g. --output ./k8s)")
+        raise usage_error("--output", _("is the stack folder; the export goes into a folder "
+                                        "of its own (e.g. --output ./k8s)"))
     stack = load_stack(stack_dir)[1]
     artifacts: dict[str, Artifact] = {}
     if args.to == "kubernetes":
@@ -70,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
         for name, (text, private) in kubernetes.render(stack, placement).items():
             artifacts[name] = Artifact(text, PRIVATE if private else PUBLIC)
         after = [f"kubectl apply -f {output}",
-                 f"kubectl -n {placement.namespace} get pods  (LiveKit: {placement.nodes} "
-                 f"pod(s), one per node)"]
+                 f"kubectl -n {placement.namespace} get pods  "
+                 + ngettext("(LiveKit: {count} pod, one per node)",
+                            "(LiveKit: {count} pods, one per node)",
+                            placement.nodes).format(count=placement.nodes)]
     else:
         import yaml
 
@@ -92,19 +95,21 @@ def run(args: argparse.Namespace) -> int:
         transports, well_known = ess.client_changes(stack, host)
         after = [f"kubectl apply -n {namespace} -f {output / 'ess-secret.yaml'}",
                  f"helm upgrade ... -f {output / 'ess-values.yaml'}",
-                 f"then follow {output / 'ess.md'}: clients move to https://{host}:",
-                 "homeserver.yaml (unless ESS runs your Synapse), instead of today's "
-                 "matrix_rtc:", *transports.rstrip().splitlines(),
+                 _("then follow {file}: clients move to https://{host}:").format(
+                     file=output / "ess.md", host=host),
+                 _("homeserver.yaml (unless ESS runs your Synapse), instead of today's "
+                   "matrix_rtc:"), *transports.rstrip().splitlines(),
                  f"https://{stack.domain}/.well-known/matrix/client:",
                  *well_known.rstrip().splitlines()]
     report = write_artifacts(output, artifacts, force=args.force,
                              command=f"nasrtc export --to {args.to}")
-    print(f"nasrtc: exported {stack.domain} for {args.to} into {output.resolve()}")
+    print(_("nasrtc: exported {domain} for {target} into {folder}").format(
+        domain=stack.domain, target=args.to, folder=output.resolve()))
     for name, artifact in artifacts.items():
-        state = "written" if name in report.written else "unchanged"
-        note = " (private: holds the API secret)" if artifact.mode == PRIVATE else ""
-        print(f"  {state:<9}  {name}{note}")
+        state = file_state("written" if name in report.written else "unchanged")
+        note = ("  " + _("(private: holds the API secret)")) if artifact.mode == PRIVATE else ""
+        print(f"  {pad(state, 9)}  {name}{note}")
     for backup in report.backed_up:
-        print(f"  kept your edited copy as {backup}")
-    print("next:\n" + "\n".join(f"  {line}" for line in after))
+        print("  " + _("kept your edited copy as {file}").format(file=backup))
+    print(_("next:") + "\n" + "\n".join(f"  {line}" for line in after))
     return 0

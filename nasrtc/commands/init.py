@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nasrtc.commands._common import FORMATTER, add_force, print_result
+from nasrtc.commands._common import FORMATTER, add_force, file_state, print_result
 from nasrtc.errors import Interrupted, NasrtcError, usage_error
-from nasrtc.i18n import _
+from nasrtc.i18n import N_, _, pad
 
 NAME = "init"
-HELP = "write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)"
-EXAMPLES = """\
+HELP = N_("write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc init
       the guided wizard: asks, shows what it will write, and writes on your OK
@@ -29,25 +29,25 @@ examples:
 
 The smallest answers file is one line, `domain: example.org`; every other key
 takes the profile's default. See the README for all keys.
-"""
+""")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Write the whole stack into DIR from an answers file. Secrets are "
-                    "generated on the first run and kept afterwards.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Write the whole stack into DIR from an answers file. Secrets are "
+                      "generated on the first run and kept afterwards."))
     parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
-                        help="stack folder (the wizard asks; otherwise the current folder)")
+                        help=_("stack folder (the wizard asks; otherwise the current folder)"))
     parser.add_argument("--answers", type=Path, metavar="FILE",
-                        help="answers file (YAML, see README); without it the wizard asks")
+                        help=_("answers file (YAML, see README); without it the wizard asks"))
     parser.add_argument("--yes", action="store_true",
-                        help="accept every default without asking (needs a domain)")
+                        help=_("accept every default without asking (needs a domain)"))
     parser.add_argument("--domain", metavar="NAME",
-                        help="Matrix server name, e.g. example.org (the wizard's default)")
+                        help=_("Matrix server name, e.g. example.org (the wizard's default)"))
     add_force(parser)
     parser.add_argument("--rotate-secrets", action="store_true",
-                        help="generate a new LiveKit API key and secret")
+                        help=_("generate a new LiveKit API key and secret"))
     return parser
 
 
@@ -55,33 +55,47 @@ def run(args: argparse.Namespace) -> int:
     if args.answers is not None:
         for given, option in ((args.domain, "--domain"), (args.yes, "--yes")):
             if given:  # the file decides every answer: never drop an option silently
-                raise usage_error(option, "has no effect with --answers; put the value in "
-                                  "the answers file (e.g. `domain: example.org`), or drop "
-                                  "--answers to use it")
+                raise usage_error(option, _(
+                    "has no effect with --answers; put the value in the answers file (e.g. "
+                    "`domain: example.org`), or drop --answers to use it"))
         return _from_file(args)
     if args.yes:
         return _with_defaults(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise usage_error("--answers", "or --yes is needed when there is no terminal to ask "
-                          "questions in: run `nasrtc init --dir DIR --answers FILE` (see README) "
-                          "or `nasrtc init --dir DIR --yes --domain example.org`")
+        raise usage_error("--answers", _(
+            "or --yes is needed when there is no terminal to ask questions in: run `nasrtc init "
+            "--dir DIR --answers FILE` (see README) or `nasrtc init --dir DIR --yes --domain "
+            "example.org`"))
     return _wizard(args)
 
 
 def _from_file(args: argparse.Namespace) -> int:
-    from nasrtc.answers import ANSWERS_FILE, load_answers
+    from nasrtc.answers import ANSWERS_FILE, load_answers, read_yaml_mapping, resolve
     from nasrtc.output.plan import apply_plan, check_stack_dir, plan_files
 
     stack_dir: Path = args.dir or Path(".")
     check_stack_dir(stack_dir)
-    answers = load_answers(args.answers)
     target = stack_dir / ANSWERS_FILE
     # The user's own nasrtc.yaml is the source: never rewrite it under them.
     own_file = target.exists() and target.resolve() == args.answers.resolve()
+    answers = (load_answers(args.answers) if own_file else
+               resolve(_in_this_language(read_yaml_mapping(args.answers)),
+                       source=str(args.answers)))
     plan = plan_files(stack_dir, answers, write_answers_file=not own_file, secrets="new",
                       rotate=args.rotate_secrets)
     _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
     return 0
+
+
+def _in_this_language(raw: dict[str, Any]) -> dict[str, Any]:
+    """The stack's pages (checklist.md, ...) in the language init runs in, unless the
+    answers name one: nasrtc.yaml keeps it, so later runs write the same pages."""
+    from nasrtc.i18n import active_language
+
+    language = active_language()
+    if "language" in raw or language == "en":
+        return raw
+    return {**raw, "language": language}
 
 
 def _wrote(result: Any) -> None:
@@ -89,7 +103,7 @@ def _wrote(result: Any) -> None:
     from nasrtc.locate import remember
 
     remember(result.stack_dir)
-    print_result(result, "wrote", steps=True)
+    print_result(result, wrote=True, steps=True)
 
 
 def _with_defaults(args: argparse.Namespace) -> int:
@@ -106,8 +120,8 @@ def _with_defaults(args: argparse.Namespace) -> int:
     if args.domain:
         raw["domain"] = args.domain
     raw.setdefault("profile", this_platform().profile)
-    plan = plan_files(stack_dir, resolve(raw), write_answers_file=True, secrets="new",
-                      rotate=args.rotate_secrets)
+    plan = plan_files(stack_dir, resolve(_in_this_language(raw)), write_answers_file=True,
+                      secrets="new", rotate=args.rotate_secrets)
     _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
     return 0
 
@@ -128,9 +142,9 @@ def _wizard(args: argparse.Namespace) -> int:
     except NasrtcError as exc:
         # Nothing typed is lost: the answers stay, and are the defaults of the next run.
         kept = _keep_answers(answers.stack_dir, answers.raw)
-        exc.fix = (f"{exc.fix}; " if exc.fix else "") + (
-            f"your answers are kept in {kept}: after the fix, run `nasrtc init --dir "
-            f"{answers.stack_dir}` again (they are its defaults)")
+        exc.fix = (f"{exc.fix}; " if exc.fix else "") + _(
+            "your answers are kept in {file}: after the fix, run `nasrtc init --dir {folder}` "
+            "again (they are its defaults)").format(file=kept, folder=answers.stack_dir)
         raise
 
 
@@ -148,7 +162,7 @@ def _keep_answers(stack_dir: Path, raw: dict[str, Any]) -> Path:
         text = dump_answers(resolve(raw))
     except InputError:
         text = yaml.safe_dump(raw, sort_keys=False)
-    artifact = {ANSWERS_FILE: Artifact(text, PUBLIC, "your answers")}
+    artifact = {ANSWERS_FILE: Artifact(text, PUBLIC, N_("your answers"))}
     if not hand_edited(stack_dir, artifact):
         write_artifacts(stack_dir, artifact, force=True, partial=True)
         return stack_dir / ANSWERS_FILE
@@ -163,7 +177,8 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     from nasrtc.output.writer import edit_error
     from nasrtc.wizard.prompt import confirm
 
-    plan = plan_files(answers.stack_dir, resolve(answers.raw), write_answers_file=True,
+    plan = plan_files(answers.stack_dir, resolve(_in_this_language(answers.raw)),
+                      write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)
     status = plan.status()
     print("\n" + _("Summary for {domain} ({profile})").format(domain=plan.stack.domain,
@@ -174,9 +189,9 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     for rel, state in status.items():
         note = ""
         if state == "edited":
-            note = ("  (edited by hand: kept as .bak)" if rel == ANSWERS_FILE or args.force
-                    else "  (edited by hand)")
-        print(f"  {state:<9}  {rel}{note}")
+            note = "  " + (_("(edited by hand: kept as .bak)") if rel == ANSWERS_FILE
+                           or args.force else _("(edited by hand)"))
+        print(f"  {pad(file_state(state), 9)}  {rel}{note}")
     blocked = [rel for rel, state in status.items() if state == "edited" and rel != ANSWERS_FILE]
     if blocked and not args.force:
         raise edit_error(answers.stack_dir, blocked, "nasrtc init")

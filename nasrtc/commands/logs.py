@@ -7,10 +7,11 @@ from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, project_of
 from nasrtc.errors import usage_error
+from nasrtc.i18n import N_, _
 
 NAME = "logs"
-HELP = "show the containers' logs (--follow to keep watching)"
-EXAMPLES = """\
+HELP = N_("show the containers' logs (--follow to keep watching)")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc logs
       both services' logs, merged in time order, each line prefixed with its service
@@ -18,23 +19,23 @@ examples:
       LiveKit's lines of the last ten minutes
   sudo nasrtc logs --follow --tail 20
       the last 20 lines of each, then new lines as they come (Ctrl-C ends it)
-"""
+""")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Show the logs of the stack's containers through the Docker engine, "
-                    "like `docker compose logs`.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Show the logs of the stack's containers through the Docker engine, "
+                      "like `docker compose logs`."))
     add_dir(parser)
     parser.add_argument("service", nargs="?", choices=("livekit", "jwt"),
-                        help="only this service (default: both)")
+                        help=_("only this service (default: both)"))
     parser.add_argument("--follow", "-f", action="store_true",
-                        help="keep printing new lines until Ctrl-C")
+                        help=_("keep printing new lines until Ctrl-C"))
     parser.add_argument("--tail", type=int, metavar="N",
-                        help="only the last N lines of each service")
+                        help=_("only the last N lines of each service"))
     parser.add_argument("--since", metavar="T",
-                        help="only lines newer than T: seconds or 10m, 6h, 1d ago")
+                        help=_("only lines newer than T: seconds or 10m, 6h, 1d ago"))
     return parser
 
 
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from nasrtc.tokens import parse_ttl
 
     if args.tail is not None and args.tail < 0:
-        raise usage_error("--tail", f"{args.tail} is not a number of lines; expected 0 or more")
+        raise usage_error("--tail", _("{tail} is not a number of lines; expected 0 or more")
+                                    .format(tail=args.tail))
     since = None
     if args.since is not None:
         try:

@@ -11,31 +11,32 @@ from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, project_of
 from nasrtc.errors import usage_error
+from nasrtc.i18n import N_, _
 
 NAME = "remove"
-HELP = "stop the stack and delete the files nasrtc wrote (answers, secrets: --purge)"
-EXAMPLES = """\
+HELP = N_("stop the stack and delete the files nasrtc wrote (answers, secrets: --purge)")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc remove --dir /volume1/docker/matrixrtc
       shows what goes, asks, stops the containers and deletes the generated files;
       nasrtc.yaml and secrets/ stay, so `nasrtc init` can bring it all back
   sudo nasrtc remove --purge --yes
       also the answers and the secrets, without asking
-"""
+""")
 # The stack's own records and answers: kept unless --purge.
 KEPT = ("nasrtc.yaml",)
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Stop and remove the stack's containers and network, then delete the "
-                    "files nasrtc generated in the stack folder. Files edited by hand since "
-                    "and files nasrtc did not write stay.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Stop and remove the stack's containers and network, then delete the "
+                      "files nasrtc generated in the stack folder. Files edited by hand since "
+                      "and files nasrtc did not write stay."))
     add_dir(parser)
     parser.add_argument("--purge", action="store_true",
-                        help="also delete nasrtc.yaml and the secrets (cannot be undone)")
-    parser.add_argument("--yes", action="store_true", help="do not ask")
+                        help=_("also delete nasrtc.yaml and the secrets (cannot be undone)"))
+    parser.add_argument("--yes", action="store_true", help=_("do not ask"))
     return parser
 
 
@@ -45,28 +46,30 @@ def run(args: argparse.Namespace) -> int:
     stack_dir: Path = args.dir
     project = project_of(stack_dir)
     going, edited = _what_goes(stack_dir, args.purge)
-    print(f"nasrtc: removing the {project} stack in {stack_dir.resolve()}:")
-    print("  the containers and network of this stack (no other container)")
+    print(_("nasrtc: removing the {project} stack in {folder}:").format(
+        project=project, folder=stack_dir.resolve()))
+    print("  " + _("the containers and network of this stack (no other container)"))
     for rel in going:
-        print(f"  delete {rel}")
+        print("  " + _("delete {file}").format(file=rel))
     for rel in edited:
-        print(f"  keep   {rel} (edited by hand since nasrtc wrote it)")
+        print("  " + _("keep   {file} (edited by hand since nasrtc wrote it)").format(file=rel))
     if not args.purge:
-        print("  keep   nasrtc.yaml and secrets/ (add --purge to delete them too)")
+        print("  " + _("keep   nasrtc.yaml and secrets/ (add --purge to delete them too)"))
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise usage_error("--yes", "is needed when there is no terminal to ask in")
+            raise usage_error("--yes", _("is needed when there is no terminal to ask in"))
         from nasrtc.wizard.prompt import confirm
 
-        if not confirm("Remove these?"):
-            print("nasrtc: nothing was removed.")
+        if not confirm(_("Remove these?")):
+            print(_("nasrtc: nothing was removed."))
             return 1
     result = down(project)
     for name in result.removed:
-        print(f"  stopped and removed {name}")
+        print("  " + _("stopped and removed {name}").format(name=name))
     _delete(stack_dir, going, args.purge)
-    print(f"nasrtc: {project} is removed"
-          + ("." if args.purge else "; `nasrtc init` in this folder brings it back."))
+    print((_("nasrtc: {project} is removed.") if args.purge else
+           _("nasrtc: {project} is removed; `nasrtc init` in this folder brings it back."))
+          .format(project=project))
     return 0
 
 
@@ -91,7 +94,7 @@ def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
             edited.append(rel)
     if purge:
         secrets = [API_KEY_FILE, API_SECRET_FILE,
-                   *(name for name, _, _ in TURN_AUTH_SECRETS.values())]
+                   *(name for name, _env, _what in TURN_AUTH_SECRETS.values())]
         going += [f"{SECRETS_DIR}/{name}" for name in secrets
                   if (stack_dir / SECRETS_DIR / name).is_file()]
         if (stack_dir / MANIFEST).is_file():

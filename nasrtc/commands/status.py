@@ -6,22 +6,23 @@ import argparse
 from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, known_project
+from nasrtc.i18n import N_, _
 
 NAME = "status"
-HELP = "show each service's container, health, image, ports and uptime"
-EXAMPLES = """\
+HELP = N_("show each service's container, health, image, ports and uptime")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc status --dir /volume1/docker/matrixrtc
   sudo nasrtc status --json | jq '.[] | {service, state, health}'
-"""
+""")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Show the state of the stack's containers.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Show the state of the stack's containers."))
     add_dir(parser)
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
     return parser
 
 

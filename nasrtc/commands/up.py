@@ -8,35 +8,36 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, add_force
+from nasrtc.i18n import N_, _
 
 NAME = "up"
-HELP = "start the stack (create or update the containers)"
-EXAMPLES = """\
+HELP = N_("start the stack (create or update the containers)")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc up --dir /volume1/docker/matrixrtc
       create or update the containers and wait until they are healthy
   sudo nasrtc up --force
       first re-render compose.yaml/livekit.yaml you edited by hand (kept as .bak)
-"""
+""")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Create what compose.yaml describes through the Docker engine, recreate "
-                    "only containers whose settings changed, and wait until they are running "
-                    "and healthy.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Create what compose.yaml describes through the Docker engine, recreate "
+                      "only containers whose settings changed, and wait until they are running "
+                      "and healthy."))
     add_dir(parser)
-    add_force(parser, "re-render hand-edited compose.yaml/.env/livekit.yaml (kept as .bak)")
+    add_force(parser, _("re-render hand-edited compose.yaml/.env/livekit.yaml (kept as .bak)"))
     parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                        help="how long to wait for healthy containers (default 120)")
+                        help=_("how long to wait for healthy containers (default 120)"))
     parser.add_argument("--replace-old", action="store_true",
-                        help="after `project:` in nasrtc.yaml was changed: stop and remove the "
-                             "stack's containers still running under the earlier name "
-                             "(asked when run in a terminal)")
+                        help=_("after `project:` in nasrtc.yaml was changed: stop and remove the "
+                               "stack's containers still running under the earlier name "
+                               "(asked when run in a terminal)"))
     parser.add_argument("--no-wait", action="store_true",
-                        help="return once the containers are started (like `docker compose up "
-                             "-d`)")
+                        help=_("return once the containers are started (like `docker compose up "
+                               "-d`)"))
     return parser
 
 
@@ -63,7 +64,7 @@ def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
                       runtime_only=True)
     edited = hand_edited(stack_dir, plan.artifacts)
     if edited and not force:
-        raise edit_error(stack_dir, edited, "nasrtc up", "nothing was started")
+        raise edit_error(stack_dir, edited, "nasrtc up", _("nothing was started"))
     stale = plan.stale_runtime_files()
     if stale:
         write_artifacts(stack_dir, plan.artifacts, force=True, partial=True)
@@ -83,12 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _full(args: argparse.Namespace) -> int:
     from nasrtc.engine import lifecycle
-    from nasrtc.engine.fastpath import record_up
+    from nasrtc.engine.fastpath import addresses_of, record_up, service_line, where_it_answers
     from nasrtc.engine.progress import PullProgress
 
     stack, rendered = prepare(args.dir, force=args.force)
     for rel in rendered:
-        print(f"nasrtc: rendered {rel} from nasrtc.yaml first")
+        print(_("nasrtc: rendered {file} from nasrtc.yaml first").format(file=rel))
 
     def start(replace_old: bool) -> Any:
         return lifecycle.up(stack, args.dir, PullProgress(), print, timeout=args.timeout,
@@ -101,26 +102,14 @@ def _full(args: argparse.Namespace) -> int:
             raise
         result = start(True)
     if not result.changed:
-        print(f"nasrtc: {stack.project} is up to date: nothing was recreated.")
+        print(_("nasrtc: {project} is up to date: nothing was recreated.").format(
+            project=stack.project))
     for item in result.services:
         # --no-wait does not look at the state again: nothing to put in brackets then.
-        state = ", ".join(part for part in (item.state, item.health) if part)
-        print(f"  {item.service:<8} {item.action:<9}" + (f" ({state})" if state else ""))
-    report = where_it_answers(stack)
-    print("\n".join(report))
-    record_up(args.dir, stack, report)  # the next `up` checks it against the engine
+        print(service_line(item.service, item.action, (item.state, item.health)))
+    print("\n".join(where_it_answers(addresses_of(stack))))
+    record_up(args.dir, stack)  # the next `up` checks it against the engine
     return 0
-
-
-def where_it_answers(stack: Any) -> list[str]:
-    return [
-        "\nWhere it answers:",
-        f"  LiveKit SFU   {stack.sfu_route.upstream} on this host; "
-        f"public {stack.livekit_url} through the reverse proxy",
-        f"  Auth service  {stack.jwt_route.upstream}/healthz on this host; "
-        f"public {stack.jwt_url}/healthz",
-        "next: finish checklist.md if you have not, then make a test call "
-        "(one phone on mobile data)."]
 
 
 def _may_ask() -> bool:
@@ -133,5 +122,5 @@ def _confirm_replace(found: Any) -> bool:
     from nasrtc.wizard.prompt import confirm
 
     print(f"nasrtc: {found.message}")
-    return bool(confirm(f"Stop and remove {', '.join(found.names)} and start the stack "
-                        "under its new name?", default=False))
+    return bool(confirm(_("Stop and remove {names} and start the stack under its new name?")
+                        .format(names=", ".join(found.names)), default=False))

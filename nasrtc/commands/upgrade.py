@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nasrtc.commands._common import FORMATTER, add_dir
+from nasrtc.commands._common import FORMATTER, add_dir, file_state
 from nasrtc.errors import EngineError, NasrtcError, usage_error
+from nasrtc.i18n import N_, _, pad
 
 NAME = "upgrade"
-HELP = "move the stack to the images this nasrtc was tested with (or --rollback)"
-EXAMPLES = """\
+HELP = N_("move the stack to the images this nasrtc was tested with (or --rollback)")
+EXAMPLES = N_("""\
 examples:
   sudo nasrtc upgrade
       shows each image old -> new and the files that change, asks, then pulls, recreates
@@ -23,32 +24,33 @@ examples:
   sudo nasrtc upgrade --yes
   sudo nasrtc upgrade --rollback
       back to the images before the last upgrade
-"""
+""")
 # The answers as they were before the last upgrade: what --rollback restores.
 BEFORE = ".nasrtc-before-upgrade.yaml"
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        NAME, help=HELP, epilog=EXAMPLES, formatter_class=FORMATTER,
-        description="Move the stack's images to the set this nasrtc release was tested "
-                    "with. Pins you set yourself (a mirror, a digest) are kept unless "
-                    "--replace-own-pins.")
+        NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
+        description=_("Move the stack's images to the set this nasrtc release was tested "
+                      "with. Pins you set yourself (a mirror, a digest) are kept unless "
+                      "--replace-own-pins."))
     add_dir(parser)
-    parser.add_argument("--yes", action="store_true", help="do not ask")
+    parser.add_argument("--yes", action="store_true", help=_("do not ask"))
     parser.add_argument("--rollback", action="store_true",
-                        help="go back to the images before the last upgrade")
+                        help=_("go back to the images before the last upgrade"))
     parser.add_argument("--replace-own-pins", action="store_true",
-                        help="also replace image pins you set yourself")
+                        help=_("also replace image pins you set yourself"))
     parser.add_argument("--force", action="store_true",
-                        help="re-render files edited by hand (kept as .bak)")
+                        help=_("re-render files edited by hand (kept as .bak)"))
     parser.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS",
-                        help="how long the new containers may take to be healthy (180)")
+                        help=_("how long the new containers may take to be healthy (180)"))
     return parser
 
 
-def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[str]]:
-    """(the answers with the new pins, lines 'image: old -> new' / 'kept: ...')."""
+def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(the answers with the new pins, lines 'image: old -> new' / 'kept: ...', the services
+    whose image changes)."""
     from nasrtc.answers import ANSWERS_FILE, load_stack_answers, read_yaml_mapping
     from nasrtc.versions import VERSION_SET, nasrtc_pin
 
@@ -56,18 +58,20 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
     raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)  # as written: pins stay the user's
     images = dict(raw.get("images") or {})
     running = _running_images(project)
-    lines = []
+    lines, upgrades = [], []
     for service, target in VERSION_SET.items():
         pinned = images.get(service)
         current = running.get(service) or pinned or target
         if pinned and not nasrtc_pin(service, pinned) and not replace_own:
-            lines.append(f"kept     {service}: {pinned} (your own pin; --replace-own-pins "
-                         "replaces it)")
+            lines.append(_("kept     {service}: {image} (your own pin; --replace-own-pins "
+                           "replaces it)").format(service=service, image=pinned))
             continue
         images[service] = target  # written down: later upgrades know it was nasrtc's
         if current != target:
-            lines.append(f"upgrade  {service}: {current} -> {target}")
-    return {**raw, "images": images}, lines
+            upgrades.append(service)
+            lines.append(_("upgrade  {service}: {current} -> {target}").format(
+                service=service, current=current, target=target))
+    return {**raw, "images": images}, lines, upgrades
 
 
 def _running_images(project: str) -> dict[str, str]:
@@ -82,34 +86,34 @@ def run(args: argparse.Namespace) -> int:
     stack_dir: Path = args.dir
     if args.rollback:
         return _rollback(args)
-    raw, lines = changes(stack_dir, args.replace_own_pins)
+    raw, lines, upgrades = changes(stack_dir, args.replace_own_pins)
     plan = _plan(stack_dir, raw)  # bad answers stop here, before anything is written
     files = [rel for rel, state in plan.status().items()
              if state in ("changes", "new") and rel != "nasrtc.yaml"]
-    upgrades = [line for line in lines if line.startswith("upgrade")]
     for line in lines:
         print(f"  {line}")
     if not upgrades and not files:
-        print("nasrtc: nothing to upgrade: the stack runs the set this nasrtc was tested "
-              "with.")
+        print(_("nasrtc: nothing to upgrade: the stack runs the set this nasrtc was tested "
+                "with."))
         return 0
     for rel in files:
-        print(f"  changes  {rel}")
-    _confirm(args.yes, "Upgrade?")
+        print(f"  {pad(file_state('changes'), 8)} {rel}")
+    _confirm(args.yes, _("Upgrade?"))
     before = stack_dir / BEFORE
     _copy(stack_dir / "nasrtc.yaml", before)
     try:
         _apply_and_start(stack_dir, plan, args.force, args.timeout)
     except EngineError as exc:
-        print(f"nasrtc: the upgraded stack did not start: {exc.message}", file=sys.stderr)
-        print("nasrtc: putting the previous images back...", file=sys.stderr)
+        print(_("nasrtc: the upgraded stack did not start: {error}").format(error=exc.message),
+              file=sys.stderr)
+        print(_("nasrtc: putting the previous images back..."), file=sys.stderr)
         _restore(stack_dir, before, args.timeout)
-        raise NasrtcError("the upgrade was rolled back: the stack runs the previous images "
-                          "again (nasrtc.yaml as before)",
-                          "see the log lines above; `nasrtc logs` shows more. Report the "
-                          "image that failed, or pin a working one in nasrtc.yaml") from None
+        raise NasrtcError(_("the upgrade was rolled back: the stack runs the previous images "
+                            "again (nasrtc.yaml as before)"),
+                          _("see the log lines above; `nasrtc logs` shows more. Report the "
+                            "image that failed, or pin a working one in nasrtc.yaml")) from None
     _local_checks(stack_dir)
-    print("nasrtc: upgraded; `nasrtc upgrade --rollback` goes back.")
+    print(_("nasrtc: upgraded; `nasrtc upgrade --rollback` goes back."))
     return 0
 
 
@@ -123,6 +127,7 @@ def _plan(stack_dir: Path, raw: dict[str, Any]) -> Any:
 
 def _apply_and_start(stack_dir: Path, plan: Any, force: bool, timeout: float) -> None:
     from nasrtc.engine import lifecycle
+    from nasrtc.engine.fastpath import service_line
     from nasrtc.engine.progress import PullProgress
     from nasrtc.output.plan import apply_plan
 
@@ -130,8 +135,7 @@ def _apply_and_start(stack_dir: Path, plan: Any, force: bool, timeout: float) ->
                command="nasrtc upgrade")
     result = lifecycle.up(plan.stack, stack_dir, PullProgress(), print, timeout=timeout)
     for item in result.services:
-        print(f"  {item.service:<8} {item.action:<9} ({item.state}"
-              f"{', ' + item.health if item.health else ''})")
+        print(service_line(item.service, item.action, (item.state, item.health)))
 
 
 def _restore(stack_dir: Path, before: Path, timeout: float) -> None:
@@ -144,12 +148,13 @@ def _restore(stack_dir: Path, before: Path, timeout: float) -> None:
 def _rollback(args: argparse.Namespace) -> int:
     before = args.dir / BEFORE
     if not before.is_file():
-        raise NasrtcError(f"no earlier upgrade to go back from in {args.dir.resolve()}",
-                          "rollback restores what `nasrtc upgrade` saved in "
-                          f"{BEFORE}; there is none")
-    _confirm(args.yes, "Go back to the images before the last upgrade?")
+        raise NasrtcError(_("no earlier upgrade to go back from in {folder}")
+                          .format(folder=args.dir.resolve()),
+                          _("rollback restores what `nasrtc upgrade` saved in {file}; there "
+                            "is none").format(file=BEFORE))
+    _confirm(args.yes, _("Go back to the images before the last upgrade?"))
     _restore(args.dir, before, args.timeout)
-    print("nasrtc: back to the images before the last upgrade.")
+    print(_("nasrtc: back to the images before the last upgrade."))
     return 0
 
 
@@ -157,11 +162,11 @@ def _confirm(yes: bool, question: str) -> None:
     if yes:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise usage_error("--yes", "is needed when there is no terminal to ask in")
+        raise usage_error("--yes", _("is needed when there is no terminal to ask in"))
     from nasrtc.wizard.prompt import confirm
 
     if not confirm(question):
-        raise NasrtcError("nothing was changed", "")
+        raise NasrtcError(_("nothing was changed"), "")
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -177,6 +182,7 @@ def _local_checks(stack_dir: Path) -> None:
     results = run_doctor(make_context(stack_dir, None, None, None), local_only=True)
     failed = [r for r in results if r.status == FAIL]
     for row in failed:
-        print(f"  doctor: {row.name}: {row.detail}\n          fix: {row.fix}")
+        print("  " + _("doctor: {row}: {detail}").format(row=_(row.name), detail=row.detail)
+              + "\n          " + _("fix: {fix}").format(fix=row.fix))
     if not failed:
-        print("  doctor: this machine's checks pass")
+        print("  " + _("doctor: this machine's checks pass"))

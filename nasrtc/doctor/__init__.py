@@ -22,6 +22,7 @@ from nasrtc.doctor.registry import (
     Check,
     run_one,
 )
+from nasrtc.i18n import N_, _
 
 # Rows appear in this order: this machine, then what a caller meets, then the homeserver.
 CHECK_MODULES = ("local", "public", "homeserver")
@@ -44,13 +45,14 @@ def run_doctor(ctx: Context, local_only: bool = False, public_only: bool = False
     results = []
     for entry in (e for e in REGISTRY if e.scope in scopes):
         if time.monotonic() > deadline:
-            results.append(Check(entry.name, SKIP, f"not checked: doctor's time for this run "
-                                 f"({RUN_BUDGET} x --timeout) was spent on the rows above",
-                                 "fix those first, or give a larger --timeout"))
+            detail = _("not checked: doctor's time for this run ({budget} x --timeout) was "
+                       "spent on the rows above").format(budget=RUN_BUDGET)
+            results.append(Check(entry.name, SKIP, detail,
+                                 _("fix those first, or give a larger --timeout")))
             continue
         results.append(run_one(entry, ctx))
     if local_only:
-        results.append(Check("public side", SKIP, "--local given", ""))
+        results.append(Check(N_("public side"), SKIP, _("--local given"), ""))
     if public_only:
-        results.insert(0, Check("this machine", SKIP, "--public given", ""))
+        results.insert(0, Check(N_("this machine"), SKIP, _("--public given"), ""))
     return results

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from nasrtc.doctor.net import Net, Response
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import _
 
 if TYPE_CHECKING:
     from nasrtc.doctor.context import Context
@@ -40,12 +41,15 @@ def matrix(ctx: Context, method: str, path: str, body: Any = None) -> Any:
 
 def matrix_error(ctx: Context, method: str, path: str, status: int) -> NasrtcError:
     if status == 401:
-        return NasrtcError(f"{method} {path}: the homeserver does not accept the access token",
-                           "copy a current one (Element: Settings › Help & About › Access "
-                           "token) into --access-token or NASRTC_ACCESS_TOKEN")
-    return NasrtcError(f"{method} {path} answered {status}",
-                       f"is homeserver_url ({ctx.stack.homeserver_url}) right, and does "
-                       "the proxy pass /_matrix to the homeserver?")
+        return NasrtcError(_("{method} {path}: the homeserver does not accept the access "
+                             "token").format(method=method, path=path),
+                           _("copy a current one (Element: Settings › Help & About › Access "
+                             "token) into --access-token or NASRTC_ACCESS_TOKEN"))
+    return NasrtcError(_("{method} {path} answered {status}")
+                       .format(method=method, path=path, status=status),
+                       _("is homeserver_url ({homeserver_url}) right, and does the proxy pass "
+                         "/_matrix to the homeserver?")
+                       .format(homeserver_url=ctx.stack.homeserver_url))
 
 
 # ---------------------------------------------------------------- LiveKit

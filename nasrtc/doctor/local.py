@@ -8,9 +8,10 @@ from nasrtc.doctor.context import Context
 from nasrtc.doctor.net import Response
 from nasrtc.doctor.registry import LOCAL, Outcome, check, failed, passed, warned
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import N_, _, ngettext
 
 
-@check('files', LOCAL)
+@check(N_('files'), LOCAL)
 def check_files(ctx: Context) -> Outcome:
     from nasrtc.output.plan import Plan
     from nasrtc.output.render import render_all
@@ -19,40 +20,41 @@ def check_files(ctx: Context) -> Outcome:
     edited = [rel for rel, s in status.items() if s == "edited"]
     stale = [rel for rel, s in status.items() if s in ("changes", "new")]
     if edited:
-        return failed(f"edited by hand since nasrtc wrote them: {', '.join(edited)}",
-                     "put the change into nasrtc.yaml and run `nasrtc render --force` "
-                     "(your copies are kept as .bak)")
+        return failed(_("edited by hand since nasrtc wrote them: {files}")
+                      .format(files=', '.join(edited)),
+                     _("put the change into nasrtc.yaml and run `nasrtc render --force` "
+                       "(your copies are kept as .bak)"))
     if stale:
-        return warned(f"older than nasrtc.yaml: {', '.join(stale)}",
-                     "run `nasrtc render` (then `nasrtc up` to apply)")
-    return passed("every generated file matches nasrtc.yaml")
+        return warned(_("older than nasrtc.yaml: {files}").format(files=', '.join(stale)),
+                     _("run `nasrtc render` (then `nasrtc up` to apply)"))
+    return passed(_("every generated file matches nasrtc.yaml"))
 
 
-@check('secrets', LOCAL)
+@check(N_('secrets'), LOCAL)
 def check_secrets(ctx: Context) -> Outcome:
     folder = ctx.stack_dir / "secrets"
     problems = []
     if not folder.is_dir():
-        return failed("secrets/ is missing", "run `nasrtc init` (keeps answers)")
+        return failed(_("secrets/ is missing"), _("run `nasrtc init` (keeps answers)"))
     if stat.S_IMODE(folder.stat().st_mode) & 0o077:
-        problems.append("secrets/ is readable by others")
+        problems.append(_("secrets/ is readable by others"))
     for name in ("livekit_api_key", "livekit_api_secret"):
         path = folder / name
         if not path.is_file():
-            problems.append(f"{name} is missing")
+            problems.append(_("{name} is missing").format(name=name))
         elif stat.S_IMODE(path.stat().st_mode) & 0o077:
-            problems.append(f"{name} is readable by others")
+            problems.append(_("{name} is readable by others").format(name=name))
     livekit = ctx.stack_dir / "livekit" / "livekit.yaml"
     if livekit.is_file() and stat.S_IMODE(livekit.stat().st_mode) & 0o077:
-        problems.append("livekit/livekit.yaml (holds the secret) is readable by others")
+        problems.append(_("livekit/livekit.yaml (holds the secret) is readable by others"))
     if problems:
         return failed("; ".join(problems),
-                     "run `nasrtc render` (it restores 0700/0600), or "
-                     "`chmod 700 secrets && chmod 600 secrets/* livekit/livekit.yaml`")
-    return passed("present; folder 0700, files 0600")
+                     _("run `nasrtc render` (it restores 0700/0600), or "
+                       "`chmod 700 secrets && chmod 600 secrets/* livekit/livekit.yaml`"))
+    return passed(_("present; folder 0700, files 0600"))
 
 
-@check('livekit.yaml', LOCAL)
+@check(N_('livekit.yaml'), LOCAL)
 def check_livekit_keys(ctx: Context) -> Outcome:
     import yaml
 
@@ -60,45 +62,51 @@ def check_livekit_keys(ctx: Context) -> Outcome:
     from nasrtc.output.livekit_keys import unknown_keys
 
     path = ctx.stack_dir / "livekit" / "livekit.yaml"
-    fix = "run `nasrtc render --force` to rebuild it from nasrtc.yaml"
+    fix = _("run `nasrtc render --force` to rebuild it from nasrtc.yaml")
     if path.stat().st_size > MAX_BYTES:
-        return failed(f"{path.stat().st_size} bytes: far larger than nasrtc writes it", fix)
+        return failed(_("{size} bytes: far larger than nasrtc writes it")
+                      .format(size=path.stat().st_size), fix)
     try:  # a hand-edited file: read with the same bounds as the answers
         config = load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, RefusedYaml) as exc:
-        return failed(f"not valid YAML: {str(exc).splitlines()[0]}", fix)
+        return failed(_("not valid YAML: {reason}").format(reason=str(exc).splitlines()[0]), fix)
     unknown = unknown_keys(config)
     if unknown:
-        return failed(f"keys LiveKit does not know (it will not start): {', '.join(unknown)}",
-                     "remove them, or run `nasrtc render --force` to rebuild the file from "
-                     "nasrtc.yaml (your copy is kept as .bak)")
-    return passed("only keys LiveKit knows")
+        return failed(_("keys LiveKit does not know (it will not start): {keys}")
+                      .format(keys=', '.join(unknown)),
+                     _("remove them, or run `nasrtc render --force` to rebuild the file from "
+                       "nasrtc.yaml (your copy is kept as .bak)"))
+    return passed(_("only keys LiveKit knows"))
 
 
-@check('mounted files', LOCAL)
+@check(N_('mounted files'), LOCAL)
 def check_mounted_files(ctx: Context) -> Outcome:
     from nasrtc.engine.spec import unusable_mounts
 
     unusable = unusable_mounts(ctx.stack, ctx.stack_dir)
     if unusable:
-        return failed("; ".join(what for what, _ in unusable),
-                      "; ".join(dict.fromkeys(fix for _, fix in unusable)))
+        return failed("; ".join(what for what, _fix in unusable),
+                      "; ".join(dict.fromkeys(fix for _what, fix in unusable)))
     mounts = [mount for service in ctx.stack.services for mount in service.volumes]
     files = sum(not mount.folder for mount in mounts)
     folders = len(mounts) - files
-    return passed(f"all {files} files the containers read are there"
-                  + (f", and the data folder{'s' if folders > 1 else ''}" if folders else ""))
+    found = ngettext("the {count} file the containers read is there",
+                     "all {count} files the containers read are there", files).format(count=files)
+    if folders:  # the data folders are made by `up` when missing
+        found += ngettext(", and the data folder", ", and the data folders", folders)
+    return passed(found)
 
 
-@check('containers', LOCAL)
+@check(N_('containers'), LOCAL)
 def check_containers(ctx: Context) -> Outcome:
     rows = ctx.containers()
     bad = [f"{r.service}: {r.state}{'/' + r.health if r.health else ''}" for r in rows
            if r.state != "running" or r.health not in ("", "healthy")]
     if bad:
         return failed("; ".join(bad),
-                      f"run `{ctx.up_command}` (it shows the log of a container that crashes)")
-    return passed("livekit and jwt running and healthy")
+                      _("run `{up_command}` (it shows the log of a container that crashes)")
+                      .format(up_command=ctx.up_command))
+    return passed(_("livekit and jwt running and healthy"))
 
 
 def _not_running(ctx: Context, service: str, url: str) -> NasrtcError | None:
@@ -111,8 +119,10 @@ def _not_running(ctx: Context, service: str, url: str) -> NasrtcError | None:
     row = next((r for r in rows if r.service == service), None)
     if row is None or row.state == "running":
         return None
-    return NasrtcError(f"connection refused: nothing listens at {url} (the {service} "
-                       f"container is {row.state})", f"start the stack: `{ctx.up_command}`")
+    return NasrtcError(_("connection refused: nothing listens at {url} (the {service} "
+                         "container is {state})").format(url=url, service=service,
+                                                         state=row.state),
+                       _("start the stack: `{up_command}`").format(up_command=ctx.up_command))
 
 
 def _local_get(ctx: Context, service: str, url: str) -> Response:
@@ -127,27 +137,28 @@ def _local_get(ctx: Context, service: str, url: str) -> Response:
         raise
 
 
-@check('LiveKit (local)', LOCAL)
+@check(N_('LiveKit (local)'), LOCAL)
 def check_livekit_http(ctx: Context) -> Outcome:
     route = ctx.stack.sfu_route
     answer = _local_get(ctx, "livekit", f"{route.upstream}/")
     if answer.status == 200 and answer.text().strip() == "OK":
-        return passed(f"{route.upstream}/ answers OK")
-    return failed(f"{route.upstream}/ answered {answer.status}",
-                 "see `nasrtc status` and `docker logs <project>-livekit-1`")
+        return passed(_("{upstream}/ answers OK").format(upstream=route.upstream))
+    return failed(_("{upstream}/ answered {status}")
+                  .format(upstream=route.upstream, status=answer.status),
+                 _("see `nasrtc status` and `docker logs <project>-livekit-1`"))
 
 
-@check('auth service (local)', LOCAL)
+@check(N_('auth service (local)'), LOCAL)
 def check_jwt_health(ctx: Context) -> Outcome:
     route = ctx.stack.jwt_route
     answer = _local_get(ctx, "jwt", f"{route.upstream}/healthz")
     if answer.status == 200:
-        return passed(f"{route.upstream}/healthz answers 200")
-    return failed(f"/healthz answered {answer.status}",
-                 "see `docker logs <project>-jwt-1`")
+        return passed(_("{upstream}/healthz answers 200").format(upstream=route.upstream))
+    return failed(_("/healthz answered {status}").format(status=answer.status),
+                 _("see `docker logs <project>-jwt-1`"))
 
 
-@check('ports', LOCAL)
+@check(N_('ports'), LOCAL)
 def check_ports(ctx: Context) -> Outcome:
     from nasrtc.answers.rules import PROXY
     from nasrtc.host.ports import busy
@@ -157,14 +168,14 @@ def check_ports(ctx: Context) -> Outcome:
     except NasrtcError:
         rows = []
     if rows and all(r.state == "running" for r in rows):
-        return passed("held by this stack's running containers")
+        return passed(_("held by this stack's running containers"))
     ours = [rule for rule in ctx.stack.ports if rule.owner != PROXY]  # the proxy's are its own
     taken = [f"{b.rule.protocol.upper()} {b.port} ({b.owner})" for b in busy(ours)]
     if taken:
-        return failed("held by something else: " + ", ".join(taken),
-                     "stop that program or choose other ports in nasrtc.yaml, then "
-                     "`nasrtc render` and `nasrtc up`")
-    return passed("no clash with other programs")
+        return failed(_("held by something else: {ports}").format(ports=", ".join(taken)),
+                     _("stop that program or choose other ports in nasrtc.yaml, then "
+                       "`nasrtc render` and `nasrtc up`"))
+    return passed(_("no clash with other programs"))
 
 
 # What the auth service fetches before it can hand out a token (lk-jwt-service
@@ -201,7 +212,7 @@ def _sections(output: str) -> dict[str, tuple[int, str, str]]:
     return found
 
 
-@check("auth service reaches homeserver", LOCAL)
+@check(N_("auth service reaches homeserver"), LOCAL)
 def check_auth_service_reach(ctx: Context) -> Outcome:
     import json
 
@@ -216,43 +227,48 @@ def check_auth_service_reach(ctx: Context) -> Outcome:
                                jwt.extra_hosts, timeout=4 * seconds + 20)
     parts = _sections(run.output)
     if "client" not in parts:
-        return warned(f"could not run the check in a container of {stack.images['livekit']}: "
-                      f"{run.output.strip()[:200]}", "the LiveKit image needs sh and wget")
-    mapped = {host for host, _ in jwt.extra_hosts}
-    how = ("through this host (extra_hosts)" if domain in mapped
-           else "through DNS and your router")
-    rc, _, body = parts["client"]
+        return warned(_("could not run the check in a container of {image}: {output}")
+                      .format(image=stack.images['livekit'], output=run.output.strip()[:200]),
+                      _("the LiveKit image needs sh and wget"))
+    mapped = {host for host, _address in jwt.extra_hosts}
+    how = (_("through this host (extra_hosts)") if domain in mapped
+           else _("through DNS and your router"))
+    rc, _extra, body = parts["client"]
     url = f"https://{domain}/.well-known/matrix/client"
     if rc != 0:
-        return failed(f"from inside the stack's network, {url} could not be fetched ({how}): "
-                      f"{body.splitlines()[-1] if body else 'no answer'}",
+        return failed(_("from inside the stack's network, {url} could not be fetched ({how}): "
+                        "{reason}")
+                      .format(url=url, how=how,
+                              reason=body.splitlines()[-1] if body else _('no answer')),
                       _reach_fix(domain, domain in mapped, "network.domain_here"))
     try:
         base = json.loads(body)["m.homeserver"]["base_url"]
     except (ValueError, KeyError, TypeError):
-        return failed(f"{url} answers, but not with m.homeserver.base_url (the auth service "
-                      "answers 400 'Unable to resolve client-server API' then)",
-                      "serve matrix/well-known-client.json merged into that file")
+        return failed(_("{url} answers, but not with m.homeserver.base_url (the auth service "
+                        "answers 400 'Unable to resolve client-server API' then)").format(url=url),
+                      _("serve matrix/well-known-client.json merged into that file"))
     frc, target, fbody = parts.get("federation", (1, "", ""))
     if frc != 0:
         host = target.rsplit(":", 1)[0] or domain
-        why = fbody.splitlines()[-1] if fbody else "no answer"
-        return failed(f"the homeserver's federation API at https://{target} cannot be reached "
-                      "from inside the stack's network: the auth service cannot check "
-                      f"callers' OpenID tokens ({why})",
-                      f"serve /.well-known/matrix/server on {domain} ({{\"m.server\": "
-                      f"\"{stack.homeserver_host}:443\"}}) with a federation listener behind "
-                      f"it, or forward 8448; " + _reach_fix(host, host in mapped,
-                                                            "network.homeserver_here"))
-    return passed(f"from the auth service's network: {url} -> {base}; federation at "
-                  f"https://{target} answers")
+        why = fbody.splitlines()[-1] if fbody else _("no answer")
+        return failed(_("the homeserver's federation API at https://{target} cannot be "
+                        "reached from inside the stack's network: the auth service cannot "
+                        "check callers' OpenID tokens ({why})").format(target=target, why=why),
+                      _("serve /.well-known/matrix/server on {domain} ({server}) with a "
+                        "federation listener behind it, or forward 8448; {then}")
+                      .format(domain=domain,
+                              server=f'{{"m.server": "{stack.homeserver_host}:443"}}',
+                              then=_reach_fix(host, host in mapped, "network.homeserver_here")))
+    return passed(_("from the auth service's network: {url} -> {base}; federation at "
+                    "https://{target} answers").format(url=url, base=base, target=target))
 
 
 def _reach_fix(host: str, mapped: bool, key: str) -> str:
     if mapped:
-        return (f"{host} is sent to this host: its reverse proxy must answer for {host} on "
-                f"443 with a valid certificate; if {host} is served elsewhere, set {key}: false "
-                "in nasrtc.yaml, then `nasrtc render` and `nasrtc up`")
-    return (f"{host} goes out through DNS and the router, which needs NAT loopback if it "
-            f"points back here; if this host serves {host}, set {key}: true in nasrtc.yaml "
-            "(or add it to network.local_hosts), then `nasrtc render` and `nasrtc up`")
+        return _("{host} is sent to this host: its reverse proxy must answer for {host} on "
+                 "443 with a valid certificate; if {host} is served elsewhere, set {key}: false "
+                 "in nasrtc.yaml, then `nasrtc render` and `nasrtc up`").format(host=host, key=key)
+    return _("{host} goes out through DNS and the router, which needs NAT loopback if it "
+             "points back here; if this host serves {host}, set {key}: true in nasrtc.yaml "
+             "(or add it to network.local_hosts), then `nasrtc render` and `nasrtc up`"
+             ).format(host=host, key=key)

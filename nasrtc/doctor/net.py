@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
+from nasrtc.i18n import _
+
 MAX_BODY = 1_000_000  # bytes of an answer doctor reads; the rest is not needed
 
 # (host, port or None for any port) -> (address, port or None for the same port)
@@ -27,9 +29,9 @@ def parse_connect_to(items: list[str]) -> ConnectTo:
         parts = item.split(":")
         if (len(parts) != 4 or not parts[0] or not parts[2]
                 or not all(p == "" or p.isdigit() for p in (parts[1], parts[3]))):
-            raise ValueError(f"{item!r}: expected HOST:PORT:ADDRESS:PORT, e.g. "
-                             "sfu.example.org:443:192.168.1.10:443 (an empty PORT: every "
-                             "port, e.g. sfu.example.org::192.168.1.10:)")
+            raise ValueError(_("{item!r}: expected HOST:PORT:ADDRESS:PORT, e.g. "
+                               "sfu.example.org:443:192.168.1.10:443 (an empty PORT: every "
+                               "port, e.g. sfu.example.org::192.168.1.10:)").format(item=item))
         mapping[(parts[0].lower(), int(parts[1]) if parts[1] else None)] = (
             parts[2], int(parts[3]) if parts[3] else None)
     return mapping

@@ -19,6 +19,7 @@ from nasrtc.doctor.registry import (
     skipped,
     warned,
 )
+from nasrtc.i18n import N_, _, ngettext
 from nasrtc.output.checklist import public_names
 
 CERT_DAYS = 14
@@ -32,7 +33,7 @@ def _sfu(ctx: Context) -> tuple[str, ...]:
     return (ctx.stack.sfu_host,)
 
 
-@check('DNS', PUBLIC)
+@check(N_('DNS'), PUBLIC)
 def check_dns(ctx: Context) -> Outcome:
     stack = ctx.stack
     homeserver_host = stack.homeserver_host
@@ -41,23 +42,30 @@ def check_dns(ctx: Context) -> Outcome:
     ctx.unresolved.update(missing)
     if missing:
         ours = [host for host in missing if host in public_names(stack)]
-        return failed(f"does not resolve: {', '.join(missing)} (the rows that need "
-                      f"{'it' if len(missing) == 1 else 'them'} are skipped)",
-                      ("create the records (checklist.md, section DNS); new records can take "
-                       "a while to appear" if ours else
-                       "your Matrix names must resolve; check the records at your DNS "
-                       "provider") + ", or test before DNS works with --connect-to "
-                      "NAME::NAS-ADDRESS: (README, Checking with doctor)")
+        detail = ngettext("does not resolve: {names} (the rows that need it are skipped)",
+                          "do not resolve: {names} (the rows that need them are skipped)",
+                          len(missing)).format(names=", ".join(missing))
+        if ours:
+            fix = _("create the records (checklist.md, section DNS); new records can take a "
+                    "while to appear, or test before DNS works with --connect-to "
+                    "NAME::NAS-ADDRESS: (README, Checking with doctor)")
+        else:
+            fix = _("your Matrix names must resolve; check the records at your DNS provider, "
+                    "or test before DNS works with --connect-to NAME::NAS-ADDRESS: (README, "
+                    "Checking with doctor)")
+        return failed(detail, fix)
     reference = set(found[homeserver_host])
     differ = [host for host in public_names(stack)
               if reference and not set(found[host]) & reference]
     detail = ", ".join(f"{h} -> {' '.join(a)}" for h, a in found.items() if a)
     if differ:
-        verb = "points" if len(differ) == 1 else "point"
-        return warned(f"{', '.join(differ)} {verb} elsewhere than "
-                     f"{homeserver_host} ({detail})",
-                     "point them where the homeserver's name points, unless the SFU really "
-                     "runs on another machine")
+        return warned(ngettext("{names} points elsewhere than {homeserver_host} ({detail})",
+                               "{names} point elsewhere than {homeserver_host} ({detail})",
+                               len(differ)).format(names=", ".join(differ),
+                                                   homeserver_host=homeserver_host,
+                                                   detail=detail),
+                     _("point them where the homeserver's name points, unless the SFU really "
+                       "runs on another machine"))
     return passed(detail)
 
 
@@ -70,18 +78,19 @@ def _hosts(ctx: Context) -> list[str]:
 def _certificate_problem(host: str, exc: ssl.SSLCertVerificationError) -> tuple[str, str]:
     message = str(exc.verify_message or exc)
     if "expired" in message:
-        return (f"{host}: the certificate has expired",
-                f"renew the certificate for {host} (certbot renew; DSM: Control Panel › "
-                "Security › Certificate › Renew) and check that renewal runs by itself")
+        return (_("{host}: the certificate has expired").format(host=host),
+                _("renew the certificate for {host} (certbot renew; DSM: Control Panel › "
+                  "Security › Certificate › Renew) and check that renewal runs by itself")
+                .format(host=host))
     if "mismatch" in message.lower() or "not valid for" in message:
-        return (f"{host}: the certificate is for another name",
-                f"get a certificate that names {host} and assign it to {host}'s proxy row "
-                "(DSM: Certificate › Settings)")
+        return (_("{host}: the certificate is for another name").format(host=host),
+                _("get a certificate that names {host} and assign it to {host}'s proxy row "
+                  "(DSM: Certificate › Settings)").format(host=host))
     return (f"{host}: {message}",
-            "serve the full chain (fullchain.pem), or pass --ca-file for a private CA")
+            _("serve the full chain (fullchain.pem), or pass --ca-file for a private CA"))
 
 
-@check('certificates', PUBLIC)
+@check(N_('certificates'), PUBLIC)
 def check_certificates(ctx: Context) -> Outcome:
     problems, fixes, soon, notes = [], [], [], []
     for host in _hosts(ctx):
@@ -96,39 +105,43 @@ def check_certificates(ctx: Context) -> Outcome:
             continue
         except OSError as exc:
             detail, fix = network_problem(exc)
-            problems.append(f"{host}: not checked ({detail})")
+            problems.append(_("{host}: not checked ({detail})").format(host=host, detail=detail))
             fixes.append(fix)
             continue
         expires = ssl.cert_time_to_seconds(str(cert["notAfter"]))
         days = int((expires - time.time()) // 86400)
         if days < CERT_DAYS:
-            soon.append(f"{host} expires in {days} days")
+            soon.append(ngettext("{host} expires in {days} day", "{host} expires in {days} days",
+                                 days).format(host=host, days=days))
         else:
-            notes.append(f"{host} {days} days")
+            notes.append(ngettext("{host} {days} day", "{host} {days} days", days).format(
+                host=host, days=days))
     if problems:
         return failed("; ".join(problems + soon),
                      "; ".join(dict.fromkeys(fixes)))
     if soon:
         return warned("; ".join(soon),
-                     f"renewal seems not to run (Let's Encrypt renews {CERT_DAYS * 2} days "
-                     "ahead): check certbot's timer or DSM's automatic renewal")
+                     _("renewal seems not to run (Let's Encrypt renews {days} days ahead): "
+                       "check certbot's timer or DSM's automatic renewal")
+                     .format(days=CERT_DAYS * 2))
     if not notes:
-        return skipped("not checked: no name resolves (see the DNS row)")
-    return passed("valid: " + ", ".join(notes))
+        return skipped(_("not checked: no name resolves (see the DNS row)"))
+    return passed(_("valid: {names}").format(names=", ".join(notes)))
 
 
-@check('auth service (public)', PUBLIC, needs=_jwt)
+@check(N_('auth service (public)'), PUBLIC, needs=_jwt)
 def check_jwt_public(ctx: Context) -> Outcome:
     url = f"{ctx.stack.jwt_url}/healthz"
     answer = ctx.net.request("GET", url)
     if answer.status == 200:
-        return passed(f"{url} answers 200")
-    return failed(f"{url} answered {answer.status}",
-                 f"the proxy row for {ctx.stack.jwt_host} must go to "
-                 f"{ctx.stack.jwt_route.upstream} (reverse-proxy.md); is the container up?")
+        return passed(_("{url} answers 200").format(url=url))
+    return failed(_("{url} answered {status}").format(url=url, status=answer.status),
+                 _("the proxy row for {jwt_host} must go to {upstream} (reverse-proxy.md); is "
+                   "the container up?")
+                 .format(jwt_host=ctx.stack.jwt_host, upstream=ctx.stack.jwt_route.upstream))
 
 
-@check('auth service CORS', PUBLIC, needs=_jwt)
+@check(N_('auth service CORS'), PUBLIC, needs=_jwt)
 def check_cors(ctx: Context) -> Outcome:
     """GET answers 405 from the service itself; the preflight (OPTIONS) answers 200, which
     also shows a proxy's `add_header` that applies to successful answers only."""
@@ -136,79 +149,91 @@ def check_cors(ctx: Context) -> Outcome:
     origin = {"Origin": "https://app.element.io"}
     answer = ctx.net.request("GET", url, headers=origin)
     if answer.status != 405:
-        return failed(f"GET {url} answered {answer.status}, not 405",
-                     "the proxy row must pass every path to the auth service unchanged")
+        return failed(_("GET {url} answered {status}, not 405")
+                      .format(url=url, status=answer.status),
+                     _("the proxy row must pass every path to the auth service unchanged"))
     preflight = ctx.net.request("OPTIONS", url, headers={
         **origin, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
     for label, reply in (("GET", answer), ("OPTIONS", preflight)):
         origins = reply.header_values("Access-Control-Allow-Origin")
         if len(origins) > 1:
-            return failed(f"Access-Control-Allow-Origin sent {len(origins)} times ({label}); "
-                         "browsers then refuse the answer",
-                         "remove the CORS header your reverse proxy adds for "
-                         f"{ctx.stack.jwt_host}: the auth service sends its own")
+            return failed(_("Access-Control-Allow-Origin sent {count} times "
+                            "({label}); browsers then refuse the answer")
+                          .format(count=len(origins), label=label),
+                         _("remove the CORS header your reverse proxy adds for {jwt_host}: "
+                           "the auth service sends its own").format(jwt_host=ctx.stack.jwt_host))
         if origins != ["*"]:
-            return failed(f"{label} {url}: Access-Control-Allow-Origin is {origins or 'missing'}",
-                         "the auth service sends '*' itself; is something else answering "
-                         f"for {ctx.stack.jwt_host}, or does the proxy strip headers?")
-    return passed("GET 405 and preflight, each with one Access-Control-Allow-Origin: *")
+            return failed(_("{label} {url}: Access-Control-Allow-Origin is {origins}")
+                          .format(label=label, url=url, origins=origins or _('missing')),
+                         _("the auth service sends '*' itself; is something else answering "
+                           "for {jwt_host}, or does the proxy strip headers?")
+                         .format(jwt_host=ctx.stack.jwt_host))
+    return passed(_("GET 405 and preflight, each with one Access-Control-Allow-Origin: *"))
 
 
-@check('SFU (public)', PUBLIC, needs=_sfu)
+@check(N_('SFU (public)'), PUBLIC, needs=_sfu)
 def check_sfu_public(ctx: Context) -> Outcome:
     url = f"https://{ctx.stack.sfu_host}/"
     answer = ctx.net.request("GET", url)
     if answer.status == 200 and answer.text().strip() == "OK":
-        return passed(f"{url} answers OK")
-    return failed(f"{url} answered {answer.status}",
-                 f"the proxy row for {ctx.stack.sfu_host} must go to "
-                 f"{ctx.stack.sfu_route.upstream} (reverse-proxy.md)")
+        return passed(_("{url} answers OK").format(url=url))
+    return failed(_("{url} answered {status}").format(url=url, status=answer.status),
+                 _("the proxy row for {sfu_host} must go to {upstream} (reverse-proxy.md)")
+                 .format(sfu_host=ctx.stack.sfu_host, upstream=ctx.stack.sfu_route.upstream))
 
 
-@check('SFU WebSocket', PUBLIC, needs=_sfu)
+@check(N_('SFU WebSocket'), PUBLIC, needs=_sfu)
 def check_websocket(ctx: Context) -> Outcome:
     from nasrtc.tokens import mint
 
     stack, base = ctx.stack, f"https://{ctx.stack.sfu_host}"
     with livekit_test_room(ctx.net, stack, base) as (room, created):
         if created.status != 200:
-            return failed(f"creating a test room answered {created.status}",
-                          "the SFU row must pass every path (and POST) to LiveKit; check the "
-                          "API key in livekit.yaml matches secrets/")
+            return failed(_("creating a test room answered {status}")
+                          .format(status=created.status),
+                          _("the SFU row must pass every path (and POST) to LiveKit; check the "
+                            "API key in livekit.yaml matches secrets/"))
         token = mint(stack.api_key, stack.api_secret, "nasrtc-doctor", room, ttl=120)
         answer = ctx.net.websocket(f"{base}/rtc?access_token={quote(token)}")
     if answer.status == 101:
-        return passed("wss://.../rtc upgraded (101)")
+        return passed(_("wss://.../rtc upgraded (101)"))
     if answer.status in (400, 426):
-        return failed(f"the upgrade to WebSocket was refused ({answer.status}): the proxy does "
-                     "not pass the Upgrade/Connection headers",
-                     f"enable WebSocket on the {stack.sfu_host} row "
-                     f"({'; '.join(stack.profile.reverse_proxy['websocket_steps'])})")
+        return failed(_("the upgrade to WebSocket was refused ({status}): the proxy does not "
+                        "pass the Upgrade/Connection headers").format(status=answer.status),
+                     _("enable WebSocket on the {sfu_host} row ({steps})")
+                     .format(sfu_host=stack.sfu_host,
+                             steps="; ".join(stack.profile.reverse_proxy["websocket_steps"])))
     if answer.status in (502, 503, 504):
-        return failed(f"the proxy answered {answer.status}",
-                     f"LiveKit is not reachable from the proxy at {stack.sfu_route.upstream}")
+        return failed(_("the proxy answered {status}").format(status=answer.status),
+                     _("LiveKit is not reachable from the proxy at {upstream}")
+                     .format(upstream=stack.sfu_route.upstream))
     if answer.status == 401:
-        return failed("LiveKit refused the test token (401)",
-                     "livekit.yaml's keys differ from secrets/: run `nasrtc render` and "
-                     "`nasrtc up`")
-    return warned(f"unexpected answer {answer.status} to the upgrade",
-                 "see LiveKit's log (`docker logs <project>-livekit-1`)")
+        return failed(_("LiveKit refused the test token (401)"),
+                     _("livekit.yaml's keys differ from secrets/: run `nasrtc render` and "
+                       "`nasrtc up`"))
+    return warned(_("unexpected answer {status} to the upgrade").format(status=answer.status),
+                 _("see LiveKit's log (`docker logs <project>-livekit-1`)"))
 
 
-@check('router: RTC TCP', PUBLIC, needs=_sfu)
+@check(N_('router: RTC TCP'), PUBLIC, needs=_sfu)
 def check_rtc_tcp(ctx: Context) -> Outcome:
     port = ctx.stack.livekit.rtc_tcp
     if ctx.net.tcp_open(ctx.stack.sfu_host, port):
-        return passed(f"{ctx.stack.sfu_host}:{port} accepts connections")
-    return failed(f"cannot connect to {ctx.stack.sfu_host}:{port}",
-                 f"forward TCP {port} to the NAS, same port (checklist.md, section Router); "
-                 "from inside your network this also needs NAT loopback on the router")
+        return passed(_("{sfu_host}:{port} accepts connections")
+                      .format(sfu_host=ctx.stack.sfu_host, port=port))
+    return failed(_("cannot connect to {sfu_host}:{port}")
+                  .format(sfu_host=ctx.stack.sfu_host, port=port),
+                 _("forward TCP {port} to the NAS, same port (checklist.md, section Router); "
+                   "from inside your network this also needs NAT loopback on the router")
+                 .format(port=port))
 
 
-@check('router: UDP', PUBLIC)
+@check(N_('router: UDP'), PUBLIC)
 def check_udp(ctx: Context) -> Outcome:
     media = ctx.stack.forwarded_summary("udp")
-    return skipped(f"UDP ({media}) cannot be proven from inside your network",
-                 "test from outside: `nasrtc token --room test --identity me` and paste the URL "
-                 "and token into LiveKit's connection tester (livekit.io/connection-test)")
+    return skipped(_("UDP ({media}) cannot be proven from inside your network")
+                   .format(media=media),
+                   _("test from outside: `nasrtc token --room test --identity me` and paste the "
+                     "URL and token into LiveKit's connection tester "
+                     "(livekit.io/connection-test)"))

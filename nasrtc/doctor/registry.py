@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Callable
 
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from nasrtc.doctor.context import Context
@@ -87,23 +88,27 @@ def run_one(entry: Registered, ctx: Context) -> Check:
     missing = [host for host in (entry.needs(ctx) if entry.needs else ())
                if host in ctx.unresolved]
     if missing:
-        return Check(entry.name, SKIP, f"not checked: {', '.join(missing)} does not resolve "
-                     "(see the DNS row)")
+        return Check(entry.name, SKIP, ngettext(
+            "not checked: {names} does not resolve (see the DNS row)",
+            "not checked: {names} do not resolve (see the DNS row)",
+            len(missing)).format(names=", ".join(missing)))
     try:
         outcome = entry.probe(ctx)
     except NasrtcError as exc:
         outcome = failed(exc.message, exc.fix)
     except ssl.SSLCertVerificationError as exc:
-        outcome = failed(f"TLS certificate not accepted: {exc.verify_message or exc}",
-                         "fix the certificate first (see the certificates row)")
+        outcome = failed(_("TLS certificate not accepted: {reason}")
+                         .format(reason=exc.verify_message or exc),
+                         _("fix the certificate first (see the certificates row)"))
     except (OSError, ssl.SSLError, ValueError) as exc:
         outcome = failed(*network_problem(exc))
     except Exception as exc:  # any other answer (a banner, 100+ headers, JSON of another
         # shape) is the server's fault, not a reason to stop: it becomes this row
-        outcome = failed(f"unexpected answer: {exc.__class__.__name__}: "
-                         f"{str(exc)[:120] or 'no detail'}",
-                         "something else than the expected service answers there; check "
-                         "the proxy row and what runs at its destination")
+        outcome = failed(_("unexpected answer: {error}: {detail}")
+                         .format(error=exc.__class__.__name__,
+                                 detail=str(exc)[:120] or _("no detail")),
+                         _("something else than the expected service answers there; check "
+                           "the proxy row and what runs at its destination"))
     return Check(entry.name, outcome.status, outcome.detail, outcome.fix)
 
 
@@ -112,14 +117,14 @@ def network_problem(exc: BaseException) -> tuple[str, str]:
     import socket
 
     if isinstance(exc, socket.gaierror):
-        return ("the name does not resolve",
-                "create the DNS record (checklist.md, section DNS), or test the proxy before "
-                "DNS with --connect-to NAME::NAS-ADDRESS: (README, Checking with doctor)")
+        return (_("the name does not resolve"),
+                _("create the DNS record (checklist.md, section DNS), or test the proxy before "
+                  "DNS with --connect-to NAME::NAS-ADDRESS: (README, Checking with doctor)"))
     if isinstance(exc, ConnectionRefusedError):
-        return ("connection refused: nothing listens there",
-                "is the reverse proxy running and is port 443 forwarded to the NAS?")
+        return (_("connection refused: nothing listens there"),
+                _("is the reverse proxy running and is port 443 forwarded to the NAS?"))
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return ("no answer within the timeout" if "time allowed" not in str(exc)
-                else "the answer did not arrive within the time allowed (--timeout)",
-                "a firewall (router or NAS) drops the connection, or the service hangs")
-    return (f"{exc.__class__.__name__}: {exc}", "see the detail")
+        return (_("no answer within the timeout") if "time allowed" not in str(exc)
+                else _("the answer did not arrive within the time allowed (--timeout)"),
+                _("a firewall (router or NAS) drops the connection, or the service hangs"))
+    return (f"{exc.__class__.__name__}: {exc}", _("see the detail"))

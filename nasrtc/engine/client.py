@@ -8,9 +8,10 @@ import os
 from typing import Any
 
 from nasrtc.errors import EngineError, NasrtcError
+from nasrtc.i18n import N_, _
 
-START_ENGINE = ("start Docker: on DSM, Package Center › Container Manager › Run; on Linux, "
-                "`sudo systemctl start docker`")
+START_ENGINE = N_("start Docker: on DSM, Package Center › Container Manager › Run; on "
+                  "Linux, `sudo systemctl start docker`")
 
 
 def engine_address() -> str:
@@ -35,12 +36,16 @@ def explain(exc: BaseException) -> NasrtcError:
     where = engine_address()
     if "Permission denied" in text or isinstance(exc, PermissionError):
         return EngineError(
-            f"permission denied on the Docker socket ({where})",
-            "run nasrtc with sudo (DSM has no docker group: `sudo nasrtc up`), or add your "
-            "user to the docker group on Linux")
+            _("permission denied on the Docker socket ({where})").format(where=where),
+            _("run nasrtc with sudo (DSM has no docker group: `sudo nasrtc up`), or add your "
+              "user to the docker group on Linux"))
     if any(part in text for part in ("No such file", "Connection refused", "FileNotFound",
                                      "Connection aborted", "Max retries", "timed out")):
-        return EngineError(f"cannot reach the Docker engine at {where}", START_ENGINE
-                           + (" (or unset DOCKER_HOST)" if "DOCKER_HOST" in os.environ else ""))
-    return EngineError(f"the Docker engine at {where} failed: {text}",
-                       "check `docker info`; run again with NASRTC_DEBUG=1 for details")
+        fix = (_("start Docker or unset DOCKER_HOST: on DSM, Package Center › Container Manager "
+                 "› Run; on Linux, `sudo systemctl start docker`")
+               if "DOCKER_HOST" in os.environ else _(START_ENGINE))
+        return EngineError(_("cannot reach the Docker engine at {where}").format(where=where),
+                           fix)
+    return EngineError(_("the Docker engine at {where} failed: {text}")
+                       .format(where=where, text=text),
+                       _("check `docker info`; run again with NASRTC_DEBUG=1 for details"))

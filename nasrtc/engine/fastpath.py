@@ -8,6 +8,7 @@ from __future__ import annotations
 from nasrtc.engine.labels import CONFIG_HASH
 from nasrtc.engine.light import connect_light, written_since
 from nasrtc.engine.state import current_state
+from nasrtc.i18n import N_, _, pad, width
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ def already_up(stack_dir: str, wait: bool = True) -> list[str] | None:
 def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list[str] | None:
     running = engine.services(state["project"])
     image_ids: dict[str, str | None] = {}
-    lines = [f"nasrtc: {state['project']} is up to date: nothing was recreated."]
+    lines = [_("nasrtc: {project} is up to date: nothing was recreated.").format(
+        project=state["project"])]
     for service, record in state["services"].items():
         summary = running.get(service)
         if summary is None or summary.get("State") != "running" \
@@ -53,12 +55,44 @@ def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list
         if written_since([str(path) for path in record["mounted"]],
                          str(details["State"]["StartedAt"])):
             return None
-        state_words = ", ".join(part for part in ("running", health) if part)
-        lines.append(f"  {service:<8} {'unchanged':<9} ({state_words})")
-    return lines + [str(line) for line in state["report"]]
+        lines.append(service_line(service, "unchanged", ("running", health)))
+    return lines + where_it_answers(state["addresses"])
 
 
-def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
+# What `up` did to each service, in words (lifecycle's actions).
+ACTIONS = {"created": N_("created"), "recreated": N_("recreated"), "started": N_("started"),
+           "restarted": N_("restarted"), "unchanged": N_("unchanged")}
+
+
+def service_line(service: str, action: str, states: tuple[str, ...] = ()) -> str:
+    """'  livekit  unchanged (running, healthy)': one service's line in `up`'s report."""
+    shown = ", ".join(part for part in states if part)
+    return (f"  {pad(service, 8)} {pad(_(ACTIONS[action]) if action in ACTIONS else action, 9)}"
+            + (f" ({shown})" if shown else "")).rstrip()
+
+
+def addresses_of(stack: Any) -> dict[str, str]:
+    """Where the stack answers: recorded by `up`, reported by every `up` after it."""
+    return {"sfu_local": stack.sfu_route.upstream, "sfu_public": stack.livekit_url,
+            "jwt_local": stack.jwt_route.upstream, "jwt_public": stack.jwt_url}
+
+
+def where_it_answers(addresses: dict[str, str]) -> list[str]:
+    """The end of `up`'s report, in the user's language."""
+    sfu, auth = _("LiveKit SFU"), _("Auth service")
+    size = max(width(sfu), width(auth)) + 2
+    return [
+        "\n" + _("Where it answers:"),
+        "  " + pad(sfu, size) + _("{local} on this host; public {public} through the "
+                                  "reverse proxy").format(local=addresses["sfu_local"],
+                                                          public=addresses["sfu_public"]),
+        "  " + pad(auth, size) + _("{local}/healthz on this host; public {public}/healthz")
+        .format(local=addresses["jwt_local"], public=addresses["jwt_public"]),
+        _("next: finish checklist.md if you have not, then make a test call (one phone on "
+          "mobile data).")]
+
+
+def record_up(stack_dir: Path, stack: Any) -> None:
     """After a successful full `up`: what runs now, for the next one's quick answer."""
     from nasrtc.engine.spec import read_at_start
     from nasrtc.engine.state import write_state
@@ -81,4 +115,4 @@ def record_up(stack_dir: Path, stack: Any, report: list[str]) -> None:
             "hash": str((summary.get("Labels") or {}).get(CONFIG_HASH)),
             "image": service.image,
             "mounted": [str(path) for path in read_at_start(folder, service)]}
-    write_state(str(stack_dir), stack.project, services, report)
+    write_state(str(stack_dir), stack.project, services, addresses_of(stack))

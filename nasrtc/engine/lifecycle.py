@@ -37,6 +37,7 @@ from nasrtc.engine.spec import (
 from nasrtc.engine.stop import DownResult
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
+from nasrtc.i18n import N_, _
 from nasrtc.services import ALL_SERVICES, OPTIONAL_SERVICES
 from nasrtc.stack import Stack
 
@@ -94,11 +95,12 @@ def _pull(client: Any, image: str, progress: Any) -> None:
 
 def _pull_failed(image: str, reason: str) -> NasrtcError:
     return EngineError(
-        f"image {image} is not on this host and could not be pulled: {reason}",
-        "if the NAS is offline or the registry is blocked, load a saved copy "
-        "(`docker save` elsewhere, then `docker load -i image.tar` here), or set "
-        "images.livekit / images.jwt in nasrtc.yaml to a reachable mirror and run "
-        "`nasrtc render`")
+        _("image {image} is not on this host and could not be pulled: {reason}")
+        .format(image=image, reason=reason),
+        _("if the NAS is offline or the registry is blocked, load a saved copy "
+          "(`docker save` elsewhere, then `docker load -i image.tar` here), or set "
+          "images.livekit / images.jwt in nasrtc.yaml to a reachable mirror and run "
+          "`nasrtc render`"))
 
 
 def ensure_images(calls: Calls, stack: Stack, progress: Any) -> tuple[list[str], dict[str, str]]:
@@ -112,13 +114,15 @@ def ensure_images(calls: Calls, stack: Stack, progress: Any) -> tuple[list[str],
             pulled.append(image)
             found = calls.image(image)
             if found is None:
-                raise _pull_failed(image, "the engine does not list it after the pull")
+                raise _pull_failed(image, _("the engine does not list it after the pull"))
         image_arch = found.get("Architecture", "")
         if arch and image_arch and image_arch != arch:
             raise EngineError(
-                f"image {image} is built for {image_arch}, but this host is {arch}",
-                f"use an image built for {arch} (set images.* in nasrtc.yaml), or remove it "
-                f"(`docker rmi {image}`) so the right one is pulled")
+                _("image {image} is built for {image_arch}, but this host is {arch}")
+                .format(image=image, image_arch=image_arch, arch=arch),
+                _("use an image built for {arch} (set images.* in nasrtc.yaml), or remove it "
+                  "(`docker rmi {image}`) so the right one is pulled")
+                .format(arch=arch, image=image))
         ids[image] = str(found.get("Id"))
     return pulled, ids
 
@@ -133,8 +137,10 @@ def _ensure_network(calls: Calls, stack: Stack) -> str | None:
             PROJECT: stack.project, "com.docker.compose.network": "default", OURS: stack.project})
     if any((n.get("Labels") or {}).get(PROJECT) != stack.project for n in found):
         raise EngineError(
-            f"a Docker network named {name} exists and does not belong to this project",
-            f"remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
+            _("a Docker network named {name} exists and does not belong to this project")
+            .format(name=name),
+            _("remove it (`docker network rm {name}`) or set project in nasrtc.yaml")
+            .format(name=name))
     if len(found) > 1:
         details = [calls.inspect_network(n["Id"]) for n in found]
         keep = max(details, key=lambda n: len(n.get("Containers") or {}))
@@ -164,12 +170,14 @@ def _check_names(stack: Stack, wanted: list[ContainerSpec],
         if other is None or _summary_is_ours(other, stack, spec.service):
             continue
         owner = (other.get("Labels") or {}).get(PROJECT)
-        made_by = f"Compose project {owner}" if owner else "something other than Compose"
+        made_by = (_("Compose project {project}").format(project=owner) if owner
+                   else _("something other than Compose"))
         raise EngineError(
-            f"a container named {spec.name} exists and is not part of this stack "
-            f"(made by {made_by})",
-            f"if it is an old copy of this stack, remove it (`docker rm -f {spec.name}`); "
-            "otherwise set a different project in nasrtc.yaml and run `nasrtc render`")
+            _("a container named {name} exists and is not part of this stack (made by {made_by})")
+            .format(name=spec.name, made_by=made_by),
+            _("if it is an old copy of this stack, remove it (`docker rm -f {name}`); "
+              "otherwise set a different project in nasrtc.yaml and run `nasrtc render`")
+            .format(name=spec.name))
 
 
 class OldCopiesFound(EngineError):
@@ -179,12 +187,14 @@ class OldCopiesFound(EngineError):
         self.names = sorted(str(c["Names"][0]).lstrip("/") for c in old)
         projects = sorted({(c.get("Labels") or {}).get(OURS, "") for c in old})
         super().__init__(
-            f"this stack folder's containers still exist under the earlier project name "
-            f"{', '.join(projects)} ({', '.join(self.names)}): project in nasrtc.yaml was "
-            f"changed to {stack.project}; they hold the stack's ports; nothing was changed",
-            "run `sudo nasrtc up --replace-old` to stop and remove them and start the stack "
-            f"as {stack.project}, or set project back to {projects[0]} in nasrtc.yaml and run "
-            "`nasrtc render`")
+            _("this stack folder's containers still exist under the earlier project name "
+              "{old} ({containers}): project in nasrtc.yaml was changed to {project}; they "
+              "hold the stack's ports; nothing was changed").format(
+                old=", ".join(projects), containers=", ".join(self.names),
+                project=stack.project),
+            _("run `sudo nasrtc up --replace-old` to stop and remove them and start the stack "
+              "as {project}, or set project back to {old} in nasrtc.yaml and run `nasrtc "
+              "render`").format(project=stack.project, old=projects[0]))
 
 
 def _old_copies(calls: Calls, stack: Stack, folder: Path) -> list[dict[str, Any]]:
@@ -202,19 +212,19 @@ def _check_ports_free(changes: list[tuple[ContainerSpec, dict[str, Any] | None]]
     """Before anything changes: every port of every container to (re)create must be free,
     but for the ports this stack's own containers hold (they are about to be replaced)."""
     ours: set[tuple[str, int]] = set()
-    for current in [current for _, current in changes] + replaced:
+    for current in [current for _old, current in changes] + replaced:
         if current is not None:
             held = held_ports(current.get("Labels") or {})
             if held is None:
                 return  # a container from before the label: checked after it stops
             ours |= held
-    for spec, _ in changes:
+    for spec, _current in changes:
         for found in busy(spec.host_ports, port_owner, first_only=True):
             if (found.rule.protocol, found.port) not in ours:
                 raise EngineError(
-                    found.describe() + "; nothing was changed",
-                    "stop that program, or choose another port in nasrtc.yaml and run "
-                    "`nasrtc render`, then `nasrtc up` again")
+                    _("{problem}; nothing was changed").format(problem=found.describe()),
+                    _("stop that program, or choose another port in nasrtc.yaml and run "
+                      "`nasrtc render`, then `nasrtc up` again"))
 
 
 def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str]) -> bool:
@@ -275,8 +285,9 @@ def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Prog
     make_data_folders(stack, stack_dir)
     unusable = unusable_mounts(stack, stack_dir)
     if unusable:
-        raise EngineError("a container would mount a path that is not a file; nothing was "
-                          "started:\n" + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
+        raise EngineError(_("a container would mount a path that is not a file; nothing was "
+                            "started:") + "\n"
+                          + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
     pulled, image_ids = ensure_images(calls, stack, progress)
     existing = _by_name(calls, stack.project)
     version = compose_version(existing, ask_binary=False)
@@ -299,11 +310,12 @@ def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Prog
     undo = _Undo(calls)
     try:
         for copy in old:
-            report(f"  replacing {str(copy['Names'][0]).lstrip('/')} (earlier project name)")
+            report("  " + _("replacing {name} (earlier project name)").format(
+                name=str(copy["Names"][0]).lstrip("/")))
             undo.set_aside(copy, str(copy["Names"][0]).lstrip("/"))
         if any(spec.network_mode != "host" for spec in wanted):
             undo.network(_ensure_network(calls, stack))
-        to_change = {spec.name for spec, _ in changes}
+        to_change = {spec.name for spec, _current in changes}
 
         def apply(spec: ContainerSpec) -> ServiceResult:
             return _apply(calls, undo, spec, existing.get(spec.name),
@@ -333,11 +345,13 @@ def _apply(calls: Calls, undo: _Undo, spec: ContainerSpec, current: dict[str, An
         newer = _files_newer(calls, current["Id"], spec)
         if not newer:
             return ServiceResult(spec.service, "unchanged")
-        report(f"  {spec.service}: {', '.join(newer)} changed, restarting {spec.name}")
+        report("  " + _("{service}: {files} changed, restarting {container}").format(
+            service=spec.service, files=", ".join(newer), container=spec.name))
         calls.restart(current["Id"], timeout=STOP_TIMEOUT)
         return ServiceResult(spec.service, "restarted")
     if current is not None:
-        report(f"  {spec.service}: settings changed, recreating {spec.name}")
+        report("  " + _("{service}: settings changed, recreating {container}").format(
+            service=spec.service, container=spec.name))
         undo.set_aside(current, spec.name)
     labels = {**spec.labels, IMAGE_LABEL: image_ids[spec.image]}
     created = calls.create_container(spec.create_body(labels), spec.name)
@@ -395,8 +409,8 @@ def _remove_unchosen(calls: Calls, stack: Stack, existing: dict[str, dict[str, A
             continue
         calls.stop(str(summary["Id"]), timeout=STOP_TIMEOUT)
         calls.remove_container(str(summary["Id"]))
-        report(f"  {name}: no longer in nasrtc.yaml, removed its container (its data stays "
-               f"in {name}/)")
+        report("  " + _("{service}: no longer in nasrtc.yaml, removed its container (its data "
+                        "stays in {service}/)").format(service=name))
 
 
 class _Undo:
@@ -455,8 +469,9 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
         for service, result in list(pending.items()):
             details = containers.get(service)
             if details is None:
-                raise EngineError(f"the {service} container disappeared while starting",
-                                  "see `docker ps -a`; run `nasrtc up` again")
+                raise EngineError(_("the {service} container disappeared while starting")
+                                  .format(service=service),
+                                  _("see `docker ps -a`; run `nasrtc up` again"))
             state = details.get("State") or {}
             health = (state.get("Health") or {}).get("Status", "")
             result.state, result.health = state.get("Status", ""), health
@@ -467,38 +482,42 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
             if state.get("Status") == "running" and health in ("", "healthy"):
                 del pending[service]
             elif health == "unhealthy":
-                raise _crashed(calls, details, service, "is running but its health check fails")
+                raise _crashed(calls, details, service,
+                               _("is running but its health check fails"))
         if not pending:
             return
         if time.monotonic() > deadline:
             names = ", ".join(sorted(pending))
-            raise EngineError(f"{names} did not become ready within {int(timeout)} s",
-                              "see `nasrtc status` and `docker logs <container>`; a slow NAS "
-                              "may need `nasrtc up --timeout 300`")
+            raise EngineError(_("{names} did not become ready within {seconds} s")
+                              .format(names=names, seconds=int(timeout)),
+                              _("see `nasrtc status` and `docker logs <container>`; a slow NAS "
+                                "may need `nasrtc up --timeout 300`"))
         if not announced:
-            report("  waiting for the containers to be running and healthy...")
+            report("  " + _("waiting for the containers to be running and healthy..."))
             announced = True
         time.sleep(0.5)
 
 
-HINTS = {
-    "livekit": "LiveKit stops at start on an unknown key in livekit.yaml, on a port that is "
-               "taken, or when STUN fails (then set network.public_ip in nasrtc.yaml)",
-    "jwt": "the auth service needs LIVEKIT_URL, the key files and "
-           "LIVEKIT_FULL_ACCESS_HOMESERVERS; the lines above say which is wrong",
+HINTS = {  # translated where shown
+    "livekit": N_("LiveKit stops at start on an unknown key in livekit.yaml, on a port that "
+                  "is taken, or when STUN fails (then set network.public_ip in nasrtc.yaml)"),
+    "jwt": N_("the auth service needs LIVEKIT_URL, the key files and "
+              "LIVEKIT_FULL_ACCESS_HOMESERVERS; the lines above say which is wrong"),
 }
 
 
 def _crashed(calls: Calls, details: dict[str, Any], service: str,
-             what: str = "stopped or keeps restarting") -> EngineError:
+             what: str | None = None) -> EngineError:
     name = str(details.get("Name", service)).lstrip("/")
     try:
         logs = calls.logs(str(details["Id"]), tail=15).rstrip()
     except Exception:
         logs = "(no log available)"
     lines = "\n".join(f"    | {line}" for line in logs.splitlines()) or "    | (empty log)"
-    return EngineError(f"the {service} container ({name}) {what}. Its last log "
-                       f"lines:\n{lines}", HINTS.get(service, "see the log lines above"))
+    return EngineError(_("the {service} container ({name}) {what}. Its last log lines:\n{lines}")
+                       .format(service=service, name=name,
+                               what=what or _("stopped or keeps restarting"), lines=lines),
+                       _(HINTS[service]) if service in HINTS else _("see the log lines above"))
 
 
 # ---------------------------------------------------------------- down and status
@@ -536,9 +555,10 @@ def logs(project: str, services: tuple[str, ...], write: Callable[[str], None],
         found = project_containers(client, project)
         chosen = [(service, found[service]) for service in services if service in found]
         if not chosen:
-            raise EngineError(f"no container of {project} to show ({', '.join(services)})",
-                              "start the stack first: `nasrtc up`")
-        width = max(len(f"{service}-1") for service, _ in chosen)
+            raise EngineError(_("no container of {project} to show ({services})")
+                              .format(project=project, services=', '.join(services)),
+                              _("start the stack first: `nasrtc up`"))
+        width = max(len(f"{service}-1") for service, _spec in chosen)
         options: dict[str, Any] = {"tail": "all" if tail is None else tail}
         if since is not None:
             options["since"] = since
@@ -549,9 +569,9 @@ def logs(project: str, services: tuple[str, ...], write: Callable[[str], None],
         for service, container in chosen:
             raw = container.logs(timestamps=True, **options).decode("utf-8", "replace")
             for line in raw.splitlines():
-                stamp, _, text = line.partition(" ")
+                stamp, _space, text = line.partition(" ")
                 lines.append((stamp, f"{service}-1".ljust(width), text))
-        for _, prefix, text in sorted(lines, key=lambda item: item[0]):
+        for _stamp, prefix, text in sorted(lines, key=lambda item: item[0]):
             write(f"{prefix}  | {text}")
 
 

@@ -11,6 +11,7 @@ import os
 import socket
 
 from nasrtc.engine.labels import ONEOFF, PROJECT, SERVICE
+from nasrtc.i18n import _
 
 TYPE_CHECKING = False  # not typing's: importing typing would cost this lane milliseconds
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class LightEngine:
                 size += len(chunk)
         if size > MAX_ANSWER:
             raise OSError(f"the engine's answer to {method} {path} is too large")
-        head_bytes, _, answer = b"".join(chunks).partition(b"\r\n\r\n")
+        head_bytes, _gap, answer = b"".join(chunks).partition(b"\r\n\r\n")
         status_line = head_bytes.split(b"\r\n", 1)[0].split()
         try:
             status = int(status_line[1]) if len(status_line) > 1 else 0
@@ -97,7 +98,7 @@ class LightEngine:
         filters = json.dumps({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]})
         found = self.get("/containers/json", all=1, filters=filters)
         if not isinstance(found, list):
-            raise ValueError("the container listing is not a list")
+            raise ValueError(_("the container listing is not a list"))
         return [item for item in found if isinstance(item, dict)]
 
     def services(self, project: str) -> dict[str, dict[str, Any]]:
@@ -122,8 +123,8 @@ class LightEngine:
 def started_ns(text: str) -> int:
     """State.StartedAt ('2026-11-23T07:12:01.123456789Z', UTC) in nanoseconds since the
     epoch; ValueError for anything else. (No time.strptime: it loads the locale module.)"""
-    date, _, clock = text.rstrip("Z").partition("T")
-    clock, _, fraction = clock.partition(".")
+    date, _t, clock = text.rstrip("Z").partition("T")
+    clock, _dot, fraction = clock.partition(".")
     year, month, day = (int(part) for part in date.split("-"))
     hour, minute, second = (int(part) for part in clock.split(":"))
     # Days since 1970-01-01 (H. Hinnant's days_from_civil).

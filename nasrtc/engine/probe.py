@@ -11,6 +11,7 @@ from typing import Any
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.spec import network_name
 from nasrtc.errors import EngineError, NasrtcError
+from nasrtc.i18n import _
 from nasrtc.stack import Stack
 
 PROBE_LABEL = "io.nasrtc.probe"  # value: the project it checks
@@ -33,8 +34,8 @@ def run_in_stack_network(stack: Stack, image: str, script: str,
         try:
             client.images.get(image)
         except docker.errors.ImageNotFound:
-            raise NasrtcError(f"the image {image} is not on this host yet",
-                              "run `nasrtc up` first (it pulls it)") from None
+            raise NasrtcError(_("the image {image} is not on this host yet").format(image=image),
+                              _("run `nasrtc up` first (it pulls it)")) from None
         network = network_name(stack)
         try:
             client.networks.get(network)
@@ -66,5 +67,6 @@ def _wait(client: Any, container_id: str, timeout: float) -> int:
         if state.get("Status") in ("exited", "dead"):
             return int(state.get("ExitCode", 1))
         time.sleep(0.2)
-    raise EngineError(f"the check inside the stack's network did not finish within "
-                      f"{int(timeout)} s", "see `docker ps`; a hung name lookup or firewall")
+    raise EngineError(_("the check inside the stack's network did not finish within "
+                        "{seconds} s").format(seconds=int(timeout)),
+                      _("see `docker ps`; a hung name lookup or firewall"))

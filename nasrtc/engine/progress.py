@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from nasrtc.i18n import _
+
 
 class PullProgress:
     def __init__(self, stream: TextIO = sys.stdout) -> None:
@@ -44,20 +46,24 @@ class PullProgress:
         if status.startswith("Digest:"):
             return
         if status.startswith("Status:"):
-            line = f"  pulled {image} ({len(layers)} layers, {total / 1e6:.1f} MB)"
+            line = "  " + _("pulled {image} ({layers} layers, {size:.1f} MB)").format(
+                image=image, layers=len(layers), size=total / 1e6)
             self.stream.write("\r" + line.ljust(90) + "\n")
         else:
             bar = "#" * filled + "." * (width - filled)
-            line = (f"  pulling {image} [{bar}] {done}/{len(layers)} layers, "
-                    f"{got / 1e6:.1f}/{total / 1e6:.1f} MB")
+            line = "  " + _("pulling {image} [{bar}] {done}/{layers} layers, {got:.1f}/{size:.1f} "
+                            "MB").format(image=image, bar=bar, done=done, layers=len(layers),
+                                         got=got / 1e6, size=total / 1e6)
             self.stream.write("\r" + line.ljust(90))
         self.stream.flush()
 
     def _plain(self, image: str, status: str) -> None:
         layers = self.layers.get(image, {})
         done = sum(1 for s in layers.values() if s["status"] == "Pull complete")
-        line = (f"  pulling {image}: {status}" if not layers or status.startswith("Status:")
-                else f"  pulling {image}: {done}/{len(layers)} layers done")
+        line = "  " + (_("pulling {image}: {status}").format(image=image, status=status)
+                       if not layers or status.startswith("Status:")
+                       else _("pulling {image}: {done}/{layers} layers done").format(
+                           image=image, done=done, layers=len(layers)))
         if line != self.last_plain.get(image) and (status.startswith("Status:") or
                                                    status == "Pull complete" or not layers):
             self.stream.write(line + "\n")

@@ -31,6 +31,7 @@ from nasrtc.engine.labels import (
     VERSION_LABEL,
     WORKING_DIR,
 )
+from nasrtc.i18n import _
 from nasrtc.stack import Mount, PortRule, Service, Stack
 
 __all__ = ["CONFIG_HASH", "IMAGE_LABEL", "OURS", "PORTS_LABEL", "PROJECT", "SERVICE",
@@ -103,8 +104,8 @@ def held_ports(labels: dict[str, str]) -> set[tuple[str, int]] | None:
         return None
     found: set[tuple[str, int]] = set()
     for item in labels[PORTS_LABEL].split():
-        protocol, _, numbers = item.partition("/")
-        start, _, end = numbers.partition("-")
+        protocol, _slash, numbers = item.partition("/")
+        start, _dash, end = numbers.partition("-")
         found.update((protocol, n) for n in range(int(start), int(end or start) + 1))
     return found
 
@@ -183,30 +184,37 @@ def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
             if mount.folder:  # missing is fine: `up` makes it
                 linked = _link_on_the_way(folder, source)
                 if linked or (source.exists() and not source.is_dir()):
-                    what = "a symbolic link, not a folder" if linked else "not a folder"
-                    problems.append((f"{service.name} keeps its data in {source}, which is "
-                                     f"{what}", f"move it away (`mv {source} "
-                                     f"{source}.old`); `nasrtc up` makes the folder"))
+                    what = (_("{service} keeps its data in {path}, which is a symbolic link, "
+                              "not a folder") if linked else
+                            _("{service} keeps its data in {path}, which is not a folder"))
+                    problems.append((what.format(service=service.name, path=source),
+                                     _("move it away (`mv {path} {path}.old`); `nasrtc up` "
+                                       "makes the folder").format(path=source)))
                 continue
             try:
                 mode = source.stat().st_mode
             except FileNotFoundError:
                 mode = 0
             except OSError as exc:  # e.g. a folder on the way this user cannot enter
-                problems.append((f"{service.name} reads {source}, which cannot be read here "
-                                 f"({exc.strerror})", "run nasrtc with sudo"))
+                problems.append((_("{service} reads {path}, which cannot be read here "
+                                   "({reason})").format(service=service.name, path=source,
+                                                        reason=exc.strerror),
+                                 _("run nasrtc with sudo")))
                 continue
             if stat.S_ISREG(mode):
                 continue
-            what = "is a folder" if stat.S_ISDIR(mode) else (
-                "does not exist" if not mode else "is not a regular file")
-            fix = (f"set {mount.key} in nasrtc.yaml to the file's real path and run "
-                   "`nasrtc render`" if mount.key else "run `nasrtc render` to write it again")
+            what = (_("{service} reads {path}, which is a folder (a file is needed)")
+                    if stat.S_ISDIR(mode) else
+                    _("{service} reads {path}, which does not exist (a file is needed)")
+                    if not mode else
+                    _("{service} reads {path}, which is not a regular file (a file is needed)"))
+            fix = (_("set {key} in nasrtc.yaml to the file's real path and run `nasrtc "
+                     "render`").format(key=mount.key) if mount.key
+                   else _("run `nasrtc render` to write it again"))
             if stat.S_ISDIR(mode) and _is_empty(source):
-                fix = (f"remove the empty folder (Docker makes one where a mounted file is "
-                       f"missing: `sudo rmdir {source}`), then {fix}")
-            problems.append((f"{service.name} reads {source}, which {what} (a file is "
-                             "needed)", fix))
+                fix = _("remove the empty folder (Docker makes one where a mounted file is "
+                        "missing: `sudo rmdir {path}`), then {fix}").format(path=source, fix=fix)
+            problems.append((what.format(service=service.name, path=source), fix))
     return problems
 
 

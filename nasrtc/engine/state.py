@@ -13,7 +13,7 @@ import json
 import os
 
 STATE_FILE = ".nasrtc-state.json"
-FORMAT = 2
+FORMAT = 3  # 3: the addresses `up` reports, not its English lines
 # Everything the stack's containers are made from; a change to any sends `up` the full way.
 INPUTS = ("nasrtc.yaml", ".nasrtc-manifest.json", "compose.yaml", ".env",
           "livekit/livekit.yaml")
@@ -70,7 +70,8 @@ def read_state(stack_dir: str) -> dict[str, object] | None:
     services = state.get("services")
     if not isinstance(state.get("project"), str) or not isinstance(services, dict) \
             or not isinstance(state.get("inputs"), str) \
-            or not isinstance(state.get("report"), list):
+            or not isinstance(state.get("addresses"), dict) \
+            or not all(isinstance(value, str) for value in state["addresses"].values()):
         return None
     for record in services.values():
         if not isinstance(record, dict) or not all(
@@ -89,7 +90,7 @@ def current_state(stack_dir: str) -> dict[str, object] | None:
 
 
 def write_state(stack_dir: str, project: str, services: dict[str, dict[str, object]],
-                report: list[str]) -> None:
+                addresses: dict[str, str]) -> None:
     """Record a successful `up` (best effort: without the record `up` is only slower)."""
     from pathlib import Path
 
@@ -99,7 +100,7 @@ def write_state(stack_dir: str, project: str, services: dict[str, dict[str, obje
     if stamp is None:
         return
     state = {"format": FORMAT, "inputs": stamp, "project": project, "services": services,
-             "report": report}
+             "addresses": addresses}
     try:
         atomic_write(Path(stack_dir) / STATE_FILE,
                      (json.dumps(state, indent=1) + "\n").encode(), 0o644)

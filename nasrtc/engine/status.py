@@ -120,14 +120,23 @@ def print_rows(rows: list[ServiceStatus], as_json: bool) -> None:
                            "older_than_tested": row.service in older} for row in rows],
                          indent=2))
         return
-    print(f"{'SERVICE':<8}  {'STATE':<11}  {'HEALTH':<9}  {'UPTIME':<8}  {'IMAGE':<42}  PORTS")
+    from nasrtc.i18n import _, pad, width
+
+    # The headings in the user's language; each column at least as wide as before.
+    headings = [_("SERVICE"), _("STATE"), _("HEALTH"), _("UPTIME"), _("IMAGE"), _("PORTS")]
+    widths = [max(least, width(heading)) for least, heading in
+              zip((8, 11, 9, 8, 42), headings)]
+    print("  ".join(pad(heading, size) for heading, size in zip(headings, widths))
+          + "  " + headings[-1])
     for item in rows:
         uptime = duration(item.uptime_seconds) if item.uptime_seconds is not None else "-"
-        print(f"{item.service:<8}  {item.state:<11}  {item.health or '-':<9}  {uptime:<8}  "
-              f"{item.image or '-':<42}  {', '.join(item.ports) or '-'}")
+        cells = (item.service, item.state, item.health or "-", uptime, item.image or "-")
+        print("  ".join(pad(cell, size) for cell, size in zip(cells, widths))
+              + "  " + (", ".join(item.ports) or "-"))
     for service in older:
-        print(f"note: {service} runs an image older than the set this nasrtc was tested with "
-              f"({VERSION_SET[service]}): `nasrtc upgrade` moves it")
+        print(_("note: {service} runs an image older than the set this nasrtc was tested "
+                "with ({image}): `nasrtc upgrade` moves it").format(
+            service=service, image=VERSION_SET[service]))
 
 
 def _older_than_tested(rows: list[ServiceStatus]) -> list[str]:

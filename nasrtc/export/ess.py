@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from nasrtc.errors import usage_error
+from nasrtc.i18n import _
 from nasrtc.stack import Stack
 
 ESS_VERSION = "26.8.1"  # the chart whose schema the values are checked against (tests)
@@ -88,8 +89,9 @@ def check_host(stack: Stack, host: str | None) -> str:
     if len(labels) < 2 or not all(
             label and len(label) <= 63 and all(c.isalnum() or c == "-" for c in label)
             and label[0] != "-" and label[-1] != "-" for label in labels):
-        raise usage_error("--host", f"{chosen!r} is not a host name: give a DNS name, e.g. "
-                          f"--host mrtc.{stack.domain}")
+        raise usage_error("--host", _("{chosen!r} is not a host name: give a DNS name, e.g. "
+                                      "--host mrtc.{domain}")
+                                    .format(chosen=chosen, domain=stack.domain))
     return chosen
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from nasrtc.errors import NasrtcError, usage_error
+from nasrtc.i18n import _
 from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE, REDIS_SERVICE
 from nasrtc.stack import (
     JWT_CONTAINER_PORT,
@@ -57,21 +58,26 @@ def namespace_for(project: str) -> str:
 
 def check_placement(stack: Stack, placement: Placement) -> None:
     if not _NAME.match(placement.namespace):
-        raise usage_error("--namespace", f"{placement.namespace!r} is not a Kubernetes name: "
-                          "use lowercase letters, digits and '-', starting and ending with a "
-                          "letter or digit, at most 63 characters (e.g. --namespace matrixrtc)")
+        raise usage_error("--namespace", _("{namespace!r} is not a Kubernetes name: use "
+                                           "lowercase letters, digits and '-', starting and "
+                                           "ending with a letter or digit, at most 63 "
+                                           "characters (e.g. --namespace matrixrtc)")
+                                         .format(namespace=placement.namespace))
     if not 1 <= placement.nodes <= 100:
-        raise usage_error("--nodes", f"{placement.nodes} is out of range: give the number of "
-                          "LiveKit nodes, 1 to 100")
+        raise usage_error("--nodes", _("{nodes} is out of range: give the number of LiveKit "
+                                       "nodes, 1 to 100").format(nodes=placement.nodes))
     if placement.nodes > 1 and not stack.livekit.use_external_ip:
         raise NasrtcError(
-            f"network.public_ip in nasrtc.yaml is one fixed address ({stack.livekit.node_ip}), "
-            f"but each of {placement.nodes} LiveKit nodes must advertise its own",
-            "set network.public_ip: stun in nasrtc.yaml (each node finds its address), or "
-            "export with --nodes 1")
+            _("network.public_ip in nasrtc.yaml is one fixed address ({node_ip}), but each of "
+              "{nodes} LiveKit nodes must advertise its own")
+            .format(node_ip=stack.livekit.node_ip, nodes=placement.nodes),
+            _("set network.public_ip: stun in nasrtc.yaml (each node finds its address), or "
+              "export with --nodes 1"))
     if placement.ingress_class is not None and not _NAME.match(placement.ingress_class):
-        raise usage_error("--ingress-class", f"{placement.ingress_class!r} is not a Kubernetes "
-                          "name: give the class `kubectl get ingressclass` lists (e.g. nginx)")
+        raise usage_error("--ingress-class", _("{ingress_class!r} is not a Kubernetes name: "
+                                               "give the class `kubectl get ingressclass` "
+                                               "lists (e.g. nginx)")
+                                             .format(ingress_class=placement.ingress_class))
 
 
 def _labels(stack: Stack, component: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.errors import NasrtcError
+from nasrtc.i18n import _
 
 IN_IMAGE_ENV = "NASRTC_IN_CONTAINER"  # set by the Dockerfile
 _CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
@@ -44,16 +45,16 @@ def host_path_problem(folder: Path, mounts: list[dict[str, Any]]) -> tuple[str, 
     covering = [m for m in mounts if m.get("Type") in ("bind", None)
                 and _is_within(folder, Path(str(m.get("Destination", ""))))]
     if not covering:
-        return (f"{folder} exists only inside nasrtc's container: what is written there is "
-                "lost when it ends, and the stack's containers would find nothing there",
-                folder)
+        return (_("{folder} exists only inside nasrtc's container: what is written there is "
+                  "lost when it ends, and the stack's containers would find nothing there")
+                .format(folder=folder), folder)
     mount = max(covering, key=lambda m: len(str(m["Destination"])))
     source, target = Path(str(mount["Source"])), Path(str(mount["Destination"]))
     if source != target:
         host = source / folder.relative_to(target)
-        return (f"{folder} is the host's {host}: compose.yaml and the containers use host "
-                "paths, so the folder must have the same path in nasrtc's container as on "
-                "the host", host)
+        return (_("{folder} is the host's {host}: compose.yaml and the containers use host "
+                  "paths, so the folder must have the same path in nasrtc's container as on "
+                  "the host").format(folder=folder, host=host), host)
     return None
 
 
@@ -69,15 +70,15 @@ def check_same_path(folder: Path, client: Any) -> None:
     details = client.api.inspect_container(container_id)
     if (details.get("HostConfig") or {}).get("NetworkMode") != "host":
         raise NasrtcError(
-            "nasrtc's container does not use the host's network: its port checks, the LAN "
-            "address and doctor's local checks would describe the container, not the NAS; "
-            "nothing was changed",
-            "start it with `--network host` (see the README's Synology section)")
+            _("nasrtc's container does not use the host's network: its port checks, the LAN "
+              "address and doctor's local checks would describe the container, not the NAS; "
+              "nothing was changed"),
+            _("start it with `--network host` (see the README's Synology section)"))
     mounts = details.get("Mounts") or []
     found = host_path_problem(folder.resolve(), mounts)
     if found:
         problem, host = found
         raise NasrtcError(
-            f"{problem}; nothing was changed",
-            f"start nasrtc's container with `-v {host}:{host}` (the same path twice) and "
-            f"`--dir {host}`; see the README's Synology section")
+            _("{problem}; nothing was changed").format(problem=problem),
+            _("start nasrtc's container with `-v {host}:{host}` (the same path twice) and "
+              "`--dir {host}`; see the README's Synology section").format(host=host))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from nasrtc.answers.rules import PortRule
+from nasrtc.i18n import _
 
 Owner = Callable[[str, int], "str | None"]  # (protocol, port) -> who holds it, or None
 
@@ -65,7 +66,7 @@ def port_owner(protocol: str, port: int) -> str | None:
     if not port_in_use(protocol, port):
         return None
     return (docker_port_owner(protocol, port) or process_port_owner(protocol, port)
-            or "another program" + _unseen_note())
+            or _("another program") + _unseen_note())
 
 
 def _unseen_note() -> str:
@@ -75,8 +76,8 @@ def _unseen_note() -> str:
 
     if not in_container():
         return ""
-    return ("; nasrtc's container may not see the host's programs: with --pid host --cap-add "
-            "SYS_PTRACE it names the one holding the port")
+    return "; " + _("nasrtc's container may not see the host's programs: with --pid host "
+                    "--cap-add SYS_PTRACE it names the one holding the port")
 
 
 def docker_port_owner(protocol: str, port: int) -> str | None:
@@ -91,7 +92,7 @@ def docker_port_owner(protocol: str, port: int) -> str | None:
                 if spec == f"{port}/{protocol}" or any(
                         str(b.get("HostPort")) == str(port) for b in (bindings or [])
                         if spec.endswith(f"/{protocol}")):
-                    return f"container {container.name}"
+                    return _("container {name}").format(name=container.name)
     except Exception:  # no engine, no permission, old API: the probe just has no answer
         return None
     return None
@@ -106,8 +107,8 @@ class Busy:
     owner: str
 
     def describe(self) -> str:
-        return f"{self.rule.protocol.upper()} port {self.port} is already in use on this host " \
-               f"({self.owner})"
+        return _("{protocol} port {port} is already in use on this host ({owner})").format(
+            protocol=self.rule.protocol.upper(), port=self.port, owner=self.owner)
 
 
 def busy(rules: Iterable[PortRule], owner: Owner | None = None,

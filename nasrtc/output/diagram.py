@@ -9,16 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from nasrtc.i18n import N_, _
 from nasrtc.stack import Stack
 
 WIDTH = 840
 LINE = 15  # px per text line
 FONT = 'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif"'
 # stroke-dasharray per kind of traffic; the legend explains them
-STYLES = {
-    "signalling": ("", "HTTPS / WebSocket: signalling and the auth service"),
-    "udp": ("7 4", "UDP: call media (and TURN)"),
-    "tcp": ("2 3", "TCP: media fallback when UDP is blocked"),
+STYLES = {  # the meanings are translated where drawn
+    "signalling": ("", N_("HTTPS / WebSocket: signalling and the auth service")),
+    "udp": ("7 4", N_("UDP: call media (and TURN)")),
+    "tcp": ("2 3", N_("TCP: media fallback when UDP is blocked")),
 }
 
 
@@ -94,33 +95,34 @@ def setup_svg(stack: Stack) -> str:
     # Column 1: the caller; column 2: the names above the router; column 3: the NAS.
     names = list(dict.fromkeys([stack.domain, stack.homeserver_host, *public_names(stack)]))
     dns = Box(200, 8, 178, 22 + LINE * (len(names) + 1))
-    canvas.box(dns, "DNS names", [*names, "→ your public address"])
-    router_lines = [f"{r.protocol.upper()} {r.ports}" + (" (there already)" if r.existing
-                                                       else "")
-                    for r in forwarded]
+    canvas.box(dns, _("DNS names"), [*names, _("→ your public address")])
+    router_lines = [_("{ports} (there already)").format(ports=f"{r.protocol.upper()} {r.ports}")
+                    if r.existing else f"{r.protocol.upper()} {r.ports}" for r in forwarded]
     router = Box(200, dns.bottom + 30, 178, 22 + LINE * (len(router_lines) + 1))
-    canvas.box(router, "Router", ["forwards, same port:", *router_lines])
+    canvas.box(router, _("Router"), [_("forwards, same port:"), *router_lines])
     caller = Box(8, router.y, 124, 70)
-    canvas.box(caller, "Caller", ["on the internet", "(Element Call,", "Element X)"])
+    canvas.box(caller, _("Caller"), [_("on the internet"), "(Element Call,", "Element X)"])
 
     nas_x = 402
     nas_w = WIDTH - nas_x - 6
     proxy_lines = [f"443 → {route.host}" for route in stack.routes]
     if stack.turn_tls:
-        proxy_lines.append(f"443 → {lk.turn_domain} (SNI step)")
+        proxy_lines.append(_("443 → {name} (SNI step)").format(name=lk.turn_domain))
     if any(r.owner == PROXY for r in stack.ports):
-        proxy_lines.append(f"(your HTTPS blocks: {stack.https_listen})")
-    proxy_title = ("DSM reverse proxy" if stack.profile.reverse_proxy.get("kind") == "dsm"
-                   else "Reverse proxy (nginx / Caddy)")
+        proxy_lines.append(_("(your HTTPS blocks: {address})").format(
+            address=stack.https_listen))
+    proxy_title = (_("DSM reverse proxy") if stack.profile.reverse_proxy.get("kind") == "dsm"
+                   else _("Reverse proxy (nginx / Caddy)"))
     proxy = Box(nas_x + 26, 40, nas_w - 38, 22 + LINE * len(proxy_lines))
 
     auth_route, sfu_route = stack.jwt_route, stack.sfu_route
-    mode = ("host network: listens itself" if stack.livekit_mode == "host"
-            else "bridge: Docker publishes")
+    mode = (_("host network: listens itself") if stack.livekit_mode == "host"
+            else _("bridge: Docker publishes"))
     livekit_lines = [f"HTTP {sfu_route.upstream_host}:{sfu_route.upstream_port}",
                      *(f"{r.protocol.upper()} {r.label}" for r in stack.ports_of(LIVEKIT_SERVICE)
                        if r.forward),
-                     *([f"TURN/TLS {lk.turn_tls_port} (via 443)"] if stack.turn_tls else []),
+                     *([_("TURN/TLS {port} (via 443)").format(port=lk.turn_tls_port)]
+                       if stack.turn_tls else []),
                      mode]
     livekit = Box(nas_x + 26, proxy.bottom + 40, 200, 22 + LINE * len(livekit_lines))
     auth = Box(livekit.right + 14, proxy.bottom + 40, nas_w - 38 - 200 - 14, 22 + LINE * 2)
@@ -129,23 +131,24 @@ def setup_svg(stack: Stack) -> str:
     nas = Box(nas_x, 8, nas_w, home.bottom + 12 - 8)
     canvas.parts.append(f'<rect x="{nas.x}" y="{nas.y}" width="{nas.w}" height="{nas.h}" '
                         'rx="8" fill="#f4f4f4" stroke="#000" stroke-width="1.8"/>')
-    platform = stack.profile.title_en or stack.profile.title  # the drawing is English yet
-    canvas.text(nas.x + 10, nas.y + 20, f"The NAS ({platform})", ' font-weight="bold"')
+    canvas.text(nas.x + 10, nas.y + 20,
+                _("The NAS ({platform})").format(platform=stack.profile.title),
+                ' font-weight="bold"')
     if stack.lan_ip:
         canvas.text(nas.right - 112, nas.y + 20, f"LAN {stack.lan_ip}", ' font-size="10"')
     canvas.box(proxy, proxy_title, proxy_lines)
     canvas.box(livekit, f"LiveKit SFU ({LIVEKIT_SERVICE})", livekit_lines)
-    canvas.box(auth, f"Auth service ({JWT_SERVICE})",
+    canvas.box(auth, _("Auth service ({service})").format(service=JWT_SERVICE),
                [f"{auth_route.upstream_host}:{auth_route.upstream_port}",
-                "container (bridge network)"])
-    canvas.box(home, "Homeserver",
-               [stack.homeserver_url, "(behind this proxy)" if here else "(elsewhere)"],
+                _("container (bridge network)")])
+    canvas.box(home, _("Homeserver"),
+               [stack.homeserver_url, _("(behind this proxy)") if here else _("(elsewhere)")],
                dashed=not here)
 
     # The caller finds the names, then reaches the router: one arrow per kind of traffic.
-    canvas.arrow(caller.x + 40, caller.y, dns.x, dns.mid_y(0.5), "signalling", "looks up")
-    rows = [("signalling", "443")] + ([("udp", "media")] if udp else []) \
-        + ([("tcp", "media")] if tcp else [])
+    canvas.arrow(caller.x + 40, caller.y, dns.x, dns.mid_y(0.5), "signalling", _("looks up"))
+    rows = [("signalling", "443")] + ([("udp", _("media"))] if udp else []) \
+        + ([("tcp", _("media"))] if tcp else [])
     for index, (kind, label) in enumerate(rows):
         y = caller.y + 14 + index * 20
         canvas.arrow(caller.right, y, router.x, y, kind, label)
@@ -165,18 +168,18 @@ def setup_svg(stack: Stack) -> str:
                      (proxy.x - 14, home.mid_y()), (home.x, home.mid_y())], "signalling")
 
     legend_y = max(nas.bottom, router.bottom) + 22
-    for index, (kind, (_, meaning)) in enumerate(STYLES.items()):
+    for index, (kind, (_dash, meaning)) in enumerate(STYLES.items()):
         y = legend_y + index * 16
         dash = STYLES[kind][0]
         pattern = f' stroke-dasharray="{dash}"' if dash else ""
         canvas.parts.append(f'<line x1="10" y1="{y - 4}" x2="54" y2="{y - 4}" stroke="#000" '
                             f'stroke-width="1.6"{pattern}/>')
-        canvas.text(62, y, meaning, ' font-size="10"')
+        canvas.text(62, y, _(meaning), ' font-size="10"')
     height = legend_y + 16 * len(STYLES)
     body = "\n".join(canvas.parts)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
             f'width="100%" role="img" {FONT} font-size="11">\n'
-            f"<title>Call setup for {escape(stack.domain)}</title>\n"
+            f"<title>{escape(_('Call setup for {domain}').format(domain=stack.domain))}</title>\n"
             '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
             'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#000"/>'
             "</marker></defs>\n"

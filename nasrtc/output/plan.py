@@ -9,6 +9,7 @@ from pathlib import Path
 from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers
 from nasrtc.errors import NasrtcError, usage_error
 from nasrtc.files import ensure_folder
+from nasrtc.i18n import N_, _
 from nasrtc.output.render import PUBLIC, Artifact, render_all, render_runtime
 from nasrtc.output.writer import WriteReport, edit_error, hand_edited, write_artifacts
 from nasrtc.secret_store import SECRETS_DIR, secret_files
@@ -60,7 +61,8 @@ class GenerateResult:
 
 def check_stack_dir(stack_dir: Path) -> None:
     if stack_dir.exists() and not stack_dir.is_dir():
-        raise usage_error("--dir", f"{stack_dir} exists and is not a folder")
+        raise usage_error("--dir", _("{folder} exists and is not a folder")
+                                   .format(folder=stack_dir))
 
 
 def plan_files(stack_dir: Path, answers: Answers, write_answers_file: bool,
@@ -71,7 +73,7 @@ def plan_files(stack_dir: Path, answers: Answers, write_answers_file: bool,
     stack, pending = stack_for(stack_dir, answers, secrets, rotate=rotate)
     artifacts: dict[str, Artifact] = {}
     if write_answers_file:
-        artifacts[ANSWERS_FILE] = Artifact(dump_answers(answers), PUBLIC, "your answers")
+        artifacts[ANSWERS_FILE] = Artifact(dump_answers(answers), PUBLIC, N_("your answers"))
     artifacts.update(render_runtime(stack) if runtime_only else render_all(stack))
     return Plan(stack_dir, answers, stack, artifacts, pending)
 
@@ -93,8 +95,8 @@ def apply_plan(plan: Plan, force: bool = False, force_files: frozenset[str] = fr
                                  also=secret_files(plan.stack_dir, plan.pending_secrets))
     except PermissionError as exc:
         raise NasrtcError(
-            f"permission denied writing {exc.filename or plan.stack_dir}",
-            "run as the folder's owner, or with sudo (on DSM: `sudo nasrtc ...`)",
+            _("permission denied writing {path}").format(path=exc.filename or plan.stack_dir),
+            _("run as the folder's owner, or with sudo (on DSM: `sudo nasrtc ...`)"),
         ) from None
     return GenerateResult(plan.stack_dir, plan.stack, plan.artifacts, report,
                           sorted(plan.pending_secrets), replaced)

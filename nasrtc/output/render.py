@@ -9,6 +9,7 @@ from typing import Any
 
 from nasrtc import __version__
 from nasrtc.data import template_loader
+from nasrtc.i18n import N_
 from nasrtc.output.diagram import setup_svg
 from nasrtc.stack import Stack
 from nasrtc.versions import CHECKED_WITH
@@ -21,7 +22,7 @@ PRIVATE = 0o600
 class Artifact:
     text: str
     mode: int = PUBLIC
-    purpose: str = ""
+    purpose: str = ""  # for people: marked N_, translated where shown
 
 
 def _quote(value: Any) -> str:
@@ -181,12 +182,34 @@ def render_runtime(stack: Stack) -> dict[str, Artifact]:
 
     return {
         "compose.yaml": Artifact(render("compose.yaml.j2"), PUBLIC,
-                                 "the containers, for docker compose / Container Manager"),
+                                 N_("the containers, for docker compose / Container Manager")),
         ".env": Artifact(render("env.j2"), PUBLIC,
-                         "Compose project name, read by docker compose in this folder"),
+                         N_("Compose project name, read by docker compose in this folder")),
         "livekit/livekit.yaml": Artifact(render("livekit.yaml.j2"), PRIVATE,
-                                         "LiveKit SFU configuration (holds the API secret)"),
+                                         N_("LiveKit SFU configuration (holds the API secret)")),
     }
+
+
+def _pages_for_people(stack: Stack) -> dict[str, Artifact]:
+    """reverse-proxy.md, checklist.md and setup.svg in the stack's language (nasrtc.yaml's
+    `language`), whatever the terminal speaks: the files stay the same from run to run."""
+    from dataclasses import replace
+
+    from nasrtc.i18n import speaking
+    from nasrtc.profiles import load_profile
+
+    with speaking(stack.language):
+        people = replace(stack, profile=load_profile(stack.profile.name, stack.language))
+        proxy_page = _environment().get_template("reverse-proxy.md.j2").render(
+            **_context(people))
+        return {
+            "reverse-proxy.md": Artifact(str(proxy_page), PUBLIC,
+                                         N_("the reverse-proxy rows to create")),
+            "checklist.md": Artifact(render_checklist(people, "md"), PUBLIC,
+                                     N_("every step at the router, DNS, proxy and homeserver")),
+            "setup.svg": Artifact(setup_svg(people), PUBLIC,
+                                  N_("a drawing of your setup (open it in a browser)")),
+        }
 
 
 def render_all(stack: Stack) -> dict[str, Artifact]:
@@ -196,24 +219,23 @@ def render_all(stack: Stack) -> dict[str, Artifact]:
     def render(template: str) -> str:
         return str(env.get_template(template).render(**context))
 
+    pages = _pages_for_people(stack)
     artifacts = {
         **render_runtime(stack),
-        "reverse-proxy.md": Artifact(render("reverse-proxy.md.j2"), PUBLIC,
-                                     "the reverse-proxy rows to create"),
+        "reverse-proxy.md": pages["reverse-proxy.md"],
         "matrix/homeserver.yaml": Artifact(render("homeserver.yaml.j2"), PUBLIC,
-                                           "settings to add to Synapse's homeserver.yaml"),
+                                           N_("settings to add to Synapse's homeserver.yaml")),
         "matrix/well-known-client.json": Artifact(
             json.dumps(well_known_client(stack), indent=2) + "\n", PUBLIC,
-            "serve at https://<domain>/.well-known/matrix/client"),
-        "checklist.md": Artifact(render_checklist(stack, "md"), PUBLIC,
-                                 "every step at the router, DNS, proxy and homeserver"),
-        "setup.svg": Artifact(setup_svg(stack), PUBLIC,
-                              "a drawing of your setup (open it in a browser)"),
+            N_("serve at https://<domain>/.well-known/matrix/client")),
+        "checklist.md": pages["checklist.md"],
+        "setup.svg": pages["setup.svg"],
     }
     for item in stack.profile.reverse_proxy.get("config_files", []):
         if item.get("when") and not getattr(stack, item["when"]):
             continue  # e.g. the SNI step, only with TURN over TLS
         name = item["file"]
         artifacts[f"reverse-proxy/{name}"] = Artifact(
-            render(f"reverse-proxy/{name}.j2"), PUBLIC, "ready-made reverse-proxy configuration")
+            render(f"reverse-proxy/{name}.j2"), PUBLIC,
+            N_("ready-made reverse-proxy configuration"))
     return artifacts

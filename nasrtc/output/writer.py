@@ -24,6 +24,7 @@ from nasrtc.files import (
     set_mode,
     write_files,
 )
+from nasrtc.i18n import _
 from nasrtc.output.render import Artifact
 
 __all__ = ["MANIFEST", "WriteReport", "atomic_write", "digest", "edit_error", "forget",
@@ -49,9 +50,9 @@ def read_manifest(stack_dir: Path) -> dict[str, str]:
     path = stack_dir / MANIFEST
     if path.is_dir() and not path.is_symlink():
         raise NasrtcError(
-            f"{path} is a folder; nasrtc keeps its record of the files it wrote in a file of "
-            "that name; nothing was written",
-            f"move the folder away (`mv {path} {path}.old`) and run again")
+            _("{path} is a folder; nasrtc keeps its record of the files it wrote in a file of "
+              "that name; nothing was written").format(path=path),
+            _("move the folder away (`mv {path} {path}.old`) and run again").format(path=path))
     try:
         data = json.loads(read_no_link(path).decode("utf-8"))
         files = data.get("files", {})
@@ -62,7 +63,7 @@ def read_manifest(stack_dir: Path) -> dict[str, str]:
 
 
 def edit_error(stack_dir: Path, files: list[str], command: str = "nasrtc render",
-               outcome: str = "nothing was written") -> HandEditedError:
+               outcome: str | None = None) -> HandEditedError:
     """The hand-edit error, telling files nasrtc never wrote from files edited since."""
     manifest = read_manifest(stack_dir)
     return HandEditedError.for_files(stack_dir, files, command, outcome,

@@ -149,7 +149,7 @@ def test_public_side_without_dns_says_what_to_do(make_stack: Any) -> None:
     stack = make_stack()
     code, rows = doctor(stack, "--timeout", "2")
     assert code == 1
-    assert rows["DNS"]["status"] == "fail" and "does not resolve" in rows["DNS"]["detail"]
+    assert rows["DNS"]["status"] == "fail" and "do not resolve" in rows["DNS"]["detail"]
     # One cause, one failing row: what needs the names is skipped, and the router row does
     # not ask to forward a port of a name that does not exist.
     public = list(rows)[list(rows).index("DNS"):]  # this machine's rows come first

@@ -94,3 +94,27 @@ def test_up_after_down_needs_neither_the_sdk_nor_the_templates(make_stack: Any) 
     # The same containers as the full way makes: a forced `up` finds nothing to change.
     again = stack.nasrtc("up", "--force")
     assert again.code == 0 and "nothing was recreated" in again.out, again.out + again.err
+
+
+def test_up_status_and_down_speak_the_users_language(make_stack: Any) -> None:
+    """The full way and the quick lane say the same, in the user's language; the record of
+    the last `up` keeps the addresses, not one language's lines."""
+    import re
+
+    stack = make_stack()
+    first = stack.nasrtc("up", env={"NASRTC_LANG": "de"})
+    assert first.code == 0, first.err
+    assert re.search(r"livekit\s+angelegt\s+\(running, healthy\)", first.out), first.out
+    assert "Wo er antwortet:" in first.out and "auf diesem Rechner; öffentlich" in first.out
+    quick = stack.nasrtc("up", env={"NASRTC_LANG": "ru"})  # the quick lane, another language
+    assert "актуальном состоянии: ничего не пересоздано" in quick.out, quick.out
+    assert re.search(r"jwt\s+без изменений\s+\(running, healthy\)", quick.out)
+    assert "Где он отвечает:" in quick.out and "Wo er antwortet" not in quick.out
+    english = stack.nasrtc("up")
+    assert "Where it answers:" in english.out and "Где" not in english.out
+    status = stack.nasrtc("status", env={"NASRTC_LANG": "zh_CN"})
+    heading = status.out.splitlines()[0]
+    assert heading.split() == ["服务", "状态", "健康", "运行时长", "镜像", "端口"]
+    down = stack.nasrtc("down", env={"NASRTC_LANG": "de"})
+    assert f"{stack.project}-livekit-1 gestoppt und entfernt" in down.out
+    assert "ist gestoppt;" in down.out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -412,7 +413,8 @@ def test_answers_survive_a_refusal_at_the_end(tmp_path: Path) -> None:
 
 
 # The same run in the user's language: (option or environment, the prompts in order, words
-# of the summary). The files written stay English, byte for byte.
+# of the summary, the error a URL typed as the server name gets). The files written for
+# programs stay English, byte for byte.
 IN_LANGUAGE = {
     "de": ((("--lang", "de"), {}), (
         "Plattform", "Matrix-Servername", "Homeserver-URL", "Name für den Auth-Dienst",
@@ -421,20 +423,22 @@ IN_LANGUAGE = {
         "Lokaler HTTP-Port von LiveKit", "Lokaler HTTP-Port des Auth-Dienstes",
         "TURN-Server von LiveKit einschalten", "Redis für den Auth-Dienst hinzufügen",
         "Wie soll LiveKit Ihre öffentliche IP-Adresse erfahren", "Die LAN-Adresse des NAS"),
-        ("Zusammenfassung für example.org", "Router leitet weiter", "Diese Dateien schreiben")),
+        ("Zusammenfassung für example.org", "Router leitet weiter", "Diese Dateien schreiben"),
+        "hat ein Schema"),
     "zh_CN": (((), {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "NASRTC_LANG": ""}), (
         "平台", "Matrix 服务器名", "Homeserver 地址", "认证服务的名称", "SFU 的名称",
         "是否由这台 NAS 提供", "Homeserver 是否运行在这台 NAS 上", "媒体如何使用 UDP",
         "媒体使用的 UDP 端口", "媒体使用的 TCP 端口", "LiveKit 的本地 HTTP 端口",
         "认证服务的本地 HTTP 端口", "启用 LiveKit 的 TURN 服务器", "为认证服务添加 Redis",
         "LiveKit 如何获知您的公网 IP 地址", "NAS 的局域网地址"),
-        ("example.org 的摘要", "路由器转发", "写入这些文件")),
+        ("example.org 的摘要", "路由器转发", "写入这些文件"),
+        "带有协议头"),
 }
 
 
 @pytest.mark.parametrize("language", sorted(IN_LANGUAGE))
 def test_the_wizard_speaks_the_users_language(cli: Any, tmp_path: Path, language: str) -> None:
-    (before, env), prompts, summary = IN_LANGUAGE[language]
+    (before, env), prompts, summary, refusal = IN_LANGUAGE[language]
     stack = tmp_path / "stack"
     seed_secrets(stack)
     w = Wizard(tmp_path, "--dir", "stack", before=before, env=env)
@@ -442,6 +446,9 @@ def test_the_wizard_speaks_the_users_language(cli: Any, tmp_path: Path, language
     for prompt in prompts:
         w.expect(prompt)
         typed = next((value for word, value in answers.items() if word in prompt), None)
+        if typed == "example.org":  # a URL first: the answer's error is in the language too
+            w.child.send(CLEAR + "https://example.org\r")
+            w.expect(re.escape(refusal))
         if typed is not None:
             w.child.send(CLEAR + typed + "\r")
         elif "TURN" in prompt or "Redis" in prompt:
@@ -458,12 +465,19 @@ def test_the_wizard_speaks_the_users_language(cli: Any, tmp_path: Path, language
         "profile": "generic", "domain": "example.org", "network": {"lan_ip": "192.168.1.10"}})
     # What programs read is English, byte for byte; the pages people read are in their
     # language (the same text `checklist` prints in it).
-    for_people = {"checklist.md", "reverse-proxy.md"}
+    for_people = {"checklist.md", "reverse-proxy.md", "setup.svg"}
     ours, english = artifacts(stack), artifacts(reference)
-    assert {k: v for k, v in ours.items() if k not in for_people} \
-        == {k: v for k, v in english.items() if k not in for_people}
+    assert {k: v for k, v in ours.items() if k not in for_people | {"nasrtc.yaml"}} \
+        == {k: v for k, v in english.items() if k not in for_people | {"nasrtc.yaml"}}
+    # nasrtc.yaml records the pages' language (English, the default, is not written)
+    assert f"\nlanguage: {language}\n" in (stack / "nasrtc.yaml").read_text()
+    assert "\n# language: en\n" in (tmp_path / "reference" / "nasrtc.yaml").read_text()
     translated = cli("--lang", language, "checklist", "--dir", str(stack), "--format", "md",
                      "--offline")
     assert ours["checklist.md"].decode() == translated.out
     assert summary[1] not in english["checklist.md"].decode()
     assert ours["reverse-proxy.md"] != english["reverse-proxy.md"]
+    assert ours["setup.svg"] != english["setup.svg"]
+    # later runs in English keep the stack's pages in its language
+    assert cli("render", "--dir", str(stack)).code == 0
+    assert artifacts(stack)["checklist.md"] == ours["checklist.md"]

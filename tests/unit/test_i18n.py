@@ -16,8 +16,9 @@ from tests.helpers import REPO
 LOCALE = REPO / "nasrtc" / "locale"
 TRANSLATED = [language for language in i18n.LANGUAGES if language != "en"]
 PLURALS = {"de": 2, "ru": 3, "zh_CN": 1}  # forms a count needs in each language
-# str.format's {name} (code) and %(name)s (templates): each kept, as often as in English.
-PLACEHOLDER = r"\{\w+\}|%\(\w+\)s"
+# str.format's {name}, {name!r}, {size:.1f} (code), %(name)s (templates) and argparse's
+# %(name)r and %s: each kept, as often as in English.
+PLACEHOLDER = r"\{\w*(?:![rsa])?(?::[^{}]*)?\}|%\(\w+\)[sr]|%s"
 
 
 @pytest.mark.parametrize("option, environ, chosen", [

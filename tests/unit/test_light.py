@@ -68,7 +68,7 @@ def test_the_quick_lane_does_not_believe_odd_answers(cli: Any, tmp_path: Path,
     assert cli("init", "--dir", str(stack), "--answers", str(source)).code == 0
     record = {"container": "p-jwt-1", "hash": "h", "image": "i", "mounted": []}
     write_state(str(stack), "p", {"livekit": {**record, "container": "p-livekit-1"},
-                                  "jwt": record}, ["report"])
+                                  "jwt": record}, {"sfu_local": "x"})
     capsys.readouterr()
     for words in (["up", "--dir", str(stack)], ["status", "--dir", str(stack)]):
         assert quick(words) is None, words

@@ -121,7 +121,7 @@ def flatten(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     return flat, problems
 
 
-def resolve(raw: dict[str, Any], source: str = "the answers") -> Answers:
+def resolve(raw: dict[str, Any], source: str | None = None) -> Answers:
     """Check every given key, fill the rest with defaults, then run every rule across
     keys, once. Raises InputError listing every problem found."""
     flat, problems = flatten(raw)
@@ -213,7 +213,7 @@ def _cross_key_problems(values: dict[str, Any], problems: list[Problem],
 def _missing_message(key: str) -> str:
     field = BY_KEY[key]
     return _("missing and has no default; add e.g. '{key}: {example}' ({meaning})").format(
-        key=key, example=field.example, meaning=field.doc)
+        key=key, example=field.example, meaning=_(field.doc))
 
 
 def _udp_mode(flat: dict[str, Any], values: dict[str, Any], problems: list[Problem]) -> None:

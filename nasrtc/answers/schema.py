@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
 import nasrtc.answers.validators as v
-from nasrtc.i18n import LANGUAGES
+from nasrtc.i18n import LANGUAGES, N_
 from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE, REDIS_IMAGE
 
 ANSWERS_VERSION = 1
@@ -75,8 +75,8 @@ FIELDS: tuple[Field, ...] = (
           "the language of the pages nasrtc writes for people (checklist.md, "
           "reverse-proxy.md, setup.svg): en, de, ru or zh_CN; init sets the one it runs in, "
           "the terminal follows --lang and the locale"),
-    Field("domain", v.hostname, REQUIRED,
-          "Matrix server name: the part after ':' in user IDs", "example.org"),
+    Field("domain", v.hostname, REQUIRED,  # the one without a default: its doc is in messages
+          N_("Matrix server name: the part after ':' in user IDs"), "example.org"),
     Field("homeserver_url", v.https_url, _homeserver_url,
           "where clients reach the homeserver (m.homeserver base_url)",
           "https://matrix.<domain>"),

@@ -119,6 +119,10 @@ def _with_defaults(args: argparse.Namespace) -> int:
         raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)
     if args.domain:
         raw["domain"] = args.domain
+    if "domain" not in raw:  # the one answer without a default: say which option gives it
+        raise usage_error("--domain", _("is needed with --yes (there is no earlier "
+                                        "nasrtc.yaml to take it from): e.g. --yes --domain "
+                                        "example.org"))
     raw.setdefault("profile", this_platform().profile)
     plan = plan_files(stack_dir, resolve(_in_this_language(raw)), write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)

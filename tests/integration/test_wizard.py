@@ -333,7 +333,7 @@ def test_yes_accepts_defaults_without_a_terminal(tmp_path: Path) -> None:
     assert "domain: example.org" in (tmp_path / "stack" / "nasrtc.yaml").read_text()
     missing = run_subprocess("init", "--yes", "--dir", "other", cwd=tmp_path)
     assert missing.code == 2
-    assert "- domain: missing" in missing.err
+    assert "- --domain: is needed with --yes" in missing.err and "--yes --domain" in missing.err
     assert not (tmp_path / "other").exists()
 
 

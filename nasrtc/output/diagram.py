@@ -177,9 +177,11 @@ def setup_svg(stack: Stack) -> str:
         canvas.text(62, y, _(meaning), ' font-size="10"')
     height = legend_y + 16 * len(STYLES)
     body = "\n".join(canvas.parts)
+    title = _("Call setup for {domain}").format(domain=stack.domain)  # outside the f-string:
+    # Babel reads calls inside f-strings only on Python 3.12+
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
             f'width="100%" role="img" {FONT} font-size="11">\n'
-            f"<title>{escape(_('Call setup for {domain}').format(domain=stack.domain))}</title>\n"
+            f"<title>{escape(title)}</title>\n"
             '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
             'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#000"/>'
             "</marker></defs>\n"

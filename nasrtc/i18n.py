@@ -76,20 +76,30 @@ class _English:
         return {}
 
 
+_loaded: dict[str, Any] = {}  # language -> its parsed catalog, read once per run
+
+
+def _catalog(language: str) -> Any:
+    """The language's translations (English for one without a shipped catalog)."""
+    if language not in _loaded:
+        translations: Any = _English()
+        if language != "en" and language in LANGUAGES:
+            from nasrtc.data import read_package_bytes
+
+            data = read_package_bytes(catalog_path(language))
+            if data is not None:
+                import gettext
+                import io
+
+                translations = gettext.GNUTranslations(io.BytesIO(data))
+        _loaded[language] = translations
+    return _loaded[language]
+
+
 def activate(language: str) -> None:
     """Speak this language from now on (English for one without a catalog)."""
     global _active
-    translations: Any = _English()
-    if language != "en" and language in LANGUAGES:
-        from nasrtc.data import read_package_bytes
-
-        data = read_package_bytes(catalog_path(language))
-        if data is not None:
-            import gettext
-            import io
-
-            translations = gettext.GNUTranslations(io.BytesIO(data))
-    _active = translations
+    _active = _catalog(language)
 
 
 class speaking:  # lower case: read as `with speaking(language):`
@@ -125,17 +135,7 @@ def active_language() -> str:
 def in_every_language(message: str) -> set[str]:
     """message as each shipped catalog has it (English included): to recognise a text
     nasrtc wrote in any language."""
-    import gettext
-    import io
-
-    from nasrtc.data import read_package_bytes
-
-    found = {message}
-    for language in LANGUAGES:
-        data = read_package_bytes(catalog_path(language)) if language != "en" else None
-        if data is not None:
-            found.add(gettext.GNUTranslations(io.BytesIO(data)).gettext(message))
-    return found
+    return {str(_catalog(language).gettext(message)) for language in LANGUAGES}
 
 
 def _(message: str) -> str:
@@ -160,18 +160,13 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-WIDE = "\u2e80-\uffef"  # CJK characters and punctuation, full-width forms: two columns
-
-
 def wrap(text: str, columns: int) -> list[str]:
     """text in lines of at most `columns` terminal columns, by display width: broken at
     spaces and between Chinese characters (which need no space to break)."""
-    import re
-
     lines: list[str] = []
     current, space = "", False
-    for token in re.findall(rf"\s+|[^\s{WIDE}]+|[{WIDE}]", " ".join(text.split())):
-        if token.isspace():
+    for token in _breakable(text):
+        if token == " ":
             space = bool(current)
             continue
         candidate = current + (" " if space else "") + token
@@ -184,11 +179,24 @@ def wrap(text: str, columns: int) -> list[str]:
     return [*lines, current] if current else lines
 
 
+def _breakable(text: str) -> list[str]:
+    """text's words and spaces (' '), each wide character a word of its own."""
+    tokens: list[str] = []
+    for word in text.split():
+        run = ""
+        for ch in word:
+            if width(ch) == 2:
+                tokens += [run, ch] if run else [ch]
+                run = ""
+            else:
+                run += ch
+        tokens += [run, " "] if run else [" "]
+    return tokens
+
+
 def has_wide(text: str) -> bool:
     """Whether text holds characters two columns wide (then wrap() rather than textwrap)."""
-    import re
-
-    return re.search(f"[{WIDE}]", text) is not None
+    return width(text) > len(text)
 
 
 def pad(text: str, columns: int) -> str:

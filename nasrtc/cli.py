@@ -120,29 +120,20 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _chosen(argv: Sequence[str]) -> str:
-    """The command named on the command line ('' when none: top-level help or an error)."""
-    after_lang = False
-    for word in argv:
-        if word in COMMANDS and not after_lang:
-            return word
-        if not word.startswith("-") and not after_lang:
-            return ""
-        after_lang = word == "--lang"  # its value is the next word
-    return ""
-
-
-def _language_option(argv: Sequence[str]) -> str | None:
-    """--lang's value, found before the parser is built: its help and errors are already
-    in that language (only words before the command count, as for the parser)."""
-    for index, word in enumerate(argv):
-        if word == "--lang" and index + 1 < len(argv):
-            return argv[index + 1]
-        if word.startswith("--lang="):
-            return word.partition("=")[2]
-        if word in COMMANDS or not word.startswith("-"):
-            return None
-    return None
+def _leading(argv: Sequence[str]) -> tuple[str, str | None]:
+    """(the command named on the command line, '' when none: top-level help or an error;
+    --lang's value), read before the parser is built: only the command's module is loaded,
+    and help and errors are already in that language."""
+    language = None
+    words = iter(argv)
+    for word in words:
+        if word == "--lang":
+            language = next(words, None)  # its value is the next word
+        elif word.startswith("--lang="):
+            language = word.partition("=")[2]
+        elif not word.startswith("-"):
+            return (word if word in COMMANDS else ""), language
+    return "", language
 
 
 def speak(language: str | None) -> None:
@@ -174,8 +165,9 @@ def _check_host_path(folder: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    speak(_language_option(words))
-    parser = build_parser(_chosen(words))
+    command, language = _leading(words)
+    speak(language)
+    parser = build_parser(command)
     args, extra = parser.parse_known_args(words)
     if extra:
         # Name the subcommand's help in the hint, not the top-level one.

@@ -7,7 +7,7 @@ Exit codes (README, "Exit codes"): 1 a problem to fix, 2 bad input or usage,
 
 from __future__ import annotations
 
-from nasrtc.i18n import _
+from nasrtc.i18n import _, ngettext
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
@@ -82,8 +82,6 @@ class InputError(NasrtcError):
     exit_code = EXIT_USAGE
 
     def __init__(self, problems: list[Problem], source: str | None = None) -> None:
-        from nasrtc.i18n import ngettext
-
         self.problems = problems
         count = len(problems)
         head = ngettext("{source} has a problem; nothing was written.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from nasrtc.engine.labels import CONFIG_HASH
 from nasrtc.engine.light import connect_light, written_since
 from nasrtc.engine.state import current_state
-from nasrtc.i18n import N_, _, pad, width
+from nasrtc.i18n import N_, _, columns, pad
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
@@ -79,17 +79,15 @@ def addresses_of(stack: Any) -> dict[str, str]:
 
 def where_it_answers(addresses: dict[str, str]) -> list[str]:
     """The end of `up`'s report, in the user's language."""
-    sfu, auth = _("LiveKit SFU"), _("Auth service")
-    size = max(width(sfu), width(auth)) + 2
-    return [
-        "\n" + _("Where it answers:"),
-        "  " + pad(sfu, size) + _("{local} on this host; public {public} through the "
-                                  "reverse proxy").format(local=addresses["sfu_local"],
-                                                          public=addresses["sfu_public"]),
-        "  " + pad(auth, size) + _("{local}/healthz on this host; public {public}/healthz")
-        .format(local=addresses["jwt_local"], public=addresses["jwt_public"]),
-        _("next: finish checklist.md if you have not, then make a test call (one phone on "
-          "mobile data).")]
+    rows = columns([
+        (_("LiveKit SFU"), _("{local} on this host; public {public} through the reverse "
+                             "proxy").format(local=addresses["sfu_local"],
+                                             public=addresses["sfu_public"])),
+        (_("Auth service"), _("{local}/healthz on this host; public {public}/healthz")
+         .format(local=addresses["jwt_local"], public=addresses["jwt_public"]))])
+    return ["\n" + _("Where it answers:"), *(f"  {line}" for line in rows),
+            _("next: finish checklist.md if you have not, then make a test call (one phone on "
+              "mobile data).")]
 
 
 def record_up(stack_dir: Path, stack: Any) -> None:

@@ -134,7 +134,7 @@ def test_bad_answers_are_explained_in_the_language(cli: Any, tmp_path: Path) -> 
                                        "ports": {"rtc_tcp": 70000}, "prots": {}})
     done = cli("--lang", "de", "init", "--dir", str(tmp_path / "s"), "--answers", str(answers))
     assert done.code == 2
-    assert "hat 2 Probleme; nichts wurde geschrieben." in done.err
+    assert f"{answers}: 2 Probleme; nichts wurde geschrieben." in done.err
     assert "ports.rtc_tcp: 70000 ist kein Port; erlaubt: 1 bis 65535" in done.err
     assert "prots: unbekannter Schlüssel; meinten Sie '" in done.err
     assert not (tmp_path / "s").exists(), "nothing written"

@@ -11,6 +11,7 @@ import json
 import re
 import tarfile
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,7 +34,10 @@ class Registry:
         self.address = ""
 
     def add(self, client: Any, image: str, name: str, tag: str = "latest") -> str:
-        """Serve a local image as <address>/<name>:<tag>; returns the digest reference."""
+        """Serve a local image as <address>/<name>:<tag>; returns the digest reference.
+        The served image carries a label no other run had, so its digest is new: an engine
+        keeps manifests it pulled in its content store and would otherwise answer a pull
+        by digest from there, without asking the registry."""
         with tarfile.open(fileobj=io.BytesIO(b"".join(client.images.get(image).save()))) \
                 as saved:
             def read(member: str) -> bytes:
@@ -42,7 +46,10 @@ class Registry:
                 return handle.read()
 
             index = json.loads(read("manifest.json"))[0]
-            config = read(index["Config"])
+            settings = json.loads(read(index["Config"]))
+            labels = settings.setdefault("config", {}).get("Labels") or {}
+            settings["config"]["Labels"] = {**labels, "io.nasrtc.test.served": uuid.uuid4().hex}
+            config = json.dumps(settings).encode()
             layers = []
             for member in index["Layers"]:
                 packed = gzip.compress(read(member), mtime=0)

@@ -19,20 +19,53 @@ from __future__ import annotations
 import hashlib
 import json
 import os.path
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nasrtc.stack import HealthCheck, Service, Stack
 
-# Compose releases -> the shape of the hashed JSON (named after the oldest release of each).
+
+@dataclass(frozen=True)
+class Dialect:
+    """What one range of Compose releases puts in the hashed JSON, where they differ."""
+
+    releases: str  # which releases, and which of them were checked against the real binary
+    command_always: bool  # `command: null` even when unset (not omitempty since compose-go v1.5)
+    entrypoint_null: bool  # `entrypoint: null` (the same change)
+    depends_on: bool  # depends_on hashed (until Compose 2.29.3)
+    depends_on_required: bool  # its `required: true` (compose-go v1.16, Compose 2.20)
+    deploy_block: bool  # an empty `deploy` block (compose-go v1.16 to v1.x)
+    extra_hosts_separator: str  # host:address, or host=address (compose-go v2)
+
+
+# Compose releases -> the shape of the hashed JSON (named after the oldest release of each),
+# newest first.
+_SINCE_2_10 = {"command_always": True, "entrypoint_null": True}
 DIALECTS = {
-    "2.29.3": "Compose 2.29.3 and later (depends_on no longer hashed); checked: 2.30.3, 2.40.3",
-    "2.24": "Compose 2.24 to 2.29.2 (compose-go v2); checked: 2.24.7",
-    "2.20": "Compose 2.20 to 2.23 (compose-go v1.16: a deploy block); checked: 2.20.1, 2.22.0",
-    "2.10": "Compose 2.10 to 2.19 (compose-go v1.5 to v1.15); checked: 2.18.1",
-    "2.9": "Compose 2.9 (compose-go v1.4; Container Manager on DSM 7.2); from the source only",
+    "2.29.3": Dialect(
+        "Compose 2.29.3 and later (depends_on no longer hashed); checked: 2.30.3, 2.40.3",
+        **_SINCE_2_10, depends_on=False, depends_on_required=False, deploy_block=False,
+        extra_hosts_separator="="),
+    "2.24": Dialect(
+        "Compose 2.24 to 2.29.2 (compose-go v2); checked: 2.24.7",
+        **_SINCE_2_10, depends_on=True, depends_on_required=True, deploy_block=False,
+        extra_hosts_separator="="),
+    "2.20": Dialect(
+        "Compose 2.20 to 2.23 (compose-go v1.16: a deploy block); checked: 2.20.1, 2.22.0",
+        **_SINCE_2_10, depends_on=True, depends_on_required=True, deploy_block=True,
+        extra_hosts_separator=":"),
+    "2.10": Dialect(
+        "Compose 2.10 to 2.19 (compose-go v1.5 to v1.15); checked: 2.18.1",
+        **_SINCE_2_10, depends_on=True, depends_on_required=False, deploy_block=False,
+        extra_hosts_separator=":"),
+    "2.9": Dialect(
+        "Compose 2.9 (compose-go v1.4; Container Manager on DSM 7.2); from the source only",
+        command_always=False, entrypoint_null=False, depends_on=True,
+        depends_on_required=False, deploy_block=False, extra_hosts_separator=":"),
 }
 NEWEST = "2.29.3"
+OLDEST = "2.9"
 
 
 def _release(version: str) -> tuple[int, ...]:
@@ -53,7 +86,7 @@ def dialect_for(version: str) -> str:
     for dialect in DIALECTS:  # newest first
         if release >= _release(dialect):
             return dialect
-    return "2.9"
+    return OLDEST
 
 
 def _go_duration(text: str) -> str:
@@ -79,26 +112,24 @@ def service_config(stack: Stack, service: Service, folder: Path,
                    dialect: str = NEWEST) -> dict[str, Any]:
     """The ServiceConfig fields compose.yaml sets, in compose-go's field order, as
     ServiceHash marshals them."""
+    shape = DIALECTS[dialect]
     out: dict[str, Any] = {}
     command = list(service.command) or None
-    if dialect != "2.9" or command is not None:
-        out["command"] = command  # not omitempty since compose-go v1.5
-    if service.depends_on and dialect != "2.29.3":  # hashed until Compose 2.29.3
-        # compose-go v1.16 (Compose 2.20) added `required`, true unless said otherwise.
+    if shape.command_always or command is not None:
+        out["command"] = command
+    if service.depends_on and shape.depends_on:
         condition: dict[str, Any] = {"condition": "service_healthy"}
-        if dialect in ("2.20", "2.24"):
-            condition["required"] = True
+        if shape.depends_on_required:
+            condition["required"] = True  # true unless said otherwise
         out["depends_on"] = {name: dict(condition) for name in sorted(service.depends_on)}
-    if dialect == "2.20":
+    if shape.deploy_block:
         out["deploy"] = {"replicas": 1, "resources": {}, "placement": {}}
-    if dialect != "2.9":
+    if shape.entrypoint_null:
         out["entrypoint"] = None
     if service.environment:
         out["environment"] = dict(sorted(service.environment))
     if service.extra_hosts:
-        # compose-go v2 writes host=address
-        separator = "=" if dialect in ("2.24", "2.29.3") else ":"
-        out["extra_hosts"] = sorted(f"{host}{separator}{address}"
+        out["extra_hosts"] = sorted(f"{host}{shape.extra_hosts_separator}{address}"
                                     for host, address in service.extra_hosts)
     if service.healthcheck:
         out["healthcheck"] = _healthcheck(service.healthcheck)

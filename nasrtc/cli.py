@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 EXIT_BUG = 70  # EX_SOFTWARE
 LANGUAGE_CHOICES = tuple(LANGUAGES)  # the catalogs nasrtc ships
-# Commands that write in the stack folder or change its containers: one at a time.
-LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove"})
+# Commands that write in the stack folder or change its containers, and export, which must
+# not read secrets another run is rewriting: one at a time.
+LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove", "export"})
 
 MAIN_EXAMPLES = N_("""\
 examples:

@@ -36,3 +36,28 @@ def test_one_nasrtc_at_a_time_per_stack(tmp_path: Path) -> None:
     out, err = waiting.communicate(timeout=30)
     assert waiting.returncode == 0, err
     assert "waiting for another nasrtc" in err and "rendered" in out
+
+
+def test_export_reads_the_stack_only_between_runs(tmp_path: Path) -> None:
+    """An export taken while another run rewrites the stack (init --rotate-secrets) could
+    mix old and new secrets; it waits for that run like every other command."""
+    import fcntl
+
+    stack = tmp_path / "stack"
+    assert init(stack, tmp_path).code == 0
+    lock = os.open(stack / ".nasrtc-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+    try:
+        busy = run_subprocess("export", "--to", "kubernetes", "--output",
+                              str(tmp_path / "k8s"), "--dir", str(stack),
+                              env={"NASRTC_LOCK_WAIT": "1"})
+    finally:
+        os.close(lock)
+    assert busy.code == 1, busy.out + busy.err
+    assert f"another nasrtc is working on {stack} (pid {os.getpid()})" in busy.err
+    assert not (tmp_path / "k8s").exists(), "nothing was exported"
+    done = run_subprocess("export", "--to", "kubernetes", "--output", str(tmp_path / "k8s"),
+                          "--dir", str(stack))
+    assert done.code == 0, done.err
+    assert any((tmp_path / "k8s").iterdir())

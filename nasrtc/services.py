@@ -7,3 +7,8 @@ REDIS_SERVICE = "redis"
 STACK_SERVICES = (LIVEKIT_SERVICE, JWT_SERVICE)  # in every stack
 OPTIONAL_SERVICES = (REDIS_SERVICE,)  # when chosen in nasrtc.yaml (redis.enabled)
 ALL_SERVICES = STACK_SERVICES + OPTIONAL_SERVICES
+
+
+def container_name(project: str, service: str) -> str:
+    """What Compose v2 names a service's container (one replica)."""
+    return f"{project}-{service}-1"

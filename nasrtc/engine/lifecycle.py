@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from nasrtc.engine.calls import SdkCalls, engine_calls, inspected, remove_idle_networks
+from nasrtc.engine.calls import (
+    SET_ASIDE,
+    SdkCalls,
+    engine_calls,
+    inspected,
+    remove_idle_networks,
+)
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
@@ -434,7 +440,7 @@ class _Undo:
         calls, old_id = self.calls, str(current["Id"])
         was_running = current.get("State") == "running"
         calls.stop(old_id, timeout=STOP_TIMEOUT)
-        calls.rename(old_id, f"{name}-replaced-{old_id[:12]}")
+        calls.rename(old_id, f"{name}{SET_ASIDE}{old_id[:12]}")
         self.aside.append(old_id)
 
         def restore() -> None:

@@ -123,3 +123,30 @@ def test_a_link_where_the_data_folder_goes_is_refused(make_stack: Any, tmp_path:
     assert result.code == 4 and "Traceback" not in result.err
     assert "which is a symbolic link, not a folder" in result.err
     assert stack.containers() == {} and list(target.iterdir()) == []
+
+
+def test_a_new_redis_image_recreates_redis_and_the_auth_service_waits_for_it(
+        make_stack: Any, client: Any) -> None:
+    """The auth service waits for Redis to be healthy. While Redis is recreated, its old
+    container, stopped and set aside, carries the same labels as the new one: `up` must
+    wait for the new one, not report the old one as stopped (it did, and rolled back)."""
+    image = redis_image(client)
+    other = "nasrtc-test/redis:1-other-tag"
+    client.images.get(image).tag(*other.split(":"))
+    try:
+        stack = make_stack(redis={"enabled": True}, images={"redis": image})
+        assert stack.nasrtc("up").code == 0
+        before = stack.ids()
+        stack.set_answer("images", "redis", other)
+        assert stack.nasrtc("render").code == 0
+        again = stack.nasrtc("up")
+        assert again.code == 0, again.out + again.err
+        assert "redis: settings changed, recreating" in again.out
+        redis_name = f"{stack.project}-redis-1"
+        after = stack.containers()
+        assert sorted(after) == sorted(before), "no copy set aside is left"
+        assert after[redis_name].id != before[redis_name]
+        assert after[redis_name].attrs["Config"]["Image"] == other
+        assert all(c.status == "running" for c in after.values())
+    finally:
+        client.images.remove(other)

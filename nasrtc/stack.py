@@ -17,7 +17,7 @@ from nasrtc.answers.rules import PortRule, port_rules, port_summary
 from nasrtc.i18n import N_
 from nasrtc.profiles import Profile
 from nasrtc.secret_store import Secrets
-from nasrtc.services import JWT_SERVICE, LIVEKIT_SERVICE, REDIS_SERVICE
+from nasrtc.services import DATA_FOLDERS, JWT_SERVICE, LIVEKIT_SERVICE, REDIS_SERVICE
 
 __all__ = ["JWT_SERVICE", "LIVEKIT_SERVICE", "REDIS_SERVICE", "PortRule", "Stack",
            "build_stack", "load_stack", "stack_for"]
@@ -385,7 +385,8 @@ def _redis_service(answers: Answers) -> Service:
         # project network reaches it. The official image builds it off too.
         command=("redis-server", "--dir", REDIS_DATA, "--save", "60", "1",
                  "--appendonly", "no", "--protected-mode", "no"),
-        volumes=(Mount("./redis", REDIS_DATA, read_only=False, folder=True),),
+        volumes=(Mount(f"./{DATA_FOLDERS[REDIS_SERVICE]}", REDIS_DATA, read_only=False,
+                       folder=True),),
         healthcheck=HealthCheck(("CMD", "redis-cli", "ping"), interval="2s", timeout="2s",
                                 retries=10, start_period="10s"),
         health_note="Redis answers PONG to redis-cli once it has loaded its data.",

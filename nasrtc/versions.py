@@ -22,16 +22,17 @@ EARLIER: list[dict[str, str]] = [
     {"livekit": "livekit/livekit-server:v1.13.5", "jwt": "ghcr.io/element-hq/lk-jwt-service:0.6.0"},
 ]
 
-# A packager (or a test) may ship another tested set: a JSON file with "livekit", "jwt"
-# and optionally "earlier" (a list of such sets).
+# A packager (or a test) may ship another tested set: a JSON file with "livekit", "jwt",
+# optionally "redis" and "earlier" (a list of such sets).
 SET_ENV = "NASRTC_VERSION_SET"
 if os.environ.get(SET_ENV):
     with open(os.environ[SET_ENV], encoding="utf-8") as _file:
         _chosen = json.load(_file)
     LIVEKIT_IMAGE, JWT_IMAGE = str(_chosen["livekit"]), str(_chosen["jwt"])
+    REDIS_IMAGE = str(_chosen.get("redis", REDIS_IMAGE))
     EARLIER = [dict(item) for item in _chosen.get("earlier", EARLIER)]
 
-VERSION_SET = {"livekit": LIVEKIT_IMAGE, "jwt": JWT_IMAGE}
+VERSION_SET = {"livekit": LIVEKIT_IMAGE, "jwt": JWT_IMAGE, "redis": REDIS_IMAGE}
 
 
 def nasrtc_pin(service: str, image: str) -> bool:

@@ -1,6 +1,7 @@
 """`nasrtc remove`: stop the stack, then delete the files nasrtc wrote for it. The
-answers and the secrets go only with --purge; nothing nasrtc did not write, nothing
-edited by hand since, and no other container is ever touched."""
+answers, the secrets and the services' data (Redis's folder) go only with --purge;
+nothing nasrtc did not write, nothing edited by hand since, and no other container is
+ever touched."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, project_of
-from nasrtc.errors import usage_error
+from nasrtc.errors import NasrtcError, usage_error
 from nasrtc.i18n import N_, _
 
 NAME = "remove"
@@ -19,9 +20,9 @@ EXAMPLES = N_("""\
 examples:
   sudo nasrtc remove --dir /volume1/docker/matrixrtc
       shows what goes, asks, stops the containers and deletes the generated files;
-      nasrtc.yaml and secrets/ stay, so `nasrtc init` can bring it all back
+      nasrtc.yaml, secrets/ and Redis's data stay, so `nasrtc init` can bring it all back
   sudo nasrtc remove --purge --yes
-      also the answers and the secrets, without asking
+      also the answers, the secrets and Redis's data, without asking
 """)
 # The stack's own records and answers: kept unless --purge.
 KEPT = ("nasrtc.yaml",)
@@ -35,7 +36,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                       "and files nasrtc did not write stay."))
     add_dir(parser)
     parser.add_argument("--purge", action="store_true",
-                        help=_("also delete nasrtc.yaml and the secrets (cannot be undone)"))
+                        help=_("also delete nasrtc.yaml, the secrets and Redis's data "
+                               "(cannot be undone)"))
     parser.add_argument("--yes", action="store_true", help=_("do not ask"))
     return parser
 
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     stack_dir: Path = args.dir
     project = project_of(stack_dir)
     going, edited = _what_goes(stack_dir, args.purge)
+    data, linked = _data_folders(stack_dir)
     print(_("nasrtc: removing the {project} stack in {folder}:").format(
         project=project, folder=stack_dir.resolve()))
     print("  " + _("the containers and network of this stack (no other container)"))
@@ -53,8 +56,18 @@ def run(args: argparse.Namespace) -> int:
         print("  " + _("delete {file}").format(file=rel))
     for rel in edited:
         print("  " + _("keep   {file} (edited by hand since nasrtc wrote it)").format(file=rel))
-    if not args.purge:
+    for rel in linked:
+        print("  " + _("keep   {folder}/ (a symbolic link: what it points to is not nasrtc's)")
+              .format(folder=rel))
+    if args.purge:
+        for rel in data:
+            print("  " + _("delete {folder}/ ({service}'s data)").format(
+                folder=rel, service=data[rel]))
+    else:
         print("  " + _("keep   nasrtc.yaml and secrets/ (add --purge to delete them too)"))
+        for rel in data:
+            print("  " + _("keep   {folder}/ ({service}'s data; --purge deletes it)").format(
+                folder=rel, service=data[rel]))
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise usage_error("--yes", _("is needed when there is no terminal to ask in"))
@@ -67,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     for name in result.removed:
         print("  " + _("stopped and removed {name}").format(name=name))
     _delete(stack_dir, going, args.purge)
+    if args.purge:
+        _delete_data(stack_dir, list(data))
     print((_("nasrtc: {project} is removed.") if args.purge else
            _("nasrtc: {project} is removed; `nasrtc init` in this folder brings it back."))
           .format(project=project))
@@ -100,6 +115,37 @@ def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
         if (stack_dir / MANIFEST).is_file():
             going.append(MANIFEST)
     return going, edited
+
+
+def _data_folders(stack_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """({folder: service} for the services' data folders present, [those that are links])."""
+    from nasrtc.services import DATA_FOLDERS
+
+    data, linked = {}, []
+    for service, rel in DATA_FOLDERS.items():
+        path = stack_dir / rel
+        if path.is_symlink():
+            linked.append(rel)  # `up` refuses it too; never followed, never deleted
+        elif path.is_dir():
+            data[rel] = service
+    return data, linked
+
+
+def _delete_data(stack_dir: Path, folders: list[str]) -> None:
+    """The services' data folders, with what is in them. rmtree refuses a link at the top
+    and removes links inside without following them (it works on file descriptors)."""
+    import shutil
+
+    for rel in folders:
+        path = stack_dir / rel
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+        except OSError as exc:  # e.g. swapped for a link meanwhile: rmtree stops, unfollowed
+            raise NasrtcError(_("could not delete {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc),
+                _("look at what is there now (`ls -la {path}`) and delete it by hand if it "
+                  "is the service's data").format(path=path)) from None
 
 
 def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:

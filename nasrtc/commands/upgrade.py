@@ -52,14 +52,17 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
     """(the answers with the new pins, lines 'image: old -> new' / 'kept: ...', the services
     whose image changes)."""
     from nasrtc.answers import ANSWERS_FILE, load_stack_answers, read_yaml_mapping
+    from nasrtc.services import OPTIONAL_SERVICES
     from nasrtc.versions import VERSION_SET, nasrtc_pin
 
-    project = str(load_stack_answers(stack_dir)["project"])  # the one "no nasrtc.yaml" check
+    answers = load_stack_answers(stack_dir)  # the one "no nasrtc.yaml" check
     raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)  # as written: pins stay the user's
     images = dict(raw.get("images") or {})
-    running = _running_images(project)
+    running = _running_images(str(answers["project"]))
     lines, upgrades = [], []
     for service, target in VERSION_SET.items():
+        if service in OPTIONAL_SERVICES and not answers[f"{service}.enabled"]:
+            continue  # not in this stack: no pin to move, none to write down
         pinned = images.get(service)
         current = running.get(service) or pinned or target
         if pinned and not nasrtc_pin(service, pinned) and not replace_own:
@@ -76,9 +79,9 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
 
 def _running_images(project: str) -> dict[str, str]:
     from nasrtc.engine.status import status
-    from nasrtc.services import STACK_SERVICES
+    from nasrtc.services import ALL_SERVICES
 
-    rows = status(project, STACK_SERVICES)
+    rows = status(project, ALL_SERVICES)
     return {row.service: row.image for row in rows if row.image}
 
 

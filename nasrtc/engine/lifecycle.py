@@ -44,7 +44,7 @@ from nasrtc.engine.stop import DownResult
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
 from nasrtc.i18n import N_, _
-from nasrtc.services import ALL_SERVICES, OPTIONAL_SERVICES
+from nasrtc.services import ALL_SERVICES, DATA_FOLDERS, OPTIONAL_SERVICES, container_name
 from nasrtc.stack import Stack
 
 if TYPE_CHECKING:
@@ -408,7 +408,7 @@ def _remove_unchosen(calls: Calls, stack: Stack, existing: dict[str, dict[str, A
     stopped and removed; its data folder stays."""
     chosen = {service.name for service in stack.services}
     for name in OPTIONAL_SERVICES:
-        summary = existing.get(f"{stack.project}-{name}-1")
+        summary = existing.get(container_name(stack.project, name))
         labels = (summary or {}).get("Labels") or {}
         if name in chosen or summary is None or labels.get(OURS) != stack.project \
                 or labels.get(SERVICE) != name:
@@ -416,7 +416,7 @@ def _remove_unchosen(calls: Calls, stack: Stack, existing: dict[str, dict[str, A
         calls.stop(str(summary["Id"]), timeout=STOP_TIMEOUT)
         calls.remove_container(str(summary["Id"]))
         report("  " + _("{service}: no longer in nasrtc.yaml, removed its container (its data "
-                        "stays in {service}/)").format(service=name))
+                        "stays in {folder}/)").format(service=name, folder=DATA_FOLDERS[name]))
 
 
 class _Undo:

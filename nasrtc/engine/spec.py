@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from nasrtc import services
 from nasrtc.engine import compose_hash
 from nasrtc.engine.labels import (
     CONFIG_HASH,
@@ -115,7 +116,7 @@ def network_name(stack: Stack) -> str:
 
 
 def container_name(stack: Stack, service: Service) -> str:
-    return f"{stack.project}-{service.name}-1"
+    return services.container_name(stack.project, service.name)
 
 
 def file_digest(path: Path) -> str:

@@ -143,7 +143,7 @@ def _older_than_tested(rows: list[ServiceStatus]) -> list[str]:
     """Services running an earlier nasrtc's pin (not the user's own, not the current)."""
     from nasrtc.versions import VERSION_SET, nasrtc_pin
 
-    # Only the services `upgrade` moves (Redis is pinned by the user's answers alone).
+    # Only the services `upgrade` moves.
     return [item.service for item in rows if item.image and item.service in VERSION_SET
             and item.image != VERSION_SET[item.service] and nasrtc_pin(item.service, item.image)]
 

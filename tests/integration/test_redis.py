@@ -125,6 +125,85 @@ def test_a_link_where_the_data_folder_goes_is_refused(make_stack: Any, tmp_path:
     assert stack.containers() == {} and list(target.iterdir()) == []
 
 
+def test_upgrade_moves_redis_and_its_data_stays(make_stack: Any, client: Any,
+                                                tmp_path: Any) -> None:
+    """A release with a newer Redis pin moves a stack that runs Redis (its data kept); a
+    stack without Redis gets no Redis pin written into its answers."""
+    from tests.integration import standin_images as images
+    from tests.integration.test_day_two import version_set
+
+    image = redis_image(client)
+    newer = "nasrtc-test/redis:2-next"
+    client.images.get(image).tag(*newer.split(":"))
+    env = version_set(tmp_path, livekit=images.LIVEKIT, jwt=images.JWT, redis=newer,
+                      earlier=[{"livekit": images.LIVEKIT, "jwt": images.JWT, "redis": image}])
+    try:
+        stack = make_stack(redis={"enabled": True}, images={"redis": image})
+        assert stack.nasrtc("up").code == 0
+        redis_name = f"{stack.project}-redis-1"
+        redis = stack.containers()[redis_name]
+        assert redis.exec_run(["redis-cli", "SET", "kept", "yes"]).exit_code == 0
+        assert redis.exec_run(["redis-cli", "SAVE"]).exit_code == 0
+        before = stack.ids()
+
+        done = stack.nasrtc("upgrade", "--yes", env=env)
+        assert done.code == 0, done.out + done.err
+        assert f"upgrade  redis: {image} -> {newer}" in done.out
+        after = stack.ids()
+        assert after[redis_name] != before[redis_name]
+        assert after[f"{stack.project}-livekit-1"] == before[f"{stack.project}-livekit-1"]
+        redis = stack.containers()[redis_name]
+        assert redis.attrs["Config"]["Image"] == newer
+        assert redis.exec_run(["redis-cli", "GET", "kept"]).output.strip() == b"yes"
+        assert f"redis: {newer}" in (stack.dir / "nasrtc.yaml").read_text()
+
+        back = stack.nasrtc("upgrade", "--rollback", "--yes", env=env)
+        assert back.code == 0, back.err
+        assert stack.containers()[redis_name].attrs["Config"]["Image"] == image
+
+        plain = make_stack()  # no Redis: nothing to move, no pin written down for it
+        answers = (plain.dir / "nasrtc.yaml").read_text()
+        untouched = plain.nasrtc("upgrade", "--yes", env=env)
+        assert untouched.code == 0 and "nothing to upgrade" in untouched.out, untouched.err
+        assert "redis" not in untouched.out
+        assert (plain.dir / "nasrtc.yaml").read_text() == answers
+    finally:
+        client.images.remove(newer)
+
+
+def test_remove_keeps_the_data_until_purge_and_never_follows_a_link(
+        make_stack: Any, client: Any, tmp_path: Any) -> None:
+    image = redis_image(client)
+    stack = make_stack(redis={"enabled": True}, images={"redis": image})
+    assert stack.nasrtc("up").code == 0
+    redis = stack.containers()[f"{stack.project}-redis-1"]
+    assert redis.exec_run(["redis-cli", "SAVE"]).exit_code == 0
+    data = stack.dir / "redis"
+    assert any(data.iterdir())
+
+    removed = stack.nasrtc("remove", "--yes")
+    assert removed.code == 0, removed.err
+    assert "keep   redis/ (redis's data; --purge deletes it)" in removed.out
+    assert stack.containers() == {} and any(data.iterdir()), "the data stays"
+
+    purged = stack.nasrtc("remove", "--purge", "--yes")
+    assert purged.code == 0, purged.err
+    assert "delete redis/ (redis's data)" in purged.out
+    assert not data.exists() and list(stack.dir.iterdir()) == [], "nothing of nasrtc's stays"
+
+    # A link where the data folder goes: neither it nor what it points to is touched.
+    linked = make_stack(redis={"enabled": True}, images={"redis": image})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious").write_text("mine\n")
+    (linked.dir / "redis").symlink_to(elsewhere)
+    gone = linked.nasrtc("remove", "--purge", "--yes")
+    assert gone.code == 0, gone.err
+    assert "keep   redis/ (a symbolic link" in gone.out
+    assert (linked.dir / "redis").is_symlink()
+    assert (elsewhere / "precious").read_text() == "mine\n"
+
+
 def test_a_new_redis_image_recreates_redis_and_the_auth_service_waits_for_it(
         make_stack: Any, client: Any) -> None:
     """The auth service waits for Redis to be healthy. While Redis is recreated, its old

@@ -84,8 +84,9 @@ class InputError(NasrtcError):
     def __init__(self, problems: list[Problem], source: str | None = None) -> None:
         self.problems = problems
         count = len(problems)
-        head = ngettext("{source} has a problem; nothing was written.",
-                        "{source} has {count} problems; nothing was written.", count)
+        # "{source}: ..." agrees with any source: a file, "the command line", "the answers".
+        head = ngettext("{source}: 1 problem; nothing was written.",
+                        "{source}: {count} problems; nothing was written.", count)
         lines = [head.format(source=source or _("the answers"), count=count)]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))

@@ -77,6 +77,9 @@ def hostname(value: Any) -> str:
     if ":" in name:
         raise ValueError(_("{value} has a port; {hint}, without ':port'")
                          .format(value=_show(value), hint=hint))
+    if any(character.isspace() for character in name):  # often a copy-paste slip
+        raise ValueError(_("{value} contains a space; {hint}, in one piece")
+                         .format(value=_show(value), hint=hint))
     if len(name) > 253:
         raise ValueError(_("{value} is longer than 253 characters; {hint}")
                          .format(value=_show(value), hint=hint))

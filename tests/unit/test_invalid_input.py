@@ -32,6 +32,8 @@ CASES = [
     ({"domain": "example.org/matrix"}, "domain", "has a path"),
     ({"domain": "example.org:8448"}, "domain", "has a port"),
     ({"domain": "localhost"}, "domain", "has no dot"),
+    ({"domain": "exa mple"}, "domain", "'exa mple' contains a space"),
+    ({"domain": "matrix. example.org"}, "domain", "contains a space"),
     ({"domain": "exa_mple.org"}, "domain", "is not allowed"),
     ({"domain": "example.org", "jwt_host": "-bad.example.org"}, "jwt_host", "is not allowed"),
     ({"domain": "example.org", "homeserver_url": "http://matrix.example.org"},

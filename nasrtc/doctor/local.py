@@ -6,7 +6,7 @@ import stat
 
 from nasrtc.doctor.context import Context
 from nasrtc.doctor.net import Response
-from nasrtc.doctor.registry import LOCAL, Outcome, check, failed, passed, warned
+from nasrtc.doctor.registry import LOCAL, Outcome, check, failed, passed, skipped, warned
 from nasrtc.errors import NasrtcError
 from nasrtc.i18n import N_, _, ngettext
 
@@ -216,15 +216,20 @@ def _sections(output: str) -> dict[str, tuple[int, str, str]]:
 def check_auth_service_reach(ctx: Context) -> Outcome:
     import json
 
-    from nasrtc.engine.probe import run_in_stack_network
+    from nasrtc.engine.probe import ImageMissing, run_in_stack_network
     from nasrtc.stack import JWT_SERVICE
 
     stack, domain = ctx.stack, ctx.stack.domain
     seconds = max(1, int(ctx.net.timeout))
     jwt = stack.service(JWT_SERVICE)
-    run = run_in_stack_network(stack, stack.images["livekit"],
-                               REACH_SCRIPT.format(t=seconds, domain=domain),
-                               jwt.extra_hosts, timeout=4 * seconds + 20)
+    try:
+        run = run_in_stack_network(stack, stack.images["livekit"],
+                                   REACH_SCRIPT.format(t=seconds, domain=domain),
+                                   jwt.extra_hosts, timeout=4 * seconds + 20)
+    except ImageMissing:  # never started here: the containers row says what to do
+        return skipped(_("runs in a container of the stack's LiveKit image, which is not on "
+                         "this host until the stack has been started"),
+                       _("run `{up_command}`").format(up_command=ctx.up_command))
     parts = _sections(run.output)
     if "client" not in parts:
         return warned(_("could not run the check in a container of {image}: {output}")

@@ -17,6 +17,10 @@ from nasrtc.stack import Stack
 PROBE_LABEL = "io.nasrtc.probe"  # value: the project it checks
 
 
+class ImageMissing(NasrtcError):
+    """The image to run the probe in is not on this host: the stack was never started."""
+
+
 @dataclass(frozen=True)
 class ProbeRun:
     exit_code: int
@@ -34,8 +38,8 @@ def run_in_stack_network(stack: Stack, image: str, script: str,
         try:
             client.images.get(image)
         except docker.errors.ImageNotFound:
-            raise NasrtcError(_("the image {image} is not on this host yet").format(image=image),
-                              _("run `nasrtc up` first (it pulls it)")) from None
+            raise ImageMissing(_("the image {image} is not on this host yet").format(image=image),
+                               _("run `nasrtc up` first (it pulls it)")) from None
         network = network_name(stack)
         try:
             client.networks.get(network)

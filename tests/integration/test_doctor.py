@@ -108,6 +108,18 @@ def test_the_auth_service_reaches_the_homeserver_only_through_its_mapping(
     assert rows["auth service reaches homeserver"]["status"] == "pass", rows
 
 
+def test_before_the_first_up_the_reach_check_waits_for_the_image(make_stack: Any) -> None:
+    """The reach check runs in a container of the LiveKit image; before the first `up`
+    that image is not here: the row says it waits for the stack, not that it failed."""
+    stack = make_stack(images={"livekit": "nasrtc-test/never-pulled:1"})
+    code, rows = doctor(stack, "--local", "--timeout", "2")
+    assert code == 1 and rows["containers"]["status"] == "fail"
+    row = rows["auth service reaches homeserver"]
+    assert row["status"] == "skipped", row
+    assert "until the stack has been started" in row["detail"]
+    assert row["fix"] == f"run `sudo nasrtc up --dir {stack.dir.resolve()}`"
+
+
 def test_a_homeserver_without_federation_discovery_is_named(
         make_stack: Any, homeserver_on_443: Any) -> None:
     homeserver_on_443("--no-server-well-known")

@@ -70,10 +70,13 @@ def print_result(result: Any, wrote: bool, steps: bool = False) -> None:
         print("  " + _("no longer generated: {file} (delete it if nothing uses it)").format(
             file=rel))
     if result.secrets_replaced:
+        from nasrtc.invocation import command
+
         print("  " + _("secrets: replaced {names} in secrets/ (mode 0600); containers started "
-                       "before still use the old ones: run `sudo nasrtc up --dir {folder}` to "
-                       "restart them with the new ones (calls in progress drop)").format(
-            names=", ".join(result.secrets_replaced), folder=result.stack_dir.resolve()))
+                       "before still use the old ones: run `{command}` to restart them with "
+                       "the new ones (calls in progress drop)").format(
+            names=", ".join(result.secrets_replaced),
+            command=command(f"up --dir {result.stack_dir.resolve()}")))
     elif result.secrets_created:
         print("  " + _("secrets: created {names} in secrets/ (mode 0600)").format(
             names=", ".join(result.secrets_created)))

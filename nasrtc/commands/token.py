@@ -62,6 +62,7 @@ def _create_room(stack: Any, room: str, stack_dir: Any) -> None:
     from nasrtc.doctor.clients import create_room
     from nasrtc.doctor.net import Net
     from nasrtc.errors import NasrtcError
+    from nasrtc.invocation import command
 
     base = stack.sfu_route.upstream
     why = _("LiveKit only lets a token join a room that exists (livekit.yaml: "
@@ -74,7 +75,7 @@ def _create_room(stack: Any, room: str, stack_dir: Any) -> None:
               "({error}); {why}").format(room=room, base=base, error=exc.__class__.__name__,
                                          why=why),
             _("start the stack (`{command}`) and run `nasrtc token` on the NAS itself").format(
-                command=f"{stack.profile.sudo}nasrtc up --dir {stack_dir}")) from None
+                command=command(f"up --dir {stack_dir}", stack.profile.sudo))) from None
     if answer.status != 200:
         raise NasrtcError(
             _("LiveKit at {base} refused to create the room {room!r} ({status}: {answer}); {why}")

@@ -25,7 +25,9 @@ class Context:
 
     @property
     def up_command(self) -> str:
-        return f"{self.stack.profile.sudo}nasrtc up --dir {self.stack_dir.resolve()}"
+        from nasrtc.invocation import command
+
+        return command(f"up --dir {self.stack_dir.resolve()}", self.stack.profile.sudo)
 
     def containers(self) -> list[Any]:
         """The stack's container rows, asked of the engine once per doctor run."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.i18n import N_, _
+from nasrtc.invocation import command
 
 START_ENGINE = N_("start Docker: on DSM, Package Center › Container Manager › Run; on "
                   "Linux, `sudo systemctl start docker`")
@@ -37,8 +38,8 @@ def explain(exc: BaseException) -> NasrtcError:
     if "Permission denied" in text or isinstance(exc, PermissionError):
         return EngineError(
             _("permission denied on the Docker socket ({where})").format(where=where),
-            _("run nasrtc with sudo (DSM has no docker group: `sudo nasrtc up`), or add your "
-              "user to the docker group on Linux"))
+            _("run nasrtc with sudo (DSM has no docker group: `{command}`), or add your "
+              "user to the docker group on Linux").format(command=command("up")))
     if any(part in text for part in ("No such file", "Connection refused", "FileNotFound",
                                      "Connection aborted", "Max retries", "timed out")):
         fix = (_("start Docker or unset DOCKER_HOST: on DSM, Package Center › Container Manager "

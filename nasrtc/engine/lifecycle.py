@@ -44,6 +44,7 @@ from nasrtc.engine.stop import DownResult
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
 from nasrtc.i18n import N_, _
+from nasrtc.invocation import command
 from nasrtc.services import ALL_SERVICES, DATA_FOLDERS, OPTIONAL_SERVICES, container_name
 from nasrtc.stack import Stack
 
@@ -198,9 +199,9 @@ class OldCopiesFound(EngineError):
               "hold the stack's ports; nothing was changed").format(
                 old=", ".join(projects), containers=", ".join(self.names),
                 project=stack.project),
-            _("run `sudo nasrtc up --replace-old` to stop and remove them and start the stack "
-              "as {project}, or set project back to {old} in nasrtc.yaml and run `nasrtc "
-              "render`").format(project=stack.project, old=projects[0]))
+            _("run `{command}` to stop and remove them and start the stack as {project}, or "
+              "set project back to {old} in nasrtc.yaml and run `nasrtc render`").format(
+                command=command("up --replace-old"), project=stack.project, old=projects[0]))
 
 
 def _old_copies(calls: Calls, stack: Stack, folder: Path) -> list[dict[str, Any]]:

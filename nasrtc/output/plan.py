@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nasrtc import invocation
 from nasrtc.answers import ANSWERS_FILE, Answers, dump_answers
 from nasrtc.errors import NasrtcError, usage_error
 from nasrtc.files import ensure_folder
@@ -96,7 +97,8 @@ def apply_plan(plan: Plan, force: bool = False, force_files: frozenset[str] = fr
     except PermissionError as exc:
         raise NasrtcError(
             _("permission denied writing {path}").format(path=exc.filename or plan.stack_dir),
-            _("run as the folder's owner, or with sudo (on DSM: `sudo nasrtc ...`)"),
+            _("run as the folder's owner, or with sudo (on DSM: `{command}`)").format(
+                command=invocation.command("...")),
         ) from None
     return GenerateResult(plan.stack_dir, plan.stack, plan.artifacts, report,
                           sorted(plan.pending_secrets), replaced)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nasrtc.i18n import _
+from nasrtc.invocation import command
 from nasrtc.stack import Stack
 
 
@@ -23,7 +24,7 @@ def next_steps(stack: Stack, stack_dir: Path) -> list[str]:
         _("Homeserver: add matrix/homeserver.yaml to homeserver.yaml, serve "
           "matrix/well-known-client.json at https://{domain}/.well-known/matrix/client, "
           "restart Synapse").format(domain=stack.domain),
-        _("Start: {command}").format(command=f"{stack.profile.sudo}nasrtc up --dir {folder}"),
+        _("Start: {command}").format(command=command(f"up --dir {folder}", stack.profile.sudo)),
         _("A drawing of all this, with your values: {file} (open it in a browser)").format(
             file=folder / "setup.svg"),
     ]

@@ -85,6 +85,8 @@ def test_the_image_runs_a_whole_stack(image: str, client: Any, tmp_path: Path) -
 
     init = nasrtc("init", "--dir", str(stack), "--answers", str(stack / "answers.yaml"))
     assert init.returncode == 0, init.stdout + init.stderr
+    # The next step names the person's own `docker run` line, not a `nasrtc` they lack.
+    assert f"Start: sudo docker run … nasrtc up --dir {stack}" in init.stdout
     secret = stack / "livekit" / "livekit.yaml"
     assert secret.stat().st_uid == 0 and secret.stat().st_mode & 0o777 == 0o600
     try:

@@ -58,6 +58,8 @@ def test_the_pyz_runs_on_python_38_with_nothing_installed(pyz: Path, tmp_path: P
     quick = nasrtc("init", "--dir", "quick", "--yes", "--domain", "example.org")
     assert quick.returncode == 0, quick.stderr
     assert (elsewhere / "quick" / "compose.yaml").is_file()
+    # What it says to run next can be pasted: the single file, not an installed `nasrtc`.
+    assert f"Start: sudo python3 {pyz} up --dir {elsewhere / 'quick'}" in quick.stdout
 
     project = "pyz" + os.urandom(3).hex()
     images.write_standin_answers(elsewhere / "answers.yaml", project)

@@ -1,0 +1,25 @@
+"""How this nasrtc was started, so that a command it prints can be pasted as it is: the
+installed `nasrtc`, the single file (`python3 /path/nasrtc.pyz`), or nasrtc's image, which
+the person runs with a `docker run` line of their own (shown as `docker run … nasrtc`).
+Generated files (checklist.md) keep plain `nasrtc`: they must not change with how it ran."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def program() -> str:
+    from nasrtc.host.container import in_container
+
+    if in_container():
+        return "docker run … nasrtc"
+    started = sys.argv[0] if sys.argv else ""
+    if started.endswith(".pyz") and os.path.isfile(started):
+        return f"python3 {os.path.abspath(started)}"
+    return "nasrtc"
+
+
+def command(rest: str, sudo: str = "sudo ") -> str:
+    """'sudo nasrtc up --dir X' in the form that works where this nasrtc runs."""
+    return f"{sudo}{program()} {rest}".rstrip()

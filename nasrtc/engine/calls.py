@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import json
 
-from nasrtc.engine.labels import ONEOFF, PROJECT, SERVICE
-from nasrtc.engine.light import LightEngine, connect_light, quote
-from nasrtc.services import container_name
+from nasrtc.engine.labels import ONEOFF, PROJECT
+from nasrtc.engine.light import LightEngine, by_service, connect_light, quote
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: `down` comes here, typing costs
 if TYPE_CHECKING:
     from typing import Any, Union
 
     Calls = Union["LightCalls", "SdkCalls"]
-
-# In the name of an old container `up` stopped and keeps aside while it recreates the
-# service (removed once the new one runs, renamed back if the new one fails).
-SET_ASIDE = "-replaced-"
 
 
 class LightCalls:
@@ -166,28 +161,12 @@ class SdkCalls:
 
 
 def inspected(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
-    """The project's containers by service (only where a Compose service label names one),
-    each inspected: state, health, restarts, ports. While `up` recreates a service, its old
-    container, stopped and set aside under another name, carries the same labels: the one
-    under the service's own name is the service."""
-    chosen: dict[str, dict[str, Any]] = {}
-    for summary in calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]}):
-        labels = summary.get("Labels")
-        service = labels.get(SERVICE) if isinstance(labels, dict) else None
-        if isinstance(service, str) and (
-                service not in chosen
-                or _rank(summary, project, service) > _rank(chosen[service], project, service)):
-            chosen[service] = summary
+    """The project's containers by service (light.by_service: the current one while `up`
+    recreates), each inspected: state, health, restarts, ports."""
+    found = by_service(
+        calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]}), project)
     return {service: calls.inspect_container(str(summary.get("Id")))
-            for service, summary in chosen.items()}
-
-
-def _rank(summary: dict[str, Any], project: str, service: str) -> tuple[bool, bool]:
-    """(under the service's own name, not a copy set aside): the higher, the likelier the
-    service's current container."""
-    names = [str(name).lstrip("/") for name in summary.get("Names") or []]
-    return (container_name(project, service) in names,
-            not any(SET_ASIDE in name for name in names))
+            for service, summary in found.items()}
 
 
 def remove_idle_networks(calls: Calls, project: str) -> list[str]:

@@ -12,18 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from nasrtc.engine.calls import (
-    SET_ASIDE,
-    SdkCalls,
-    engine_calls,
-    inspected,
-    remove_idle_networks,
-)
+from nasrtc.engine.calls import SdkCalls, engine_calls, inspected, remove_idle_networks
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
 from nasrtc.engine.labels import ONEOFF
-from nasrtc.engine.light import written_since
+from nasrtc.engine.light import SET_ASIDE, by_service, written_since
 from nasrtc.engine.spec import (
     CONFIG_HASH,
     IMAGE_LABEL,
@@ -57,9 +51,11 @@ if TYPE_CHECKING:
 def project_containers(client: Any, project: str) -> dict[str, Any]:
     """The project's containers by service, whoever made them: nasrtc, or Compose v2 in
     the stack folder (Container Manager, Portainer, `docker compose up -d`)."""
-    found = client.containers.list(all=True, filters={"label": [
-        f"{PROJECT}={project}", f"{ONEOFF}=False"]})
-    return {c.labels.get(SERVICE, c.name): c for c in found}
+    found = {c.id: c for c in client.containers.list(all=True, filters={"label": [
+        f"{PROJECT}={project}", f"{ONEOFF}=False"]})}
+    summaries = [{"Id": c.id, "Names": [c.name], "Labels": c.labels} for c in found.values()]
+    return {service: found[summary["Id"]]
+            for service, summary in by_service(summaries, project).items()}
 
 
 @dataclass

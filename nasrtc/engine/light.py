@@ -42,6 +42,32 @@ class EngineRefused(OSError):
         super().__init__(f"{status} to {method} {path.split('?')[0]}: {reason}")
 
 
+# In the name of an old container `up` stopped and keeps aside while it recreates the
+# service (removed once the new one runs, renamed back if the new one fails).
+SET_ASIDE = "-replaced-"
+
+
+def by_service(summaries: list[dict[str, Any]], project: str) -> dict[str, dict[str, Any]]:
+    """Container summaries (the engine's listing: Id, Names, Labels) by Compose service,
+    where a label names one. While `up` recreates a service, its old container, stopped and
+    set aside under another name, carries the same labels: the one under the service's own
+    name is the service."""
+    from nasrtc.services import container_name
+
+    chosen: dict[str, tuple[tuple[bool, bool], dict[str, Any]]] = {}
+    for summary in summaries:
+        labels = summary.get("Labels")
+        service = labels.get(SERVICE) if isinstance(labels, dict) else None
+        if not isinstance(service, str):
+            continue
+        names = [str(name).lstrip("/") for name in summary.get("Names") or []]
+        rank = (container_name(project, service) in names,
+                not any(SET_ASIDE in name for name in names))
+        if service not in chosen or rank > chosen[service][0]:
+            chosen[service] = (rank, summary)
+    return {service: summary for service, (_rank, summary) in chosen.items()}
+
+
 class LightEngine:
     """HTTP/1.0 requests, one connection each: the engine then sends the body whole (no
     chunks) and closes, so reading until the end is the whole answer. http.client would
@@ -104,12 +130,7 @@ class LightEngine:
     def services(self, project: str) -> dict[str, dict[str, Any]]:
         """The project's containers by service (the light twin of
         lifecycle.project_containers)."""
-        found = {}
-        for container in self.containers(project):
-            labels = container.get("Labels")
-            if isinstance(labels, dict) and isinstance(labels.get(SERVICE), str):
-                found[labels[SERVICE]] = container
-        return found
+        return by_service(self.containers(project), project)
 
     def inspect(self, container_id: str) -> dict[str, Any] | None:
         found = self.get(f"/containers/{quote(container_id)}/json")

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from nasrtc import services
 from nasrtc.engine import compose_hash
 from nasrtc.engine.labels import (
     CONFIG_HASH,
@@ -33,6 +32,7 @@ from nasrtc.engine.labels import (
     WORKING_DIR,
 )
 from nasrtc.i18n import _
+from nasrtc.services import container_name
 from nasrtc.stack import Mount, PortRule, Service, Stack
 
 __all__ = ["CONFIG_HASH", "IMAGE_LABEL", "OURS", "PORTS_LABEL", "PROJECT", "SERVICE",
@@ -113,10 +113,6 @@ def held_ports(labels: dict[str, str]) -> set[tuple[str, int]] | None:
 
 def network_name(stack: Stack) -> str:
     return f"{stack.project}_default"
-
-
-def container_name(stack: Stack, service: Service) -> str:
-    return services.container_name(stack.project, service.name)
 
 
 def file_digest(path: Path) -> str:
@@ -245,7 +241,8 @@ def specs(stack: Stack, stack_dir: Path,
         # Published (bridge) or listened on (host): the ports the stack gives this service.
         held = stack.ports_of(service.name)
         spec = ContainerSpec(
-            service=service.name, name=container_name(stack, service), image=service.image,
+            service=service.name, name=container_name(stack.project, service.name),
+            image=service.image,
             command=list(service.command) or None,
             environment=[f"{k}={v}" for k, v in service.environment], binds=binds, ports=ports,
             network_mode="host" if host_mode else network_name(stack),

@@ -112,3 +112,20 @@ def test_the_engines_own_reason_is_kept(tmp_path: Path) -> None:
     server.close()
     assert refused.value.status == 409
     assert 'The container name "/x" is already in use' in str(refused.value)
+
+
+def test_the_service_is_the_container_under_its_own_name() -> None:
+    """While `up` recreates a service, its old container, set aside under another name,
+    carries the same labels; in whichever order the engine lists them, the service is the
+    one under its own name (a set-aside copy only when nothing else is there)."""
+    from nasrtc.engine.light import by_service
+
+    labels = {"com.docker.compose.service": "redis"}
+    current = {"Id": "new", "Names": ["/p-redis-1"], "Labels": labels}
+    aside = {"Id": "old", "Names": ["/p-redis-1-replaced-0123456789ab"], "Labels": labels}
+    odd = {"Id": "odd", "Names": "not a list", "Labels": labels}
+    unlabelled = {"Id": "x", "Names": ["/p-other-1"], "Labels": {}}
+    for order in ([current, aside, odd], [odd, aside, current], [aside, current]):
+        assert by_service([*order, unlabelled], "p") == {"redis": current}
+    assert by_service([aside, odd], "p")["redis"]["Id"] == "odd"  # not a copy set aside
+    assert by_service([aside], "p") == {"redis": aside}

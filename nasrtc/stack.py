@@ -110,12 +110,16 @@ class LiveKitConfig:
     rtc_udp_range: tuple[int, int] | None
     use_external_ip: bool
     node_ip: str | None
+    stun_servers: tuple[str, ...]  # () = LiveKit's defaults
     webhook_url: str
     turn_enabled: bool
     turn_domain: str  # the name in turns:<domain>:443, with its own certificate
     turn_udp_port: int | None
     turn_tls_port: int | None  # local, behind the SNI step on 443
     turn_relay_range: tuple[int, int] | None
+    # Which local addresses LiveKit offers callers (rtc.ips): host mode only
+    ips_includes: tuple[str, ...] = ()
+    ips_excludes: tuple[str, ...] = ()
     turn_cert_file: str = TURN_CERT_PATH  # paths inside the container
     turn_key_file: str = TURN_KEY_PATH
     external_turn: dict[str, Any] | None = field(default=None, repr=False)
@@ -217,6 +221,9 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         rtc_udp_range=answers["ports.rtc_udp_range"],
         use_external_ip=answers["network.public_ip"] == "stun",
         node_ip=None if answers["network.public_ip"] == "stun" else answers["network.public_ip"],
+        stun_servers=tuple(answers["network.stun_servers"]),
+        ips_includes=_offered_addresses(mode, answers["network.lan_ip"])[0],
+        ips_excludes=_offered_addresses(mode, answers["network.lan_ip"])[1],
         # LiveKit calls the auth service back when a participant leaves.
         webhook_url=(f"http://{local}:{jwt_port}/sfu_webhook" if mode == "host"
                      else f"http://{JWT_SERVICE}:{JWT_CONTAINER_PORT}/sfu_webhook"),
@@ -261,6 +268,24 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         api_secret=secrets.api_secret,
         language=answers["language"],
     )
+
+
+# Docker's default bridge pools (172.17.0.0/16 ... 172.31.0.0/16), also Container Manager's.
+DOCKER_BRIDGE_POOL = "172.16.0.0/12"
+
+
+def _offered_addresses(mode: str, lan_ip: str | None,
+                       ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """With host networking LiveKit sees every Docker bridge of the NAS and offers callers
+    their addresses; with a fixed public address it even answers from a bridge's socket,
+    and UDP fails (seen in the lab: the call fell back to TCP). Offer only the LAN address
+    the router forwards to, or, not knowing it, nothing on Docker's pool.
+    (rtc.ips includes, excludes)"""
+    if mode != "host":
+        return (), ()  # in its own container LiveKit sees only that container's address
+    if lan_ip:
+        return (f"{lan_ip}/32",), ()
+    return (), (DOCKER_BRIDGE_POOL,)
 
 
 def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:

@@ -146,6 +146,10 @@ FIELDS: tuple[Field, ...] = (
     Field("network.public_ip", v.public_ip, "stun",
           "how LiveKit learns the public address it advertises: 'stun' (discover it) or a "
           "fixed public IPv4 address"),
+    Field("network.stun_servers", v.stun_servers, [],
+          "STUN servers LiveKit asks for the public address (network.public_ip: stun), as "
+          "host:port; [] uses LiveKit's own (Twilio's and Google's)",
+          "['stun.example.org:3478']"),
     Field("network.lan_ip", v.optional(v.lan_ip), None,
           "the NAS's LAN address, printed in the router checklist; null leaves a blank to fill in",
           "192.168.1.10"),

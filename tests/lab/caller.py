@@ -195,9 +195,18 @@ async def call(args: argparse.Namespace, result: dict[str, Any]) -> None:
         position, published = 0, time.monotonic()
         deadline = published + args.seconds + args.connect_timeout
         first_frame_at = None
+        timeline: list[int] = []  # frames Bob had received at each second of the call
+        next_mark = published + 1
         while time.monotonic() < deadline:
-            await source.capture_frame(tone_frame(rtc, position))
+            try:
+                await source.capture_frame(tone_frame(rtc, position))
+            except Exception:  # the room may be reconnecting: keep time, keep going
+                await asyncio.sleep(FRAME_MS / 1000)
             position += SAMPLE_RATE * FRAME_MS // 1000
+            if time.monotonic() >= next_mark:
+                timeline.append(frames)
+                next_mark += 1
+                result["timeline"] = timeline
             if frames and first_frame_at is None:
                 first_frame_at = time.monotonic()
                 result["first_audio_seconds"] = round(first_frame_at - published, 3)

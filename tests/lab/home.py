@@ -545,9 +545,12 @@ def running_home(root: Path, host_client: Any) -> Iterator[Home]:
         probe = root / "probe-answers.yaml"
         probe.write_text(yaml.safe_dump({"domain": DOMAIN}))
         probe_dir = root / "probe-stack"
-        subprocess.run([sys.executable, "-m", "nasrtc", "init", "--dir", str(probe_dir),
-                        "--answers", str(probe)], check=True, capture_output=True,
-                       timeout=120, env={**os.environ, "NASRTC_LANG": "en"})
+        # in the NAS's namespace, as every nasrtc run of the lab: whatever it looks up
+        # stays in the lab
+        subprocess.run([*lab.spaces["nas"].exec_prefix(), sys.executable, "-m", "nasrtc",
+                        "init", "--dir", str(probe_dir), "--answers", str(probe)],
+                       check=True, capture_output=True, timeout=120,
+                       env={**os.environ, "NASRTC_LANG": "en", "PYTHONPATH": str(REPO)})
         synapse = NasSynapse(lab, python, root / "synapse",
                              (probe_dir / "matrix" / "homeserver.yaml").read_text())
         synapse.start()

@@ -13,8 +13,8 @@ log() { printf '\n== %s\n' "$*"; }
 #    docker-compose, the Docker engine, headless Chromium printing to PDF, pdftotext,
 #    debootstrap for the Debian 12 base of the image test; for the home-network lab of the
 #    real calls: iproute2 and nftables for its namespaces and router, dnsmasq for its
-#    public DNS, coturn for its STUN server).
-PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap iproute2 nftables dnsmasq-base coturn"
+#    public DNS, coturn for its STUN server, NSS's certutil for the browser caller's CA).
+PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap iproute2 nftables dnsmasq-base coturn libnss3-tools"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
   if [ -n "$missing" ]; then
@@ -87,6 +87,11 @@ if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
   log "installing Node.js and npm from Debian"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
 fi
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/lab/browser/node_modules/livekit-client ]; then
+  log "installing livekit-client and playwright-core into tests/lab/browser"
+  (cd tests/lab/browser && npm install --no-audit --no-fund --loglevel=error) \
+    || echo "tests/run.sh: the browser caller did not install" >&2
+fi
 if command -v npm >/dev/null 2>&1 && [ ! -d tests/integration/js/node_modules/matrix-js-sdk ]; then
   log "installing matrix-js-sdk into tests/integration/js"
   (cd tests/integration/js && npm install --no-audit --no-fund --loglevel=error) \
@@ -138,7 +143,7 @@ for python in $NASRTC_PYTHONS; do
   else
     select=(-m "not lab")
   fi
-  log "pytest on Python $version${select:+ (the real calls ran on $lab_python)}"
+  log "pytest on Python $version${select:+ (without the real calls: one Python after 3.8 runs them)}"
   set +e
   "$venv/bin/python" -m pytest -p no:cacheprovider "${select[@]}" "$@"
   code=$?

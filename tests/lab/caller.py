@@ -153,6 +153,9 @@ async def call(args: argparse.Namespace, result: dict[str, Any]) -> None:
     tokens = [person.livekit_token(service, room_id) for person in (alice, bob)]
     result["steps"].append("get_token")
     result["livekit_url"] = tokens[0]["url"]
+    if args.tokens_only:  # for the browser caller (browser/call.mjs)
+        result["tokens"] = tokens
+        return
 
     options = rtc.RoomOptions(auto_subscribe=True)
     if args.relay_only:
@@ -238,6 +241,8 @@ def main() -> None:
     parser.add_argument("--connect-timeout", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=90.0)
     parser.add_argument("--relay-only", action="store_true")
+    parser.add_argument("--tokens-only", action="store_true",
+                        help="get the two LiveKit tokens as Element Call does, join nothing")
     args = parser.parse_args()
     result: dict[str, Any] = {}
     try:

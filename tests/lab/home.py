@@ -38,6 +38,7 @@ USERS, PASSWORD = ("alice", "bob"), "lab-password-1"
 SYNAPSE_PORT = 8008  # on the NAS's loopback, behind nginx
 AUTH_STANDIN = Path(__file__).with_name("auth_standin.py")
 CALLER = Path(__file__).with_name("caller.py")
+BROWSER_CALLER = Path(__file__).parent / "browser" / "call.mjs"
 WEBRTC_PACKAGE = "livekit==1.2.1"  # PyPI: the LiveKit Python SDK with libwebrtc inside
 
 
@@ -320,11 +321,12 @@ class Home:
         self.nginx.start(sites, stream)
 
     def call(self, *, seconds: float = 3.0, relay_only: bool = False,
-             timeout: float = 90) -> CallResult:
+             timeout: float = 90, tokens_only: bool = False) -> CallResult:
         """Alice calls Bob from outside the home; both through the public names."""
         command = [self.webrtc, str(CALLER), "--homeserver", f"https://{HOMESERVER}",
                    "--users", *USERS, "--password", PASSWORD, "--seconds", str(seconds),
-                   "--timeout", str(timeout)] + (["--relay-only"] if relay_only else [])
+                   "--timeout", str(timeout)] + (["--relay-only"] if relay_only else []) \
+            + (["--tokens-only"] if tokens_only else [])
         env = {"SSL_CERT_FILE": str(self.certs.ca_file), "PATH": os.environ["PATH"],
                "HOME": str(self.root), "RUST_LOG": "warn"}
         done = subprocess.run([*self.lab.spaces["callers"].exec_prefix(), *command],
@@ -431,6 +433,33 @@ http {{
             set_public_names(self.lab, {})
             topology._stop(proc)
             self.lab.processes.remove(proc)
+
+    def browser_call(self, *, seconds: float = 3.0, relay_only: bool = False,
+                     timeout: float = 90) -> dict[str, Any]:
+        """The call from Chromium with livekit-client (browser/call.mjs), tokens got as
+        Element Call gets them; Chromium trusts the lab's CA through its NSS database."""
+        tokens = self.call(seconds=seconds, timeout=timeout, tokens_only=True)
+        if not tokens.ok:
+            return dict(tokens.data)
+        home = self.root / "browser-home"
+        nssdb = home / ".pki" / "nssdb"
+        if not nssdb.exists():
+            nssdb.mkdir(parents=True)
+            topology.run("certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password")
+            topology.run("certutil", "-A", "-d", f"sql:{nssdb}", "-n", "lab-ca", "-t", "C,,",
+                         "-i", str(self.certs.ca_file))
+        env = {"HOME": str(home), "PATH": os.environ["PATH"],
+               "NODE_PATH": str(BROWSER_CALLER.parent / "node_modules")}
+        done = subprocess.run(
+            [*self.lab.spaces["callers"].exec_prefix(), "node", str(BROWSER_CALLER)],
+            input=json.dumps({"tokens": tokens.data["tokens"], "relayOnly": relay_only,
+                              "seconds": seconds, "timeout": timeout}),
+            capture_output=True, text=True, env=env, timeout=timeout + 30,
+            cwd=BROWSER_CALLER.parent)
+        try:
+            return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+        except (IndexError, ValueError):
+            return {"ok": False, "error": f"no result: {done.stdout[-500:]} {done.stderr[-1500:]}"}
 
     def containers(self) -> list[Any]:
         client = self.engine.client()

@@ -178,6 +178,42 @@ def check_ports(ctx: Context) -> Outcome:
     return passed(_("no clash with other programs"))
 
 
+@check(N_('media addresses'), LOCAL)
+def check_media_addresses(ctx: Context) -> Outcome:
+    """livekit.yaml's rtc.ips against this host's LAN address: a filter that leaves LiveKit
+    nothing to offer callers is a call with no media."""
+    import ipaddress
+
+    from nasrtc.host.network import lan_address
+
+    livekit = ctx.stack.livekit
+    if not (livekit.ips_includes or livekit.ips_excludes):
+        return skipped(_("bridge networking: LiveKit offers its container's address, "
+                         "mapped to the public one"))
+    here = lan_address()
+    if here is None:
+        return skipped(_("this host's LAN address is unknown (no route to a private network)"))
+    fix = _("set network.lan_ip: {here} in nasrtc.yaml, then `nasrtc render` and "
+            "`nasrtc up`").format(here=here)
+    if livekit.ips_includes:
+        offered = livekit.ips_includes[0].split("/")[0]
+        if offered != here:
+            return warned(_("LiveKit offers callers only {offered} (network.lan_ip), but this "
+                            "host's LAN address is {here}").format(offered=offered, here=here),
+                          fix + " " + _("(and point the router's rows at it); ignore this "
+                                        "if {offered} is on another of the NAS's interfaces")
+                          .format(offered=offered))
+        return passed(_("LiveKit offers callers {here}, this host's LAN address")
+                      .format(here=here))
+    pool = livekit.ips_excludes[0]
+    if ipaddress.ip_address(here) in ipaddress.ip_network(pool):
+        return failed(_("this host's LAN address {here} is in {pool}, which LiveKit is told "
+                        "never to offer (Docker's bridges): calls would get no media")
+                      .format(here=here, pool=pool), fix)
+    return passed(_("LiveKit offers callers this host's addresses, none on Docker's bridges "
+                    "({pool})").format(pool=pool))
+
+
 # What the auth service fetches before it can hand out a token (lk-jwt-service
 # helper.go): the client well-known of the caller's server name, then, for the
 # OpenID check, the federation API found through the server well-known or :8448.

@@ -197,3 +197,27 @@ def test_a_silent_server_is_a_row_not_a_crash(tmp_path: Path) -> None:
     net = healthy().on("GET", f"{JWT}/healthz", socket.timeout("timed out"))
     row = only_failure(rows(tmp_path, net), "auth service (public)")
     assert "no answer within the timeout" in row["detail"]
+
+
+@pytest.mark.parametrize(("answers", "here", "status", "words"), [
+    ({}, "192.168.1.10", "pass", "none on Docker's bridges"),
+    ({}, "172.20.1.5", "fail", "set network.lan_ip: 172.20.1.5"),
+    ({"network": {"lan_ip": "192.168.1.10"}}, "192.168.1.10", "pass", "192.168.1.10"),
+    ({"network": {"lan_ip": "192.168.1.10"}}, "192.168.1.77", "warn",
+     "set network.lan_ip: 192.168.1.77"),
+    ({"network": {"livekit_mode": "bridge"}}, "172.20.1.5", "skipped", "bridge networking"),
+    ({}, None, "skipped", "unknown"),
+])
+def test_media_addresses_row_finds_a_filter_that_leaves_no_candidate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: dict[str, object],
+        here: str | None, status: str, words: str) -> None:
+    """rtc.ips keeps Docker's bridges out of what LiveKit offers callers; on a LAN inside
+    Docker's pool, or with network.lan_ip no longer this host's, it would keep out the one
+    address that works: the row says so and how to fix it."""
+    from nasrtc.doctor.local import check_media_addresses
+    from nasrtc.host import network
+
+    monkeypatch.setattr(network, "lan_address", lambda: here)
+    outcome = check_media_addresses(context(tmp_path, FakeNet(), None, **answers))
+    assert outcome.status == status, outcome
+    assert words in outcome.detail + outcome.fix, outcome

@@ -244,8 +244,10 @@ def test_without_the_websocket_header_the_dsm_row_breaks_the_call(home: Home) ->
             "        proxy_set_header Upgrade $http_upgrade;\n", "")
 
     home.stack({"profile": "synology"}, proxy=without_websocket)
-    result = home.call()
+    result = home.call(timeout=45)
     assert not result.ok and "joined:0" not in result.data.get("steps", []), result.data
+    # the signalling WebSocket's handshake is refused (LiveKit answers a plain GET of /rtc)
+    assert "handshake error" in result.data["error"], result.data
 
 
 @pytest.mark.parametrize("domain_here", [True, False])

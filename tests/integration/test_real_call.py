@@ -87,6 +87,18 @@ def assert_call(result: CallResult, home: Home, *, protocol: str, ports: range |
     return pair
 
 
+def placed(home: Home, protocol: str, **how: Any) -> CallResult:
+    """A call, placed again once if ICE settled on another protocol: under load libwebrtc
+    may nominate the TCP pair before the UDP one answers. A path that does not work
+    fails both times; the first try is kept in the result for the message."""
+    first = home.call(**how)
+    if not first.ok or (first.pair().get("remote") or {}).get("protocol") == protocol:
+        return first
+    second = home.call(**how)
+    second.data["first_try"] = first.pair().get("remote")
+    return second
+
+
 def no_bridge_candidates(result: CallResult) -> list[str]:
     """Candidates the SFU offered the caller on Docker's bridge ranges (livekit #4437)."""
     offered = result.pair().get("offered", []) + result.pair("publisher").get("offered", [])
@@ -117,7 +129,7 @@ def test_a_call_goes_over_udp_to_the_forwarded_mux_port(home: Home, public_ip: s
     from the lab's STUN server or written as network.public_ip."""
     stack = home.stack({"network": {"public_ip": public_ip}})
     assert [str(f) for f in stack.forwards] == ["TCP 443", "TCP 80", "TCP 7881", "UDP 7882"]
-    assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+    assert_call(placed(home, "udp"), home, protocol="udp", ports=range(7882, 7883))
 
 
 def test_with_udp_blocked_the_call_falls_back_to_tcp(home: Home) -> None:
@@ -128,7 +140,7 @@ def test_with_udp_blocked_the_call_falls_back_to_tcp(home: Home) -> None:
 def test_a_udp_range_carries_the_call(home: Home) -> None:
     stack = home.stack({"ports": {"rtc_udp": None, "rtc_udp_range": "50000-50099"}})
     assert "UDP 50000-50099" in [str(f) for f in stack.forwards]
-    assert_call(home.call(), home, protocol="udp", ports=range(50000, 50100))
+    assert_call(placed(home, "udp"), home, protocol="udp", ports=range(50000, 50100))
 
 
 @pytest.mark.parametrize("lan_ip", [ADDRESSES.nas, None], ids=["lan_ip", "no-lan_ip"])
@@ -141,7 +153,7 @@ def test_the_sfu_offers_no_docker_bridge_address(home: Home, lan_ip: str | None,
     TCP. nasrtc's rtc.ips keeps them out, with and without network.lan_ip."""
     with home.other_bridges():
         home.stack({"network": {"lan_ip": lan_ip, "public_ip": public_ip}})
-        result = home.call()
+        result = placed(home, "udp")
         assert_call(result, home, protocol="udp", ports=range(7882, 7883))
         assert no_bridge_candidates(result) == [], result.data
         home.remove_stack()
@@ -157,7 +169,7 @@ def test_a_port_the_router_does_not_forward_is_named(home: Home) -> None:
     home.route([f for f in stack.forwards if f.protocol != "udp"])
     home.nasrtc("up", "--dir", str(stack.folder))
     with pytest.raises(AssertionError, match=r"forwards TCP 443, TCP 80, TCP 7881 \(missing: UDP 7882\)"):
-        assert_call(home.call(), home, protocol="udp")
+        assert_call(placed(home, "udp"), home, protocol="udp")
 
 
 # ------------------------------------------------------------------ TURN
@@ -220,7 +232,7 @@ def test_bridge_mode_carries_the_call(home: Home) -> None:
     """network.livekit_mode: bridge: Docker publishes every port; LiveKit in its own
     container advertises the public address."""
     home.stack({"network": {"livekit_mode": "bridge"}})
-    assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+    assert_call(placed(home, "udp"), home, protocol="udp", ports=range(7882, 7883))
 
 
 def test_the_synology_profile_with_the_dsm_rows_it_prints(home: Home) -> None:
@@ -231,7 +243,7 @@ def test_the_synology_profile_with_the_dsm_rows_it_prints(home: Home) -> None:
     stack = home.stack({"profile": "synology"},
                        proxy=lambda folder: dsm_proxy.server_blocks(folder, home.certs.folder))
     assert len(dsm_proxy.rows((stack.folder / "reverse-proxy.md").read_text())) == 2
-    assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+    assert_call(placed(home, "udp"), home, protocol="udp", ports=range(7882, 7883))
 
 
 def test_without_the_websocket_header_the_dsm_row_breaks_the_call(home: Home) -> None:
@@ -260,7 +272,7 @@ def test_without_nat_loopback_the_auth_service_still_reaches_the_homeserver(
     with home.domain_elsewhere(not domain_here):
         home.stack({"network": {"domain_here": domain_here}},
                    switches=router.Switches(nat_loopback=False))
-        assert_call(home.call(), home, protocol="udp", ports=range(7882, 7883))
+        assert_call(placed(home, "udp"), home, protocol="udp", ports=range(7882, 7883))
 
 
 def test_a_wrong_domain_here_answer_fails_the_call_at_the_token(home: Home) -> None:
@@ -285,9 +297,9 @@ def test_with_redis_across_an_upgrade_and_a_livekit_restart(home: Home) -> None:
     earlier = EARLIER[0]["jwt"]
     home.tag(JWT_IMAGE, earlier)
     stack = home.stack({"redis": {"enabled": True}, "images": {"jwt": earlier}})
-    assert_call(home.call(), home, protocol="udp")
+    assert_call(placed(home, "udp"), home, protocol="udp")
     upgraded = home.nasrtc("upgrade", "--yes", "--dir", str(stack.folder), timeout=600)
     assert JWT_IMAGE in upgraded.stdout, upgraded.stdout
-    assert_call(home.call(), home, protocol="udp")
+    assert_call(placed(home, "udp"), home, protocol="udp")
     home.restart("livekit")
-    assert_call(home.call(), home, protocol="udp")
+    assert_call(placed(home, "udp"), home, protocol="udp")

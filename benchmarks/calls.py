@@ -35,6 +35,9 @@ from tests.lab import router  # noqa: E402
 from tests.lab.home import Home, running_home  # noqa: E402
 from tests.lab.topology import ADDRESSES  # noqa: E402
 
+# The homeserver settings nasrtc writes limit messages (rc_message: 0.5/s, burst 30), and
+# each call creates a room: a pause between paths lets the budget refill.
+PAUSE = 40
 HEADING = "## Real calls: time to connect, and a call through a restart"
 TURN = {"turn": {"enabled": True, "udp_port": 3478, "relay_range": "30000-30009"}}
 MODES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
@@ -74,6 +77,7 @@ def measure_modes(home: Home, runs: int) -> list[str]:
         rows.append(f"| {name} | {', '.join(sorted(paths)) or 'none'} | {spread(joins)} | "
                     f"{spread(audio)} | {len(audio)}/{runs} |")
         print(rows[-1], flush=True)
+        time.sleep(PAUSE)
     home.remove_stack()
     return rows
 
@@ -90,6 +94,8 @@ def through(home: Home, what: str, action: Any, seconds: float = 24, at: float =
     took = time.monotonic() - started
     caller.join(seconds + 90)
     result = results[0] if results else None
+    if result is not None and not result.data.get("timeline"):
+        print(f"  {what}: {result.data.get('error')}", flush=True)
     timeline = (result.data.get("timeline") or []) if result else []
     per_second = [b - a for a, b in zip([0, *timeline], timeline)]
     silent = sum(1 for n in per_second[int(at):] if n < 50)
@@ -107,6 +113,7 @@ def measure_disruptions(home: Home) -> list[str]:
     earlier = EARLIER[0]["jwt"]
     home.tag(JWT_IMAGE, earlier)
     stack = home.stack({"images": {"jwt": earlier}})
+    time.sleep(PAUSE)
     rows.append(through(home, "`nasrtc upgrade` (auth service recreated)", lambda: home.nasrtc(
         "upgrade", "--yes", "--dir", str(stack.folder), timeout=600)))
     home.remove_stack()

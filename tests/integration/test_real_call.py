@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -84,6 +85,9 @@ def assert_call(result: CallResult, home: Home, *, protocol: str, ports: range |
         assert local.get("relay_protocol") and str(local.get("url")).startswith("turn"), \
             f"the caller's side of the pair is {local}, not relayed"
     assert pair["bytes_received"] > 10_000, pair
+    if candidate_type != "RELAY":  # and LiveKit's own account of the participants' path
+        said = re.findall(r'"connectionType": "(\w+)"', home.logs("livekit", tail="all"))
+        assert protocol in said, f"LiveKit logged connection types {said}, not {protocol}"
     return pair
 
 

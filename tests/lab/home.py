@@ -468,12 +468,12 @@ http {{
         finally:
             client.close()
 
-    def logs(self, service: str) -> str:
+    def logs(self, service: str, tail: int | str = 80) -> str:
         client = self.engine.client()
         try:
             found = [c for c in client.containers.list(all=True)
                      if c.labels.get("com.docker.compose.service") == service]
-            return "\n".join(c.logs(tail=80).decode(errors="replace") for c in found)
+            return "\n".join(c.logs(tail=tail).decode(errors="replace") for c in found)
         finally:
             client.close()
 

@@ -58,20 +58,22 @@ fi
 
 # 4. A real Synapse for doctor's homeserver tests, in its own venv: Synapse needs Python
 #    >= 3.10, while nasrtc's own tests also run on 3.8.
-synapse_venv="$REPO/.venv-test/synapse"
-if [ ! -x "$synapse_venv/bin/register_new_matrix_user" ]; then
+# A venv of its own for a tool of the tests, on the first Python >= 3.10 found.
+tool_venv() {  # FOLDER WHAT PACKAGE
   for candidate in $NASRTC_PYTHONS python3; do
     path=$(command -v "$candidate" 2>/dev/null || true)
     [ -n "$path" ] && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
       2>/dev/null || continue
-    log "installing matrix-synapse into $synapse_venv ($("$path" -V 2>&1))"
-    "$path" -m venv "$synapse_venv"
-    "$synapse_venv/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$synapse_venv/bin/python" -m pip install -q matrix-synapse \
-      || echo "tests/run.sh: matrix-synapse did not install" >&2
-    break
+    log "installing $2 into $1 ($("$path" -V 2>&1))"
+    "$path" -m venv "$1"
+    "$1/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$1/bin/python" -m pip install -q "$3" || echo "tests/run.sh: $2 did not install" >&2
+    return
   done
-fi
+}
+synapse_venv="$REPO/.venv-test/synapse"
+[ -x "$synapse_venv/bin/register_new_matrix_user" ] \
+  || tool_venv "$synapse_venv" matrix-synapse matrix-synapse
 [ -x "$synapse_venv/bin/python" ] && export NASRTC_SYNAPSE_PYTHON="$synapse_venv/bin/python"
 
 # 5. The field's own checkers, run against the generated stack: testmatrix (PyPI; Python
@@ -105,17 +107,7 @@ fi
 webrtc_venv="$REPO/.venv-test/webrtc"
 if [ ! -x "$webrtc_venv/bin/python" ] || ! "$webrtc_venv/bin/python" -c 'import livekit.rtc' \
     2>/dev/null; then
-  for candidate in $NASRTC_PYTHONS python3; do
-    path=$(command -v "$candidate" 2>/dev/null || true)
-    [ -n "$path" ] && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
-      2>/dev/null || continue
-    log "installing the LiveKit Python SDK into $webrtc_venv ($("$path" -V 2>&1))"
-    "$path" -m venv "$webrtc_venv"
-    "$webrtc_venv/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$webrtc_venv/bin/python" -m pip install -q "livekit==1.2.1" \
-      || echo "tests/run.sh: livekit (the WebRTC client) did not install" >&2
-    break
-  done
+  tool_venv "$webrtc_venv" "the LiveKit Python SDK" "livekit==1.2.1"
 fi
 [ -x "$webrtc_venv/bin/python" ] && export NASRTC_WEBRTC_PYTHON="$webrtc_venv/bin/python"
 

@@ -110,14 +110,16 @@ def local_listen(generated: str, port: int) -> str:
     return text
 
 
-def user_servers(port: int, cert_dir: Path, domain: str, homeserver_host: str,
+def user_servers(port: int | str, cert_dir: Path, domain: str, homeserver_host: str,
                  well_known: Path, synapse_port: int, well_known_cors: int = 1) -> str:
     """What a user already serves: the well-known file on the domain (with that many CORS
-    headers: 0, the usual 1, or a duplicated 2), the homeserver."""
+    headers: 0, the usual 1, or a duplicated 2), the homeserver. `port`: a loopback port,
+    or a whole listen address such as '443' (the lab's NAS)."""
+    listen = f"127.0.0.1:{port}" if isinstance(port, int) else port
     cors = '\n        '.join(['add_header Access-Control-Allow-Origin "*";'] * int(well_known_cors))
     return f"""
 server {{
-    listen 127.0.0.1:{port} ssl;
+    listen {listen} ssl;
     server_name {domain};
     ssl_certificate     {cert_dir}/{domain}/fullchain.pem;
     ssl_certificate_key {cert_dir}/{domain}/privkey.pem;
@@ -133,7 +135,7 @@ server {{
     }}
 }}
 server {{
-    listen 127.0.0.1:{port} ssl;
+    listen {listen} ssl;
     server_name {homeserver_host};
     ssl_certificate     {cert_dir}/{homeserver_host}/fullchain.pem;
     ssl_certificate_key {cert_dir}/{homeserver_host}/privkey.pem;

@@ -26,7 +26,12 @@ import yaml
 from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE, REDIS_IMAGE
 from tests.helpers import REPO
 from tests.integration import debian_image
-from tests.integration.doctor_env import STREAM_MODULE, Certificates, synapse_python
+from tests.integration.doctor_env import (
+    STREAM_MODULE,
+    Certificates,
+    synapse_python,
+    user_servers,
+)
 from tests.lab import livekit_image, router, topology
 from tests.lab.engine import LabEngine
 from tests.lab.topology import ADDRESSES, Lab, LabError, Namespace
@@ -138,35 +143,7 @@ class NasSynapse:
 def user_sites(certs: Path, well_known: Path) -> str:
     """What the user already serves on the NAS's 443: the domain's well-known files and
     the homeserver (the generated nginx.conf adds jwt and sfu)."""
-    return f"""
-server {{
-    listen 443 ssl;
-    server_name {DOMAIN};
-    ssl_certificate     {certs}/{DOMAIN}/fullchain.pem;
-    ssl_certificate_key {certs}/{DOMAIN}/privkey.pem;
-    location = /.well-known/matrix/client {{
-        default_type application/json;
-        add_header Access-Control-Allow-Origin "*";
-        alias {well_known};
-    }}
-    location = /.well-known/matrix/server {{
-        default_type application/json;
-        return 200 '{{"m.server": "{HOMESERVER}:443"}}';
-    }}
-}}
-server {{
-    listen 443 ssl;
-    server_name {HOMESERVER};
-    ssl_certificate     {certs}/{HOMESERVER}/fullchain.pem;
-    ssl_certificate_key {certs}/{HOMESERVER}/privkey.pem;
-    location ~ ^(/_matrix|/_synapse/client) {{
-        proxy_pass http://127.0.0.1:{SYNAPSE_PORT};
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-    }}
-}}
-"""
+    return user_servers("443", certs, DOMAIN, HOMESERVER, well_known, SYNAPSE_PORT)
 
 
 class NasNginx:

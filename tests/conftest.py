@@ -19,6 +19,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="nasrtc-test-config-")
     # The tests read nasrtc's English; the language tests ask for theirs.
     os.environ["NASRTC_LANG"] = "en"
+    # No UPnP, NAT-PMP, PCP or STUN packet leaves a test: this machine's gateway and network
+    # are off limits. The lab's tests switch it on inside the lab's NAS namespace alone.
+    os.environ["NASRTC_DISCOVERY"] = "off"
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ COMMANDS = {
     "logs": N_("show the containers' logs (--follow to keep watching)"),
     "upgrade": N_("move the stack to the images this nasrtc was tested with (or --rollback)"),
     "checklist": N_("every setup step in order, to tick off (text, Markdown or HTML)"),
+    "reach": N_("can the internet reach this NAS? (public IPv4, CGNAT, DS-Lite, double NAT)"),
+    "router": N_("open the router's ports for calls by UPnP, NAT-PMP or PCP (open, status, "
+                 "close)"),
     "doctor": N_("check every piece, locally and from the public side, with fixes"),
     "token": N_("mint a LiveKit token (for LiveKit's connection tester)"),
     "export": N_("carry the stack to Kubernetes or Element Server Suite (outgrowing one NAS)"),

@@ -39,7 +39,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, metavar="FILE",
                         help=_("write to FILE instead of the terminal"))
     parser.add_argument("--offline", action="store_true",
-                        help=_("do not look up DNS names or this host's LAN address"))
+                        help=_("do not look up DNS names or this host's LAN address, and do not "
+                               "ask the router or a STUN server about the internet line"))
     parser.add_argument("--force", action="store_true",
                         help=_("replace an --output file that nasrtc did not write"))
     return parser
@@ -68,8 +69,16 @@ def run(args: argparse.Namespace) -> int:
     _answers, stack = load_stack(args.dir, secrets="none")
     facts = None
     if not args.offline:
+        from nasrtc.reach import local
+
+        line = None
+        if local.discovery_enabled():
+            from nasrtc.reach.line import probe
+
+            line = probe(stack.lan_ip or network.lan_address(),
+                         tuple(stack.livekit.stun_servers))
         facts = Facts(lan_ip=network.lan_address(),
-                      dns=network.resolve_names(list(public_names(stack))))
+                      dns=network.resolve_names(list(public_names(stack))), line=line)
     text = render_checklist(stack, args.format, facts)
     if args.output is None:
         sys.stdout.write(text)

@@ -83,6 +83,7 @@ def _from_file(args: argparse.Namespace) -> int:
                        source=str(args.answers)))
     plan = plan_files(stack_dir, answers, write_answers_file=not own_file, secrets="new",
                       rotate=args.rotate_secrets)
+    _show_line(plan.stack)
     _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
     return 0
 
@@ -126,8 +127,17 @@ def _with_defaults(args: argparse.Namespace) -> int:
     raw.setdefault("profile", this_platform().profile)
     plan = plan_files(stack_dir, resolve(_in_this_language(raw)), write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)
+    _show_line(plan.stack)
     _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
     return 0
+
+
+def _show_line(stack: Any) -> Any:
+    """The verdict on the internet line, before anything is written (nothing when
+    discovery is off)."""
+    from nasrtc.reach.advice import show_line
+
+    return show_line(stack)
 
 
 def _wizard(args: argparse.Namespace) -> int:
@@ -202,6 +212,18 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     if all(state == "unchanged" for state in status.values()) and not plan.pending_secrets:
         print("\n" + _("Everything is up to date; nothing to write."))
         return 0
+    print()
+    line = _show_line(plan.stack)
+    open_router = False
+    if line is not None and line.router and line.verdict not in ("cgnat", "ds-lite"):
+        dsm = plan.stack.profile.name == "synology"
+        open_router = confirm(
+            (_("DSM can manage the router itself (Control Panel > External Access > Router "
+               "Configuration); use one of the two. ") if dsm else "")
+            + _("Open {ports} on the router now ({via}; the mappings are named as nasrtc's "
+                "and `nasrtc router close` deletes them)?").format(
+                    ports=plan.stack.forwarded_summary(), via=line.router[0]),
+            default=False)
     if not confirm(_("Write these files?")):
         print(_("nasrtc: nothing was written."))
         return 1
@@ -209,7 +231,20 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
                         command="nasrtc init")
     print()
     _wrote(result)
+    if open_router:
+        return _open_router(answers.stack_dir)
     return 0
+
+
+def _open_router(stack_dir: Path) -> int:
+    """The wizard's yes to opening the router: `nasrtc router open` for the new stack."""
+    import argparse as _argparse
+
+    from nasrtc.commands import router
+
+    print()
+    return router.run(_argparse.Namespace(action="open", dir=stack_dir, via="auto",
+                                          json=False))
 
 
 def _answer_lines(stack: Any) -> list[str]:

@@ -2,7 +2,7 @@
 side; every failure says what is wrong and the exact fix. Returns rows; the
 command prints them. Network calls are short and bounded; no secret is printed.
 
-Checks live in local.py, public.py and homeserver.py, each registered once with
+Checks live in local.py, line.py, public.py and homeserver.py, each registered once with
 its row name (registry.check); CHECK_MODULES fixes the order of the rows.
 """
 
@@ -25,7 +25,7 @@ from nasrtc.doctor.registry import (
 from nasrtc.i18n import N_, _
 
 # Rows appear in this order: this machine, then what a caller meets, then the homeserver.
-CHECK_MODULES = ("local", "public", "homeserver")
+CHECK_MODULES = ("local", "line", "public", "homeserver")
 for _module in CHECK_MODULES:
     importlib.import_module(f"nasrtc.doctor.{_module}")
 

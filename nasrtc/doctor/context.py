@@ -22,6 +22,17 @@ class Context:
     access_token: str | None
     _containers: list[Any] | None = None
     unresolved: set[str] = field(default_factory=set)  # names the DNS row found missing
+    _line: Any = None
+
+    def line(self) -> Any:
+        """The internet line (nasrtc.reach.line.Line), probed once per doctor run."""
+        if self._line is None:
+            from nasrtc.host import network
+            from nasrtc.reach.line import probe
+
+            self._line = probe(self.stack.lan_ip or network.lan_address(),
+                               tuple(self.stack.livekit.stun_servers))
+        return self._line
 
     @property
     def up_command(self) -> str:

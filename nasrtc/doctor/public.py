@@ -222,8 +222,15 @@ def check_rtc_tcp(ctx: Context) -> Outcome:
     if ctx.net.tcp_open(ctx.stack.sfu_host, port):
         return passed(_("{sfu_host}:{port} accepts connections")
                       .format(sfu_host=ctx.stack.sfu_host, port=port))
-    return failed(_("cannot connect to {sfu_host}:{port}")
-                  .format(sfu_host=ctx.stack.sfu_host, port=port),
+    cannot = _("cannot connect to {sfu_host}:{port}").format(sfu_host=ctx.stack.sfu_host,
+                                                             port=port)
+    line = ctx.line()
+    if line.verdict in ("cgnat", "ds-lite"):  # a forward cannot help there: say what does
+        from nasrtc.reach.advice import advise
+
+        advice = advise(line, ctx.stack.forwarded_summary())
+        return failed(cannot + "; " + advice.headline, "; ".join(advice.steps))
+    return failed(cannot,
                  _("forward TCP {port} to the NAS, same port (checklist.md, section Router); "
                    "from inside your network this also needs NAT loopback on the router")
                  .format(port=port))

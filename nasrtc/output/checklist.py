@@ -8,6 +8,7 @@ the checklist.md that `init` writes stays deterministic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from nasrtc.i18n import _
 from nasrtc.services import REDIS_SERVICE
@@ -20,6 +21,7 @@ BLANK = "____________"
 class Facts:
     lan_ip: str | None = None
     dns: dict[str, list[str]] | None = None  # host -> addresses ([] = does not resolve)
+    line: Any = None  # nasrtc.reach.line.Line: the internet line, when it was probed
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,20 @@ def public_names(stack: Stack) -> tuple[str, ...]:
     """The names this stack adds to the user's DNS and certificates."""
     extra = (stack.livekit.turn_domain,) if stack.turn_tls else ()
     return (stack.jwt_host, stack.sfu_host, *extra)
+
+
+def _router_for_line(router: Section, line: Any, stack: Stack) -> Section:
+    """The router step as the probed line allows: where forwarding cannot work (CGNAT,
+    DS-Lite), the verdict and what does instead of rules that cannot receive a packet."""
+    from dataclasses import replace
+
+    from nasrtc.reach.advice import advise
+
+    advice = advise(line, stack.forwarded_summary())
+    if advice.forwarding_works is False:
+        return Section(router.title, router.where, advice.headline + ".", steps=advice.steps)
+    notes = advice.steps if line.verdict == "double-nat" else ()
+    return replace(router, intro=advice.headline + ". " + router.intro, notes=notes)
 
 
 def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
@@ -101,6 +117,9 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
                            _(r.purpose) + (" " + _("(probably there already)")
                                            if r.existing else ""))
                           for r in stack.router_rules)))
+
+    if facts.line is not None:
+        router = _router_for_line(router, facts.line, stack)
 
     firewall = Section(
         _("Firewall on the NAS"), profile.firewall["where"], profile.firewall.get("note", ""),

@@ -45,6 +45,20 @@ class Addresses:
     callers_prefix: int = 24
     carrier_lan: str = "10.64.0.1"
     callers: str = "10.64.0.2"
+    # Lines that put something between the home router and the internet (FRONTS): the
+    # router's WAN is then `wan` of the kind, the front box holds router_wan.
+    ipv6_prefix: str = "2001:db8:1::"  # the home LAN's global IPv6 /64 (DS-Lite lines)
+    nas_ipv6: str = "2001:db8:1::10"
+
+
+# kind -> (the home router's WAN address, the front's LAN address, prefix): what stands
+# before the home router. cgnat: the carrier's CGN (RFC 6598); double-nat: the provider's
+# box with a LAN of its own; ds-lite: the AFTR, reached over the B4 address (RFC 6333).
+FRONTS = {
+    "cgnat": ("100.64.0.2", "100.64.0.1", 24),
+    "double-nat": ("192.168.0.2", "192.168.0.1", 24),
+    "ds-lite": ("192.0.0.2", "192.0.0.1", 29),
+}
 
 
 ADDRESSES = Addresses()
@@ -176,12 +190,18 @@ class Lab:
         return problems
 
     def _leads_nowhere(self, space: Namespace, address: str) -> bool:
-        """A host's default route ends at a lab router, which has no route further."""
-        gateway = {"nas": "router", "callers": "carrier"}.get(space.role)
-        if gateway is None or gateway not in self.spaces:
-            return False
-        route = self.spaces[gateway].run("ip", "route", "get", address, check=False)
-        return route.returncode != 0
+        """A host's default route ends at a lab router, which (or whose front box) has no
+        route further."""
+        hops = {"nas": "router", "router": "front", "callers": "carrier"}
+        gateway = hops.get(space.role)
+        for _ in range(len(hops)):
+            if gateway is None or gateway not in self.spaces:
+                return False
+            route = self.spaces[gateway].run("ip", "route", "get", address, check=False)
+            if route.returncode != 0:
+                return True
+            gateway = hops.get(gateway)
+        return False
 
     # ------------------------------------------------------------ teardown
 
@@ -202,6 +222,28 @@ class Lab:
         self.spaces.clear()
 
 
+def _front(lab: Lab, kind: str, edge: Namespace, router: Namespace, nas: Namespace) -> None:
+    """The box before the home router: it masquerades (as a CGN, a provider's router or an
+    AFTR does), forwards nothing in; a DS-Lite home also gets global IPv6 on its LAN."""
+    wan, front_lan, prefix = FRONTS[kind]
+    lab.veth(edge, "lan", router, "wan")
+    edge.run("ip", "addr", "add", f"{front_lan}/{prefix}", "dev", "lan")
+    router.run("ip", "addr", "add", f"{wan}/{prefix}", "dev", "wan")
+    router.run("ip", "route", "add", "default", "via", front_lan)
+    edge.run("nft", "-f", "-", input="""
+table ip front {
+  chain postrouting {
+    type nat hook postrouting priority srcnat;
+    oifname "wan" masquerade
+  }
+}
+""")
+    if kind == "ds-lite":
+        a = lab.addresses
+        router.run("ip", "-6", "addr", "add", f"{a.ipv6_prefix}1/64", "dev", "lan", "nodad")
+        nas.run("ip", "-6", "addr", "add", f"{a.nas_ipv6}/64", "dev", "eth0", "nodad")
+
+
 def _stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
     if proc.poll() is not None:
         return
@@ -216,18 +258,20 @@ def _stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
         proc.wait(5)
 
 
-def build(tag: str, root: Path) -> Lab:
-    """The five namespaces, their links, addresses and routes (no services yet)."""
+def build(tag: str, root: Path, front: str | None = None) -> Lab:
+    """The five namespaces, their links, addresses and routes (no services yet); with
+    `front` (a FRONTS kind), a sixth box between the home router and the internet."""
     a = ADDRESSES
     lab = Lab(tag, root)
     try:
         internet, router, nas = (lab.namespace(r) for r in ("internet", "router", "nas"))
+        edge = lab.namespace("front") if front else router  # what holds router_wan
         carrier, callers = lab.namespace("carrier"), lab.namespace("callers")
         internet.run("ip", "link", "add", "inet0", "type", "bridge")
         internet.run("ip", "link", "set", "inet0", "up")
         for address in (a.stun, a.dns, a.elsewhere):
             internet.run("ip", "addr", "add", f"{address}/{a.internet_prefix}", "dev", "inet0")
-        for space, port, wan in ((router, "to-router", a.router_wan),
+        for space, port, wan in ((edge, "to-router", a.router_wan),
                                  (carrier, "to-carrier", a.carrier_wan)):
             lab.veth(space, "wan", internet, port)
             internet.run("ip", "link", "set", port, "master", "inet0")
@@ -240,8 +284,10 @@ def build(tag: str, root: Path) -> Lab:
         carrier.run("ip", "addr", "add", f"{a.carrier_lan}/{a.callers_prefix}", "dev", "lan")
         callers.run("ip", "addr", "add", f"{a.callers}/{a.callers_prefix}", "dev", "eth0")
         callers.run("ip", "route", "add", "default", "via", a.carrier_lan)
-        for space in (router, carrier):
+        for space in (router, carrier, edge):
             space.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        if front:
+            _front(lab, front, edge, router, nas)
         # The callers' carrier: a symmetric NAT (a new port for every destination), as on
         # mobile networks, so only ports the home router really forwards carry a call.
         carrier.run("nft", "-f", "-", input="""

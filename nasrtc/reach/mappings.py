@@ -126,10 +126,26 @@ def read_state(stack_dir: Path) -> list[Made]:
         items = json.loads(path.read_text())
         fields = set(Made.__dataclass_fields__)
         made = [Made(**{k: v for k, v in item.items() if k in fields}) for item in items]
-        return [m for m in made if m.method in METHODS and m.protocol in ("tcp", "udp")
-                and isinstance(m.port, int) and 0 < m.port < 65536]
-    except (OSError, ValueError, TypeError, AttributeError):
+        return [m for m in made if _sound(m)]
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
         return []
+
+
+def _sound(made: Made) -> bool:
+    """A record entry of the types nasrtc writes (a hand-edited one is dropped)."""
+    numbers = (made.port, made.lease, made.epoch)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        return False
+    if not isinstance(made.made_at, (int, float)) or isinstance(made.made_at, bool):
+        return False
+    if not isinstance(made.description, str) or not isinstance(made.nonce, str):
+        return False
+    try:
+        nonce_ok = made.method != "pcp" or len(bytes.fromhex(made.nonce)) == 12
+    except ValueError:
+        return False
+    return (made.method in METHODS and made.protocol in ("tcp", "udp")
+            and 0 < made.port < 65536 and made.lease >= 0 and nonce_ok)
 
 
 def write_state(stack_dir: Path, made: list[Made]) -> None:

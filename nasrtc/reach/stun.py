@@ -69,4 +69,6 @@ def seen_address(server: str, source: str = "", timeout: float = 1.0) -> str | N
     answer = exchange(peer, request, lambda data: parse_binding(data, transaction) is not None,
                       source=source, first_wait=timeout / 3, tries=2)
     found = parse_binding(answer, transaction) if answer else None
-    return found[0] if found else None
+    if not found or ":" in found[0]:
+        return None  # asked over IPv4: an IPv6 answer is not about this line
+    return found[0]

@@ -6,11 +6,14 @@ without a WAN connection service is not a router."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
+import threading
 import time
 import xml.etree.ElementTree as ElementTree
+import xml.parsers.expat
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
@@ -105,11 +108,11 @@ def _location(data: bytes, sender: str) -> str | None:
         name, _, value = line.partition(":")
         if name.strip().lower() == "location":
             value = value.strip()
-            parts = urlsplit(value)
             try:
+                parts = urlsplit(value)
                 if parts.scheme == "http" and parts.hostname == sender and parts.port is not None:
                     return value
-            except ValueError:
+            except ValueError:  # a broken IPv6 literal, a port out of range
                 return None
     return None
 
@@ -119,8 +122,17 @@ def _http(method: str, url: str, body: bytes | None = None,
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise BadReply(f"not an http URL: {url[:80]}")
-    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise BadReply(f"not an http URL: {url[:80]}") from None
+    connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
     deadline = time.monotonic() + 2 * timeout
+    # Each read has its own timeout; a device that drips its headers byte by byte is cut
+    # off at the deadline by closing the socket under it.
+    guard = threading.Timer(2 * timeout, _cut, (connection,))
+    guard.daemon = True
+    guard.start()
     try:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request(method, path, body=body, headers=headers or {})
@@ -137,19 +149,45 @@ def _http(method: str, url: str, body: bytes | None = None,
                 raise BadReply(f"an answer of over {MAX_XML // 1024} KiB")
             chunks.append(chunk)
         return answer.status, b"".join(chunks)
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        if time.monotonic() > deadline:
+            raise BadReply("the answer took too long") from None
         raise BadReply(f"{error.__class__.__name__}: {error}") from None
     finally:
+        guard.cancel()
         connection.close()
 
 
+def _cut(connection: http.client.HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to cut
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _xml(data: bytes) -> ElementTree.Element:
-    head = data[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
-        raise BadReply("XML with a DTD")
+    """Parsed XML; a DTD (entity expansion, external entities) is refused by the parser
+    itself, whatever the encoding, and the bytes must be UTF-8 as UPnP's are."""
     try:
-        return ElementTree.fromstring(data)
-    except ElementTree.ParseError as error:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadReply("XML that is not UTF-8") from None
+    expat = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    builder = ElementTree.TreeBuilder()
+
+    def refuse(*_args: object) -> None:
+        raise BadReply("XML with a DTD")
+
+    expat.StartDoctypeDeclHandler = refuse
+    expat.EntityDeclHandler = refuse
+    expat.ExternalEntityRefHandler = refuse
+    expat.StartElementHandler = builder.start
+    expat.EndElementHandler = builder.end
+    expat.CharacterDataHandler = builder.data
+    try:
+        expat.Parse(data, True)
+        return builder.close()
+    except (xml.parsers.expat.ExpatError, AssertionError, IndexError) as error:
         raise BadReply(f"not XML: {error}") from None
 
 
@@ -183,10 +221,14 @@ def describe(location: str) -> Gateway | None:
     base = _child_text(root, "URLBase") or location
     for kind in SERVICES:
         if offered.get(kind):
-            control = urljoin(base, offered[kind])
-            here, there = urlsplit(location), urlsplit(control)
-            if (there.scheme, there.hostname, there.port) != (here.scheme, here.hostname,
-                                                               here.port):
+            try:
+                control = urljoin(base, offered[kind])
+                here, there = urlsplit(location), urlsplit(control)
+                same = (there.scheme, there.hostname, there.port) == (
+                    here.scheme, here.hostname, here.port)
+            except ValueError:  # a port out of range, a broken IPv6 literal
+                raise BadReply("its control URL is not a URL") from None
+            if not same:
                 raise BadReply("its control URL points to another host")
             return Gateway(location, control, kind, name)
     return None

@@ -15,6 +15,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 import xml.parsers.expat
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
@@ -175,7 +176,7 @@ def _xml(data: bytes) -> ElementTree.Element:
     expat = xml.parsers.expat.ParserCreate(namespace_separator="}")
     builder = ElementTree.TreeBuilder()
 
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object) -> Any:
         raise BadReply("XML with a DTD")
 
     expat.StartDoctypeDeclHandler = refuse

@@ -120,6 +120,7 @@ class LiveKitConfig:
     # Which local addresses LiveKit offers callers (rtc.ips): host mode only
     ips_includes: tuple[str, ...] = ()
     ips_excludes: tuple[str, ...] = ()
+    ipv6: bool = False  # the NAS's global IPv6 addresses are offered too (network.ipv6)
     turn_cert_file: str = TURN_CERT_PATH  # paths inside the container
     turn_key_file: str = TURN_KEY_PATH
     external_turn: dict[str, Any] | None = field(default=None, repr=False)
@@ -222,8 +223,11 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
         use_external_ip=answers["network.public_ip"] == "stun",
         node_ip=None if answers["network.public_ip"] == "stun" else answers["network.public_ip"],
         stun_servers=tuple(answers["network.stun_servers"]),
-        ips_includes=_offered_addresses(mode, answers["network.lan_ip"])[0],
-        ips_excludes=_offered_addresses(mode, answers["network.lan_ip"])[1],
+        ips_includes=_offered_addresses(mode, answers["network.lan_ip"],
+                                        answers["network.ipv6"])[0],
+        ips_excludes=_offered_addresses(mode, answers["network.lan_ip"],
+                                        answers["network.ipv6"])[1],
+        ipv6=answers["network.ipv6"],
         # LiveKit calls the auth service back when a participant leaves.
         webhook_url=(f"http://{local}:{jwt_port}/sfu_webhook" if mode == "host"
                      else f"http://{JWT_SERVICE}:{JWT_CONTAINER_PORT}/sfu_webhook"),
@@ -272,9 +276,11 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
 
 # Docker's default bridge pools (172.17.0.0/16 ... 172.31.0.0/16), also Container Manager's.
 DOCKER_BRIDGE_POOL = "172.16.0.0/12"
+GLOBAL_IPV6 = "2000::/3"  # global unicast
+UNIQUE_LOCAL_IPV6 = "fc00::/7"  # ULAs: Docker's IPv6 networks, LAN-only addresses
 
 
-def _offered_addresses(mode: str, lan_ip: str | None,
+def _offered_addresses(mode: str, lan_ip: str | None, ipv6: bool = False,
                        ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """With host networking LiveKit sees every Docker bridge of the NAS and offers callers
     their addresses; with a fixed public address it even answers from a bridge's socket,
@@ -283,9 +289,11 @@ def _offered_addresses(mode: str, lan_ip: str | None,
     (rtc.ips includes, excludes)"""
     if mode != "host":
         return (), ()  # in its own container LiveKit sees only that container's address
+    # IPv6 needs no NAT: the NAS's own global addresses (2000::/3, whatever prefix the
+    # provider hands out today) are what callers reach; never Docker's or a LAN's ULAs.
     if lan_ip:
-        return (f"{lan_ip}/32",), ()
-    return (), (DOCKER_BRIDGE_POOL,)
+        return (f"{lan_ip}/32", *((GLOBAL_IPV6,) if ipv6 else ())), ()
+    return (), (DOCKER_BRIDGE_POOL, *((UNIQUE_LOCAL_IPV6,) if ipv6 else ()))
 
 
 def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:

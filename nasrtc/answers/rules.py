@@ -138,6 +138,11 @@ def check_rules(values: Values, profile: Profile) -> list[Problem]:
               "starts one docker-proxy process per port (a 200-port range: ~400 processes, "
               "~440 MB of RAM). Use host mode, or a single ports.rtc_udp")),
             also=("network.livekit_mode",)))
+    if values["network.ipv6"] and values["network.livekit_mode"] == "bridge":
+        problems.append(Problem("network.ipv6", (
+            _("needs network.livekit_mode: host; in Docker's bridge LiveKit sees only its "
+              "container's IPv4 address, never the NAS's global IPv6 one")),
+            also=("network.livekit_mode",)))
     if values["turn.enabled"] and values["turn.tls_port"] is not None:
         if not profile.turn_tls.get("supported", False):
             problems.append(Problem("turn.tls_port", (

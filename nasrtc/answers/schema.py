@@ -146,6 +146,10 @@ FIELDS: tuple[Field, ...] = (
     Field("network.public_ip", v.public_ip, "stun",
           "how LiveKit learns the public address it advertises: 'stun' (discover it) or a "
           "fixed public IPv4 address"),
+    Field("network.ipv6", v.boolean, False,
+          "also offer callers the NAS's global IPv6 addresses (host mode): the way in where "
+          "IPv4 cannot be reached (DS-Lite, carrier-grade NAT); needs AAAA records and the "
+          "router's IPv6 firewall opened for the same ports (checklist)"),
     Field("network.stun_servers", v.stun_servers, [],
           "STUN servers LiveKit asks for the public address (network.public_ip: stun), as "
           "host:port; [] uses LiveKit's own (Twilio's and Google's)",

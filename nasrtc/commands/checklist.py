@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
             line = probe(stack.lan_ip or network.lan_address(),
                          tuple(stack.livekit.stun_servers))
         facts = Facts(lan_ip=network.lan_address(),
-                      dns=network.resolve_names(list(public_names(stack))), line=line)
+                      dns=network.resolve_names(list(public_names(stack))), line=line,
+                      ipv6=tuple(local.global_ipv6()))
     text = render_checklist(stack, args.format, facts)
     if args.output is None:
         sys.stdout.write(text)

@@ -77,6 +77,16 @@ class Net:
         except OSError:
             return []
 
+    def resolve6(self, host: str) -> list[str] | None:
+        """The name's IPv6 addresses (AAAA); None when --connect-to decides where it leads."""
+        if any(name == host.lower() for name, _port in self.connect_to):
+            return None
+        try:
+            infos = socket.getaddrinfo(host, 443, socket.AF_INET6, socket.SOCK_STREAM)
+        except OSError:
+            return []
+        return sorted({str(info[4][0]) for info in infos})
+
     def _socket(self, host: str, port: int, tls: bool) -> socket.socket:
         raw = socket.create_connection(self.address(host, port), timeout=self.timeout)
         if not tls:

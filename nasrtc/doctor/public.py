@@ -69,6 +69,47 @@ def check_dns(ctx: Context) -> Outcome:
     return passed(detail)
 
 
+@check(N_('IPv6 (AAAA)'), PUBLIC)
+def check_aaaa(ctx: Context) -> Outcome:
+    from nasrtc.reach.local import global_ipv6
+
+    stack = ctx.stack
+    names = [stack.jwt_host, stack.sfu_host]
+    asked = {name: ctx.net.resolve6(name) for name in names}
+    found = {name: addresses for name, addresses in asked.items() if addresses is not None}
+    if len(found) < len(names):
+        return skipped(_("not checked: --connect-to decides where the names lead"))
+    listed = ", ".join(f"{n} -> {' '.join(a)}" for n, a in found.items() if a)
+    if not stack.livekit.ipv6:
+        if listed:
+            return warned(_("AAAA records exist ({listed}) but network.ipv6 is false: "
+                            "LiveKit offers callers no IPv6 address").format(listed=listed),
+                          _("set network.ipv6: true (then `nasrtc render` and `nasrtc up`) "
+                            "and open the ports in the router's IPv6 firewall, or remove the "
+                            "AAAA records"))
+        return skipped(_("not used (network.ipv6: false)"))
+    mine = set(global_ipv6())
+    if not mine:
+        return failed(_("network.ipv6 is true, but this NAS has no global IPv6 address"),
+                      _("switch IPv6 on in the router (and on the NAS), or set network.ipv6: "
+                        "false"))
+    missing = [name for name, addresses in found.items() if not addresses]
+    if missing:
+        return failed(ngettext("no AAAA record for {names}: IPv6 callers cannot find the NAS",
+                               "no AAAA records for {names}: IPv6 callers cannot find the NAS",
+                               len(missing)).format(names=", ".join(missing)),
+                      _("add AAAA records to {address} (checklist.md, section DNS)")
+                      .format(address=sorted(mine)[0]))
+    elsewhere = [name for name, addresses in found.items() if not set(addresses) & mine]
+    if elsewhere:
+        return warned(_("{names}: AAAA not one of this NAS's addresses ({mine}); did the "
+                        "provider change the prefix?").format(names=", ".join(elsewhere),
+                                                             mine=", ".join(sorted(mine))),
+                      _("update the AAAA records to {address}").format(
+                          address=sorted(mine)[0]))
+    return passed(listed)
+
+
 def _hosts(ctx: Context) -> list[str]:
     """Every name clients reach over TLS, each once, in the order a call uses them."""
     stack = ctx.stack

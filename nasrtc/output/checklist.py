@@ -22,6 +22,7 @@ class Facts:
     lan_ip: str | None = None
     dns: dict[str, list[str]] | None = None  # host -> addresses ([] = does not resolve)
     line: Any = None  # nasrtc.reach.line.Line: the internet line, when it was probed
+    ipv6: tuple[str, ...] = ()  # this host's global IPv6 addresses
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,20 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
                 else _(" (now: does not resolve yet)"))
 
     names = public_names(stack)
+    ipv6 = list(facts.ipv6) or (facts.line.ipv6 if facts.line is not None else [])
+    nas_ipv6 = ipv6[0] if ipv6 else BLANK
+    aaaa = tuple(_("`{host}`: also an AAAA record to the NAS's global IPv6 address ({address}); "
+                   "it changes when the provider changes the prefix").format(
+                       host=host, address=nas_ipv6) for host in names) \
+        if stack.livekit.ipv6 else ()
     dns = Section(
         "DNS", _("your DNS provider"),
         _("Create both names, pointing where your homeserver's name points.")
         if len(names) == 2 else
         _("Create these names, pointing where your homeserver's name points."),
         steps=tuple(_("`{host}`: CNAME to the NAS's public name, or an A record to your "
-                      "public IP").format(host=host) + resolution(host) for host in names))
+                      "public IP").format(host=host) + resolution(host) for host in names)
+        + aaaa)
 
     turn_note = (" " + _("TURN's relay talks to the SFU through your public address, so the "
                          "router must also send traffic for that address back inside (NAT "
@@ -120,6 +128,17 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
 
     if facts.line is not None:
         router = _router_for_line(router, facts.line, stack)
+    router_sections: tuple[Section, ...] = (router,)
+    if stack.livekit.ipv6:
+        router_sections += (Section(
+            _("Router: IPv6 firewall"), _("your router's IPv6 firewall (or 'port sharing') "
+                                          "page"),
+            _("IPv6 has no NAT: open each port for the NAS's own IPv6 address (a firewall "
+              "rule, not a forward). Callers without IPv6 still need IPv4; where IPv4 cannot "
+              "reach the NAS (carrier-grade NAT, DS-Lite) they need a TURN server elsewhere."),
+            table=Table((_("Done"), _("Protocol"), _("Port"), _("To NAS (IPv6)"), _("For")),
+                        tuple(("", r.protocol.upper(), r.ports, nas_ipv6, _(r.purpose))
+                              for r in stack.router_rules))),)
 
     firewall = Section(
         _("Firewall on the NAS"), profile.firewall["where"], profile.firewall.get("note", ""),
@@ -199,4 +218,4 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
         _("Call setup checklist for {domain}").format(domain=stack.domain),
         _("{platform}. Work from top to bottom and tick each box.").format(
             platform=profile.title),
-        summary, (dns, router, firewall, proxy, homeserver, start))
+        summary, (dns, *router_sections, firewall, proxy, homeserver, start))

@@ -105,6 +105,7 @@ def _prompt(question: Question, ctx: Context) -> Any:
 
 def run_wizard(given_dir: Path | None, given_domain: str | None) -> WizardResult:
     from nasrtc.host import network, ports
+    from nasrtc.reach.local import global_ipv6
 
     detected = this_platform()
     _say(_("nasrtc: setting up calls on {platform}. Ctrl-C stops without writing.").format(
@@ -117,6 +118,7 @@ def run_wizard(given_dir: Path | None, given_domain: str | None) -> WizardResult
     _say("  " + _("Looking up this host's addresses..."))
     ctx = Context.start(base, detected.profile, detected.description,
                         lan_ip=network.lan_address(), public_ip=network.public_address(),
+                        ipv6=tuple(global_ipv6()),
                         port_check=ports.port_owner)
     if given_domain:  # after start(): names that followed the old domain follow this one
         ctx.base["domain"] = ctx.kept["domain"] = given_domain

@@ -33,6 +33,7 @@ class Context:
     platform_text: str
     lan_ip: str | None = None
     public_ip: tuple[str, str] | None = None  # (address, where it came from)
+    ipv6: tuple[str, ...] = ()  # this host's global IPv6 addresses
     port_check: PortOwner | None = None  # -> owner if busy
     answers: dict[str, Any] = field(default_factory=dict)  # flat, asked so far
     # Keys of base that were chosen, not defaults at the time: they seed the defaults.
@@ -180,6 +181,12 @@ QUESTIONS: tuple[Question, ...] = (
              N_("Your router's WAN address; it must not change."),
              offer=_fixed_public_ip,
              when=lambda ctx: ctx.answers.get(PUBLIC_IP_MODE) == "fixed"),
+    Question("network.ipv6", "confirm", N_("Offer callers this NAS's IPv6 address too"),
+             N_("This NAS has global IPv6. Callers with IPv6 then reach it without port "
+                "forwarding (the router's IPv6 firewall opens the same ports instead): the "
+                "way in where IPv4 cannot be reached (DS-Lite, carrier-grade NAT)."),
+             when=lambda ctx: bool(ctx.ipv6)
+             and ctx.suggested().get("network.livekit_mode", "host") == "host"),
     Question("network.lan_ip", "text", N_("The NAS's LAN address"),
              N_("Printed in the router checklist; leave empty to fill it in by hand."),
              offer=lambda ctx: ctx.default("network.lan_ip") or ctx.lan_ip or "",

@@ -64,6 +64,9 @@ class FakeNet:
     def resolve(self, host: str) -> list[str]:
         return self.addresses.get(host, [])
 
+    def resolve6(self, host: str) -> list[str] | None:
+        return [a for a in self.addresses.get(host, []) if ":" in a]
+
     def certificate(self, host: str, port: int = 443) -> dict[str, Any]:
         found = self.certificates.get(host)
         if found is None:

@@ -57,12 +57,16 @@ def webrtc_python() -> str | None:
 # ------------------------------------------------------------------ the internet
 
 
-def set_public_names(lab: Lab, elsewhere: dict[str, str]) -> None:
+def set_public_names(lab: Lab, elsewhere: dict[str, str], ipv6: str = "") -> None:
     """The public DNS: every name at the home router's WAN address, but those in
-    `elsewhere`; dnsmasq reads the file again on SIGHUP."""
+    `elsewhere`; dnsmasq reads the file again on SIGHUP. `ipv6`: "also" gives every name
+    an AAAA record at the NAS's IPv6 address too, "only" gives it that alone (a DS-Lite
+    home, whose IPv4 address is the provider's and leads nowhere)."""
     hosts = lab.root / "public-names"
-    hosts.write_text("".join(f"{elsewhere.get(name, ADDRESSES.router_wan)} {name}\n"
-                             for name in NAMES))
+    lines = [f"{elsewhere.get(name, ADDRESSES.router_wan)} {name}\n" for name in NAMES
+             if ipv6 != "only"]
+    lines += [f"{ADDRESSES.nas_ipv6} {name}\n" for name in NAMES if ipv6]
+    hosts.write_text("".join(lines))
     dns = lab.by_log.get("dns")
     if dns is not None and dns.poll() is None:  # `ip netns exec` became dnsmasq
         os.kill(dns.pid, signal.SIGHUP)
@@ -140,10 +144,12 @@ class NasSynapse:
         return self
 
 
-def user_sites(certs: Path, well_known: Path) -> str:
+def user_sites(certs: Path, well_known: Path, ipv6: bool = False) -> str:
     """What the user already serves on the NAS's 443: the domain's well-known files and
-    the homeserver (the generated nginx.conf adds jwt and sfu)."""
-    return user_servers("443", certs, DOMAIN, HOMESERVER, well_known, SYNAPSE_PORT)
+    the homeserver (the generated nginx.conf adds jwt and sfu); on IPv6 too if asked."""
+    sites = user_servers("443", certs, DOMAIN, HOMESERVER, well_known, SYNAPSE_PORT)
+    return sites.replace("listen 443 ssl;", "listen 443 ssl;\n    listen [::]:443 ssl;") \
+        if ipv6 else sites
 
 
 class NasNginx:
@@ -226,6 +232,8 @@ class Home:
     root: Path
     current: Stack | None = None
     forwards: list[router.Forward] = field(default_factory=list)  # what the router does now
+    pinholes: list[router.Forward] = field(default_factory=list)  # its IPv6 firewall opens
+    ipv6: bool = False  # the lab routes IPv6 to the NAS
     switches: router.Switches = field(default_factory=router.Switches)
     callers_only_443: bool = False
 
@@ -237,7 +245,9 @@ class Home:
                ) -> subprocess.CompletedProcess[str]:
         """nasrtc as a user on the NAS runs it (its network, its engine)."""
         env = {**os.environ, "DOCKER_HOST": self.engine.host, "NASRTC_LANG": "en",
-               "PYTHONPATH": str(REPO)}
+               "PYTHONPATH": str(REPO),
+               # the NAS's only way out is the lab router: nasrtc may look at its line here
+               "NASRTC_DISCOVERY": "on", "NASRTC_PUBLIC_IP_URL": "http://127.0.0.1:9/"}
         done = subprocess.run([*self.nas.exec_prefix(), sys.executable, "-m", "nasrtc",
                                *args], capture_output=True, text=True, env=env,
                               timeout=timeout, stdin=subprocess.DEVNULL)
@@ -268,6 +278,7 @@ class Home:
         made = Stack(folder, wanted, checklist, router.forwards_from_checklist(checklist),
                      project)
         self.current = made
+        self.pinholes = router.pinholes_from_checklist(checklist)
         self.route(forwards if forwards is not None else made.forwards, switches)
         self.callers_only_443 = callers_only_443
         router.restrict_callers(self.lab.spaces["carrier"], callers_only_443)
@@ -280,7 +291,7 @@ class Home:
               switches: router.Switches | None = None) -> None:
         self.switches = switches or router.Switches()
         self.forwards = list(forwards)
-        router.apply(self.lab.spaces["router"], forwards, self.switches)
+        router.apply(self.lab.spaces["router"], forwards, self.switches, self.pinholes)
 
     def serve(self, made: Stack, proxy_sites: Any = None) -> None:
         """nginx on the NAS: the generated nginx.conf, or what `proxy_sites(stack folder)`
@@ -290,7 +301,7 @@ class Home:
         generated = proxy_sites(made.folder) if proxy_sites else \
             (proxy / "nginx.conf").read_text()
         sites = generated + user_sites(
-            self.certs.folder, made.folder / "matrix" / "well-known-client.json")
+            self.certs.folder, made.folder / "matrix" / "well-known-client.json", self.ipv6)
         stream = stream_file.read_text() if stream_file.exists() else None
         if stream is not None:  # behind the SNI step, the user's blocks move too
             backend = made.answers.get("proxy", {}).get("https_backend_port", 8443)
@@ -531,14 +542,15 @@ def load_images(engine: LabEngine, host: Any, ca_file: Path) -> None:
 
 
 @contextmanager
-def running_home(root: Path, host_client: Any) -> Iterator[Home]:
+def running_home(root: Path, host_client: Any, front: str | None = None,
+                 ipv6: bool = False) -> Iterator[Home]:
     python = synapse_python()
     webrtc = webrtc_python()
     if not python or not webrtc:
         raise LabError("tests/run.sh installs Synapse (.venv-test/synapse) and the WebRTC "
                        "client (.venv-test/webrtc)")
     root.mkdir(parents=True, exist_ok=True)
-    lab = topology.build(uuid.uuid4().hex[:6], root)
+    lab = topology.build(uuid.uuid4().hex[:6], root, front, ipv6)
     engine = LabEngine(lab, lab.spaces["nas"], root / "engine")
     try:
         start_internet(lab)
@@ -560,7 +572,8 @@ def running_home(root: Path, host_client: Any) -> Iterator[Home]:
         synapse = NasSynapse(lab, python, root / "synapse",
                              (probe_dir / "matrix" / "homeserver.yaml").read_text())
         synapse.start()
-        home = Home(lab, engine, certs, synapse, NasNginx(lab, root / "nginx"), webrtc, root)
+        home = Home(lab, engine, certs, synapse, NasNginx(lab, root / "nginx"), webrtc, root,
+                    ipv6=ipv6)
         try:
             yield home
         finally:

@@ -28,20 +28,26 @@ ROW = re.compile(r"^\s*\[ \]\s+(TCP|UDP)\s+(\d+)(?:-(\d+))?\s")
 SECTION = re.compile(r"^\d+\. ")
 
 
-def forwards_from_checklist(text: str) -> list[Forward]:
+def forwards_from_checklist(text: str, section: str = "ROUTER: PORT FORWARDING",
+                            ) -> list[Forward]:
     """The rows of the router section of `nasrtc checklist` (English text): what a user
     types into the router, nothing more, nothing less."""
     found = []
     in_router = False
     for line in text.splitlines():
         if SECTION.match(line):
-            in_router = "ROUTER" in line.upper()
+            in_router = section in line.upper()
             continue
         match = ROW.match(line)
         if in_router and match:
             start = int(match.group(2))
             found.append(Forward(match.group(1).lower(), start, int(match.group(3) or start)))
     return list(dict.fromkeys(found))
+
+
+def pinholes_from_checklist(text: str) -> list[Forward]:
+    """The rows of the checklist's IPv6 firewall table: the ports opened to the NAS."""
+    return forwards_from_checklist(text, "ROUTER: IPV6 FIREWALL")
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,10 @@ class Switches:
     only_443: bool = False   # whatever the checklist says, only TCP 443 is forwarded
 
 
-def apply(router: Namespace, forwards: list[Forward], switches: Switches = Switches()) -> None:
-    """(Re)write the router's whole rule set."""
+def apply(router: Namespace, forwards: list[Forward], switches: Switches = Switches(),
+          pinholes: list[Forward] | None = None) -> None:
+    """(Re)write the router's whole rule set: IPv4 NAT and forwards, and the IPv6 firewall,
+    which lets in only the `pinholes` (ports open to the NAS's IPv6 address)."""
     a = ADDRESSES
     if switches.only_443:
         forwards = [f for f in forwards if f.protocol == "tcp" and f.start <= 443 <= f.end]
@@ -68,6 +76,8 @@ def apply(router: Namespace, forwards: list[Forward], switches: Switches = Switc
                         f"dnat to {a.nas}")
     hairpin = (f'iifname "lan" oifname "lan" ip daddr {a.nas} ct status dnat masquerade'
                if switches.nat_loopback else "")
+    holes = [f'iifname "wan" ip6 daddr {a.nas_ipv6} {f.protocol} dport {f.nft} accept'
+             for f in pinholes or ()]
     udp_block = ('meta l4proto udp udp dport != { 53, 3478 } udp sport != { 53, 3478 } drop'
                  if switches.block_udp else "")
     newline = "\n      "
@@ -93,6 +103,17 @@ table ip home {{
   }}
   chain input {{
     type filter hook input priority filter; policy accept;
+  }}
+}}
+table ip6 home6
+delete table ip6 home6
+table ip6 home6 {{
+  chain forward {{
+    type filter hook forward priority filter; policy drop;
+      ct state established,related accept
+      meta l4proto ipv6-icmp accept
+      iifname "lan" oifname "wan" accept
+      {newline.join(holes)}
   }}
 }}
 """)

@@ -47,8 +47,18 @@ class Addresses:
     callers: str = "10.64.0.2"
     # Lines that put something between the home router and the internet (FRONTS): the
     # router's WAN is then `wan` of the kind, the front box holds router_wan.
-    ipv6_prefix: str = "2001:db8:1::"  # the home LAN's global IPv6 /64 (DS-Lite lines)
+    # IPv6 (build(..., ipv6=True), and every DS-Lite line): no NAT, routed /64s
+    # from the documentation prefix.
+    edge_wan6: str = "2001:db8::1"        # the home's edge (router, or its front box)
+    carrier_wan6: str = "2001:db8::2"
+    router_lan6: str = "2001:db8:1::1"
     nas_ipv6: str = "2001:db8:1::10"
+    home_net6: str = "2001:db8:1::/64"
+    front_lan6: str = "2001:db8:ff::1"    # the link between front box and router
+    router_wan6: str = "2001:db8:ff::2"
+    carrier_lan6: str = "2001:db8:2::1"
+    callers6: str = "2001:db8:2::2"
+    callers_net6: str = "2001:db8:2::/64"
 
 
 # kind -> (the home router's WAN address, the front's LAN address, prefix): what stands
@@ -98,7 +108,8 @@ class Namespace:
         return list(json.loads(self.run("ip", "-j", "link", "show").stdout))
 
     def addresses(self) -> list[str]:
-        shown = json.loads(self.run("ip", "-j", "-4", "addr", "show").stdout)
+        shown = [*json.loads(self.run("ip", "-j", "-4", "addr", "show").stdout),
+                 *json.loads(self.run("ip", "-j", "-6", "addr", "show").stdout)]
         return [a["local"] for link in shown for a in link.get("addr_info", ())]
 
 
@@ -176,8 +187,10 @@ class Lab:
                 kind = link.get("linkinfo", {}).get("info_kind")
                 if link.get("ifname") != "lo" and kind not in ("veth", "bridge"):
                     problems.append(f"{space.role}: {link['ifname']} is a {kind or 'device'}")
-        host = [a["local"] for link in json.loads(run("ip", "-j", "-4", "addr").stdout)
-                for a in link.get("addr_info", ()) if not a["local"].startswith("127.")]
+        host = [a["local"] for family in ("-4", "-6")
+                for link in json.loads(run("ip", "-j", family, "addr").stdout)
+                for a in link.get("addr_info", ())
+                if not a["local"].startswith(("127.", "fe80:")) and a["local"] != "::1"]
         lab = {address for space in self.spaces.values() for address in space.addresses()}
         for space in self.spaces.values():
             for address in host:
@@ -222,9 +235,9 @@ class Lab:
         self.spaces.clear()
 
 
-def _front(lab: Lab, kind: str, edge: Namespace, router: Namespace, nas: Namespace) -> None:
+def _front(lab: Lab, kind: str, edge: Namespace, router: Namespace) -> None:
     """The box before the home router: it masquerades (as a CGN, a provider's router or an
-    AFTR does), forwards nothing in; a DS-Lite home also gets global IPv6 on its LAN."""
+    AFTR does) and forwards nothing in."""
     wan, front_lan, prefix = FRONTS[kind]
     lab.veth(edge, "lan", router, "wan")
     edge.run("ip", "addr", "add", f"{front_lan}/{prefix}", "dev", "lan")
@@ -238,10 +251,38 @@ table ip front {
   }
 }
 """)
-    if kind == "ds-lite":
-        a = lab.addresses
-        router.run("ip", "-6", "addr", "add", f"{a.ipv6_prefix}1/64", "dev", "lan", "nodad")
-        nas.run("ip", "-6", "addr", "add", f"{a.nas_ipv6}/64", "dev", "eth0", "nodad")
+
+
+def _ipv6(lab: Lab, edge: Namespace, router: Namespace, nas: Namespace, carrier: Namespace,
+          callers: Namespace, internet: Namespace, front: bool) -> None:
+    """Routed IPv6, no NAT (the provider routes the home's /64 to its edge): only the home
+    router's IPv6 firewall (router.apply) decides what reaches the NAS. Routes name the
+    lab's prefixes only; nothing has a default route beyond its own router."""
+    a = lab.addresses
+
+    def address(space: Namespace, value: str, device: str) -> None:
+        space.run("ip", "-6", "addr", "add", f"{value}/64", "dev", device, "nodad")
+
+    address(edge, a.edge_wan6, "wan")
+    address(carrier, a.carrier_wan6, "wan")
+    address(router, a.router_lan6, "lan")
+    address(nas, a.nas_ipv6, "eth0")
+    address(carrier, a.carrier_lan6, "lan")
+    address(callers, a.callers6, "eth0")
+    nas.run("ip", "-6", "route", "add", "default", "via", a.router_lan6)
+    callers.run("ip", "-6", "route", "add", "default", "via", a.carrier_lan6)
+    carrier.run("ip", "-6", "route", "add", a.home_net6, "via", a.edge_wan6)
+    if front:
+        address(edge, a.front_lan6, "lan")
+        address(router, a.router_wan6, "wan")
+        edge.run("ip", "-6", "route", "add", a.home_net6, "via", a.router_wan6)
+        edge.run("ip", "-6", "route", "add", a.callers_net6, "via", a.carrier_wan6)
+        router.run("ip", "-6", "route", "add", a.callers_net6, "via", a.front_lan6)
+    else:
+        router.run("ip", "-6", "route", "add", a.callers_net6, "via", a.carrier_wan6)
+    for space in {router.name: router, carrier.name: carrier, edge.name: edge}.values():
+        space.run("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1")
+    del internet  # a bridge: it needs no address of its own
 
 
 def _stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
@@ -258,9 +299,11 @@ def _stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
         proc.wait(5)
 
 
-def build(tag: str, root: Path, front: str | None = None) -> Lab:
+def build(tag: str, root: Path, front: str | None = None, ipv6: bool | None = None) -> Lab:
     """The five namespaces, their links, addresses and routes (no services yet); with
-    `front` (a FRONTS kind), a sixth box between the home router and the internet."""
+    `front` (a FRONTS kind), a sixth box between the home router and the internet; with
+    `ipv6` (the default on a DS-Lite line), routed IPv6 from the callers to the NAS too."""
+    ipv6 = front == "ds-lite" if ipv6 is None else ipv6
     a = ADDRESSES
     lab = Lab(tag, root)
     try:
@@ -287,7 +330,9 @@ def build(tag: str, root: Path, front: str | None = None) -> Lab:
         for space in (router, carrier, edge):
             space.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
         if front:
-            _front(lab, front, edge, router, nas)
+            _front(lab, front, edge, router)
+        if ipv6:
+            _ipv6(lab, edge, router, nas, carrier, callers, internet, bool(front))
         # The callers' carrier: a symmetric NAT (a new port for every destination), as on
         # mobile networks, so only ports the home router really forwards carry a call.
         carrier.run("nft", "-f", "-", input="""

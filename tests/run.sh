@@ -13,8 +13,9 @@ log() { printf '\n== %s\n' "$*"; }
 #    docker-compose, the Docker engine, headless Chromium printing to PDF, pdftotext,
 #    debootstrap for the Debian 12 base of the image test; for the home-network lab of the
 #    real calls: iproute2 and nftables for its namespaces and router, dnsmasq for its
-#    public DNS, coturn for its STUN server, NSS's certutil for the browser caller's CA).
-PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap iproute2 nftables dnsmasq-base coturn libnss3-tools"
+#    public DNS, coturn for its STUN server, NSS's certutil for the browser caller's CA,
+#    miniupnpd (UPnP IGD, NAT-PMP, PCP) for its home router and miniupnpc to look at it).
+PACKAGES="nginx libnginx-mod-stream caddy openssl docker.io docker-compose busybox-static chromium poppler-utils fonts-dejavu-core fonts-noto-cjk debootstrap iproute2 nftables dnsmasq-base coturn libnss3-tools miniupnpd-nftables miniupnpc"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done | xargs)
   if [ -n "$missing" ]; then
@@ -24,9 +25,10 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
     log "installing Debian packages: $missing"
     apt-get update -q
-    # nginx's and coturn's packages start servers; the tests only need the binaries.
+    # nginx's, coturn's and miniupnpd's packages start servers; the tests only need the
+    # binaries.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
-    systemctl disable --now nginx coturn >/dev/null 2>&1 || true
+    systemctl disable --now nginx coturn miniupnpd >/dev/null 2>&1 || true
   fi
 fi
 

@@ -15,6 +15,7 @@ to this machine's own (tests/lab/topology.py)."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import REQUIRE_TOOLS
-from tests.lab import router
+from tests.lab import router, upnp_router
 from tests.lab.home import CallResult, Home, running_home
 from tests.lab.topology import ADDRESSES
 
@@ -307,3 +308,30 @@ def test_with_redis_across_an_upgrade_and_a_livekit_restart(home: Home) -> None:
     assert_call(placed(home, "udp"), home, protocol="udp")
     home.restart("livekit")
     assert_call(placed(home, "udp"), home, protocol="udp")
+
+
+# ------------------------------------------------------------------ nasrtc opens the router
+
+
+def test_a_call_through_the_mappings_nasrtc_router_open_made(home: Home) -> None:
+    """No rule typed into the router: it speaks UPnP (Debian's miniupnpd), `nasrtc router
+    open` maps the checklist's ports, and the call goes over UDP to the mapped mux port;
+    `nasrtc router close` takes the mappings away again."""
+    upnp_router.start(home.lab)
+    try:
+        made = home.stack(forwards=[])
+        opened = json.loads(home.nasrtc("router", "open", "--dir", str(made.folder),
+                                        "--json").stdout)
+        assert opened["method"] == "upnp", opened
+        mapped = {(m["protocol"], m["port"]) for m in opened["mappings"]
+                  if m["state"] == "mapped"}
+        assert {(f.protocol, f.start) for f in made.forwards} <= mapped, opened
+        assert_call(placed(home, "udp"), home, protocol="udp",
+                    ports=range(made.answers.get("ports", {}).get("rtc_udp", 7882),
+                                made.answers.get("ports", {}).get("rtc_udp", 7882) + 1))
+        closed = json.loads(home.nasrtc("router", "close", "--dir", str(made.folder),
+                                        "--json").stdout)
+        assert {m["state"] for m in closed["mappings"]} == {"removed"}, closed
+        assert not home.call(timeout=30).ok, "a call after the mappings were closed"
+    finally:
+        upnp_router.stop(home.lab)

@@ -26,8 +26,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         NAME, help=_(HELP), epilog=_(EXAMPLES), formatter_class=FORMATTER,
         description=_("Compares what the router says its internet (WAN) address is with the "
                       "address the internet sees, and says whether port forwarding can work "
-                      "here and what to do if not. Sends packets only to this network: the "
-                      "router and the stack's STUN servers (NASRTC_DISCOVERY=off: none)."))
+                      "here and what to do if not. Sends packets only to the router on this "
+                      "network and to the stack's STUN servers (NASRTC_DISCOVERY=off: none)."))
     add_dir(parser)
     parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
     return parser

@@ -25,7 +25,7 @@ EXIT_BUG = 70  # EX_SOFTWARE
 LANGUAGE_CHOICES = tuple(LANGUAGES)  # the catalogs nasrtc ships
 # Commands that write in the stack folder or change its containers, and export, which must
 # not read secrets another run is rewriting: one at a time.
-LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove", "export"})
+LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove", "export", "router"})
 
 MAIN_EXAMPLES = N_("""\
 examples:

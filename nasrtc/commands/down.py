@@ -14,6 +14,8 @@ EXAMPLES = N_("""\
 examples:
   sudo nasrtc down --dir /volume1/docker/matrixrtc
       stop and remove this stack's containers; the folder, answers and secrets stay
+  sudo nasrtc down --close-router
+      the same, and delete the port mappings `nasrtc router open` made
 """)
 
 
@@ -23,6 +25,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         description=_("Stop and remove the containers and network nasrtc created for this "
                       "stack. Never touches other containers, the folder, answers or secrets."))
     add_dir(parser)
+    parser.add_argument("--close-router", action="store_true",
+                        help=_("also delete the router mappings `nasrtc router open` made"))
     return parser
 
 
@@ -31,13 +35,18 @@ def run(args: argparse.Namespace) -> int:
 
     project = known_project(args.dir)
     result = down(project)
+    closed = 0
+    if getattr(args, "close_router", False):
+        from nasrtc.commands.router import close_recorded
+
+        closed = close_recorded(args.dir)
     if not result.removed:
         print(_("nasrtc: {project} is not running; nothing to stop.").format(project=project))
-        return 0
+        return closed
     for name in result.removed:
         print("  " + _("stopped and removed {name}").format(name=name))
     for name in result.networks:
         print("  " + _("removed network {name}").format(name=name))
     print(_("nasrtc: {project} is down; {folder} (answers, secrets) is untouched.").format(
         project=project, folder=args.dir.resolve()))
-    return 0
+    return closed

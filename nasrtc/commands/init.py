@@ -132,12 +132,12 @@ def _with_defaults(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_line(stack: Any) -> Any:
-    """The verdict on the internet line, before anything is written (nothing when
-    discovery is off)."""
+def _show_line(stack: Any, wizard: bool = False) -> Any:
+    """The verdict on the internet line, before anything is written (when discovery is
+    off, the wizard says so and scripts hear nothing)."""
     from nasrtc.reach.advice import show_line
 
-    return show_line(stack)
+    return show_line(stack, say_when_off=wizard)
 
 
 def _wizard(args: argparse.Namespace) -> int:
@@ -213,7 +213,7 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
         print("\n" + _("Everything is up to date; nothing to write."))
         return 0
     print()
-    line = _show_line(plan.stack)
+    line = _show_line(plan.stack, wizard=True)
     open_router = False
     if line is not None and line.router and line.verdict not in ("cgnat", "ds-lite"):
         dsm = plan.stack.profile.name == "synology"

@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
         for rel in data:
             print("  " + _("keep   {folder}/ ({service}'s data; --purge deletes it)").format(
                 folder=rel, service=data[rel]))
+    from nasrtc.reach.mappings import read_state
+
+    mapped = read_state(stack_dir)
+    if mapped:
+        print("  " + _("delete nasrtc's router mappings: {mappings}").format(
+            mappings=", ".join(f"{m.protocol.upper()} {m.port}" for m in mapped)))
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise usage_error("--yes", _("is needed when there is no terminal to ask in"))
@@ -79,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     result = down(project)
     for name in result.removed:
         print("  " + _("stopped and removed {name}").format(name=name))
+    if mapped:  # while nasrtc.yaml still says which ports and project they are
+        from nasrtc.commands.router import close_recorded
+
+        close_recorded(stack_dir)
     _delete(stack_dir, going, args.purge)
     if args.purge:
         _delete_data(stack_dir, list(data))

@@ -122,6 +122,25 @@ def _each_method(args: argparse.Namespace, stack: Any, record: list[Any]) -> int
     return _report(args, stack, router, rows, [])
 
 
+def close_recorded(stack_dir: Any) -> int:
+    """For down --close-router and remove: delete the mappings nasrtc made for this stack
+    (none recorded: nothing to do)."""
+    from nasrtc.reach import mappings
+    from nasrtc.stack import load_stack
+
+    record = mappings.read_state(stack_dir)
+    if not record:
+        return 0
+    _answers, stack = load_stack(stack_dir, secrets="none")
+    args = argparse.Namespace(action="close", dir=stack_dir, via="auto", json=False)
+    try:
+        return _each_method(args, stack, record)
+    except NasrtcError as exc:  # discovery off, no LAN address: say it, keep the record
+        print(_("nasrtc: the router mappings stay ({error}); run `nasrtc router close` "
+                "later").format(error=exc.message))
+        return 1
+
+
 def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
             wide: list[str]) -> int:
     from nasrtc.invocation import command
@@ -151,6 +170,12 @@ def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
     elif any(row.state in ("conflict", "refused") for row in rows):
         print(_("fix: forward the rows left by hand (`nasrtc checklist`, section Router), or "
                 "free those ports on the router and run `{command}`").format(command=again))
+    finite = [row.lease for row in rows if row.state in ("mapped", "kept") and row.lease]
+    if args.action == "open" and finite:
+        print(_("note: the router gave leases of {hours} h at most; run `{command}` daily to "
+                "renew them (DSM: Control Panel > Task Scheduler; elsewhere a cron line), and "
+                "doctor says when they are gone").format(hours=min(finite) // 3600,
+                                                        command=again))
     if stack.profile.name == "synology" and args.action == "open":
         print(_("note: DSM can manage the router itself (Control Panel > External Access > "
                 "Router Configuration); use one of the two, not both"))

@@ -115,14 +115,17 @@ def _by_hand(line: Line) -> list[str]:
               "192.0.0.x, with IPv6: DS-Lite").format(seen=seen)]
 
 
-def show_line(stack: Any) -> Line | None:
+def show_line(stack: Any, say_when_off: bool = False) -> Line | None:
     """Before init writes: probe the line for this stack and say the verdict and its steps.
-    Nothing is sent, and nothing said, when discovery is off."""
+    Nothing is sent when discovery is off; the wizard (say_when_off) says so."""
     from nasrtc.host import network
     from nasrtc.reach import local
     from nasrtc.reach.line import probe
 
     if not local.discovery_enabled():
+        if say_when_off:
+            print(_("nasrtc: your internet line: not checked (NASRTC_DISCOVERY=off); "
+                    "`nasrtc reach` checks it later"))
         return None
     line = probe(stack.lan_ip or network.lan_address(), tuple(stack.livekit.stun_servers))
     advice = advise(line, stack.forwarded_summary())

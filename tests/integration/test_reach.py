@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from tests.helpers import REPO, REQUIRE_TOOLS
+from tests.integration.test_wizard import Wizard, defaults_through_turn
 from tests.lab import router, topology, upnp_router
 from tests.lab.home import DOMAIN, start_internet
 from tests.lab.topology import ADDRESSES, Lab
@@ -79,6 +80,7 @@ class Line:
 
 @contextmanager
 def line_lab(tmp: Path, front: str | None = None, upnp: bool = True) -> Iterator[Line]:
+    tmp.mkdir(parents=True, exist_ok=True)
     lab = topology.build(uuid.uuid4().hex[:6], tmp, front)
     try:
         start_internet(lab)
@@ -261,3 +263,45 @@ def test_a_router_restart_forgets_the_mappings_and_doctor_says_what_to_run(
         assert line.router_cmd("open", "--via", via).returncode == 0
         assert connects(line, "tcp", 7881)
         assert line.doctor_row("router mappings")["status"] == "pass"
+
+
+def test_the_wizard_shows_the_line_before_it_writes_and_opens_the_router_on_yes(
+        tmp_path: Path) -> None:
+    with line_lab(tmp_path / "lab") as line:
+        folder = tmp_path / "wizard-stack"
+        w = Wizard(tmp_path, "--dir", str(folder), prefix=tuple(
+            line.lab.spaces["nas"].exec_prefix()), env={
+            "NASRTC_DISCOVERY": "on", "PYTHONPATH": str(REPO), "NASRTC_LANG": "en"})
+        w.child.timeout = 60
+        defaults_through_turn(w)
+        w.confirm("Enable LiveKit's TURN server", False)
+        w.confirm("Add Redis for the auth service", False)
+        w.select("How should LiveKit learn your public IP address")
+        w.text("The NAS's LAN address")  # the wizard found 192.168.1.10
+        w.confirm("on the router now", True)
+        before_writing = w.output
+        assert f"Public IPv4 on the router ({ADDRESSES.router_wan})" in before_writing
+        assert not folder.joinpath("nasrtc.yaml").exists()  # shown before anything is written
+        w.confirm("Write these files", True)
+        assert w.finish() == 0, w.output
+        assert "router mappings of" in w.output and "UDP 7882: mapped" in w.output, w.output
+        assert "7882" in upnp_router.dnat_rules(line.lab)
+        assert connects(line, "udp", 7882)
+
+
+def test_the_wizard_offers_no_mapping_where_forwarding_cannot_work(tmp_path: Path) -> None:
+    with line_lab(tmp_path / "lab", "cgnat") as line:
+        w = Wizard(tmp_path, "--dir", str(tmp_path / "wizard-stack"), prefix=tuple(
+            line.lab.spaces["nas"].exec_prefix()), env={
+            "NASRTC_DISCOVERY": "on", "PYTHONPATH": str(REPO), "NASRTC_LANG": "en"})
+        w.child.timeout = 60
+        defaults_through_turn(w)
+        w.confirm("Enable LiveKit's TURN server", False)
+        w.confirm("Add Redis for the auth service", False)
+        w.select("How should LiveKit learn your public IP address")
+        w.text("The NAS's LAN address")
+        w.confirm("Write these files", True)
+        assert w.finish() == 0, w.output
+        assert "Carrier-grade NAT" in w.output and "cannot work on IPv4" in w.output
+        assert "on the router now" not in w.output
+        assert "7882" not in upnp_router.dnat_rules(line.lab)

@@ -57,11 +57,13 @@ def ip_service(tmp_path: Path) -> Iterator[str]:
 class Wizard:
     def __init__(self, tmp_path: Path, *args: str, root: Path | None = None,
                  ip_url: str = "http://127.0.0.1:9/", env: dict[str, str] | None = None,
-                 before: tuple[str, ...] = ()) -> None:
+                 before: tuple[str, ...] = (), prefix: tuple[str, ...] = ()) -> None:
+        """`prefix`: a command the wizard runs under (the lab's `ip netns exec NAS`)."""
         env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm",
                "NASRTC_PUBLIC_IP_URL": ip_url, "NASRTC_ROOT": str(root or tmp_path / "noroot"),
                **(env or {})}
-        self.child = pexpect.spawn(sys.executable, ["-m", "nasrtc", *before, "init", *args],
+        command = [*prefix, sys.executable, "-m", "nasrtc", *before, "init", *args]
+        self.child = pexpect.spawn(command[0], command[1:],
                                    env=env,
                                    cwd=str(tmp_path), encoding="utf-8", timeout=20,
                                    dimensions=(50, 160))

@@ -289,8 +289,12 @@ def test_the_wizard_shows_the_line_before_it_writes_and_opens_the_router_on_yes(
         assert connects(line, "udp", 7882)
 
 
-def test_the_wizard_offers_no_mapping_where_forwarding_cannot_work(tmp_path: Path) -> None:
-    with line_lab(tmp_path / "lab", "cgnat") as line:
+@pytest.mark.parametrize(("front", "upnp", "verdict", "wan", "source"), VERDICTS[1:],
+                         ids=[v[2] for v in VERDICTS[1:]])
+def test_the_wizard_shows_each_line_and_offers_mappings_only_where_they_can_work(
+        tmp_path: Path, front: str | None, upnp: bool, verdict: str, wan: str | None,
+        source: str | None) -> None:
+    with line_lab(tmp_path / "lab", front, upnp) as line:
         w = Wizard(tmp_path, "--dir", str(tmp_path / "wizard-stack"), prefix=tuple(
             line.lab.spaces["nas"].exec_prefix()), env={
             "NASRTC_DISCOVERY": "on", "PYTHONPATH": str(REPO), "NASRTC_LANG": "en"})
@@ -299,9 +303,18 @@ def test_the_wizard_offers_no_mapping_where_forwarding_cannot_work(tmp_path: Pat
         w.confirm("Enable LiveKit's TURN server", False)
         w.confirm("Add Redis for the auth service", False)
         w.select("How should LiveKit learn your public IP address")
+        if front == "ds-lite":  # the NAS has global IPv6: the wizard asks to offer it
+            w.confirm("Offer callers this NAS's IPv6 address too", True)
         w.text("The NAS's LAN address")
+        offered = verdict == "double-nat"  # a router answers and forwarding may work
+        if offered:
+            w.confirm("on the router now", False)
         w.confirm("Write these files", True)
         assert w.finish() == 0, w.output
-        assert "Carrier-grade NAT" in w.output and "cannot work on IPv4" in w.output
-        assert "on the router now" not in w.output
-        assert "7882" not in upnp_router.dnat_rules(line.lab)
+        shown = w.output.split("Write these files")[0]
+        assert "your internet line: " in shown and HEADLINES[verdict] in shown, w.output
+        assert ("on the router now" in w.output) == offered, w.output
+        if upnp:
+            assert "7882" not in upnp_router.dnat_rules(line.lab)  # nothing was mapped
+        answers = (tmp_path / "wizard-stack" / "nasrtc.yaml").read_text()
+        assert ("ipv6: true" in answers) == (front == "ds-lite"), answers

@@ -246,15 +246,24 @@ def status(router: Router | None, record: list[Made]) -> list[Row]:
     return rows
 
 
+def _upnp_entry(router: Router, made: Made) -> tuple[Row | None, upnp.Entry | None]:
+    """The router's entry for a UPnP mapping nasrtc made, or the row saying it is gone or
+    is now someone else's (then it must not be touched)."""
+    assert router.upnp is not None
+    entry = upnp.mapping(router.upnp, made.protocol, made.port)
+    if entry is None:
+        return Row(made.protocol, made.port, GONE), None
+    if entry.description != made.description or entry.internal_client != router.lan_ip:
+        return Row(made.protocol, made.port, CHANGED,
+                   f"{entry.internal_client}:{entry.internal_port} '{entry.description}'"), None
+    return None, entry
+
+
 def _status_one(router: Router, made: Made, now: float, left: int | None) -> Row:
     if made.method == "upnp":
-        assert router.upnp is not None
-        entry = upnp.mapping(router.upnp, made.protocol, made.port)
-        if entry is None:
-            return Row(made.protocol, made.port, GONE)
-        if entry.description != made.description or entry.internal_client != router.lan_ip:
-            return Row(made.protocol, made.port, CHANGED,
-                       f"{entry.internal_client}:{entry.internal_port} '{entry.description}'")
+        not_ours, entry = _upnp_entry(router, made)
+        if not_ours is not None or entry is None:
+            return not_ours or Row(made.protocol, made.port, GONE)
         return Row(made.protocol, made.port, PRESENT, "", entry.lease)
     if made.lease and made.expires <= now:
         return Row(made.protocol, made.port, EXPIRED)
@@ -286,13 +295,10 @@ def close_ports(router: Router | None, record: list[Made]) -> tuple[list[Row], l
 
 def _close_one(router: Router, made: Made) -> Row:
     if made.method == "upnp":
+        not_ours, _entry = _upnp_entry(router, made)
+        if not_ours is not None:
+            return not_ours
         assert router.upnp is not None
-        entry = upnp.mapping(router.upnp, made.protocol, made.port)
-        if entry is None:
-            return Row(made.protocol, made.port, GONE)
-        if entry.description != made.description or entry.internal_client != router.lan_ip:
-            return Row(made.protocol, made.port, CHANGED,
-                       f"{entry.internal_client}:{entry.internal_port} '{entry.description}'")
         upnp.delete_mapping(router.upnp, made.protocol, made.port)
         return Row(made.protocol, made.port, REMOVED)
     if made.method == "nat-pmp":

@@ -265,18 +265,25 @@ def test_a_router_restart_forgets_the_mappings_and_doctor_says_what_to_run(
         assert line.doctor_row("router mappings")["status"] == "pass"
 
 
+def wizard_on_the_nas(line: Line, tmp_path: Path, folder: Path) -> Wizard:
+    """The wizard in a pty in the NAS's namespace (discovery on), answered with its
+    defaults up to the public address question."""
+    w = Wizard(tmp_path, "--dir", str(folder), prefix=tuple(
+        line.lab.spaces["nas"].exec_prefix()), env={
+        "NASRTC_DISCOVERY": "on", "PYTHONPATH": str(REPO), "NASRTC_LANG": "en"})
+    w.child.timeout = 60
+    defaults_through_turn(w)
+    w.confirm("Enable LiveKit's TURN server", False)
+    w.confirm("Add Redis for the auth service", False)
+    w.select("How should LiveKit learn your public IP address")
+    return w
+
+
 def test_the_wizard_shows_the_line_before_it_writes_and_opens_the_router_on_yes(
         tmp_path: Path) -> None:
     with line_lab(tmp_path / "lab") as line:
         folder = tmp_path / "wizard-stack"
-        w = Wizard(tmp_path, "--dir", str(folder), prefix=tuple(
-            line.lab.spaces["nas"].exec_prefix()), env={
-            "NASRTC_DISCOVERY": "on", "PYTHONPATH": str(REPO), "NASRTC_LANG": "en"})
-        w.child.timeout = 60
-        defaults_through_turn(w)
-        w.confirm("Enable LiveKit's TURN server", False)
-        w.confirm("Add Redis for the auth service", False)
-        w.select("How should LiveKit learn your public IP address")
+        w = wizard_on_the_nas(line, tmp_path, folder)
         w.text("The NAS's LAN address")  # the wizard found 192.168.1.10
         w.confirm("on the router now", True)
         before_writing = w.output
@@ -295,14 +302,7 @@ def test_the_wizard_shows_each_line_and_offers_mappings_only_where_they_can_work
         tmp_path: Path, front: str | None, upnp: bool, verdict: str, wan: str | None,
         source: str | None) -> None:
     with line_lab(tmp_path / "lab", front, upnp) as line:
-        w = Wizard(tmp_path, "--dir", str(tmp_path / "wizard-stack"), prefix=tuple(
-            line.lab.spaces["nas"].exec_prefix()), env={
-            "NASRTC_DISCOVERY": "on", "PYTHONPATH": str(REPO), "NASRTC_LANG": "en"})
-        w.child.timeout = 60
-        defaults_through_turn(w)
-        w.confirm("Enable LiveKit's TURN server", False)
-        w.confirm("Add Redis for the auth service", False)
-        w.select("How should LiveKit learn your public IP address")
+        w = wizard_on_the_nas(line, tmp_path, tmp_path / "wizard-stack")
         if front == "ds-lite":  # the NAS has global IPv6: the wizard asks to offer it
             w.confirm("Offer callers this NAS's IPv6 address too", True)
         w.text("The NAS's LAN address")

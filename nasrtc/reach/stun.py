@@ -7,6 +7,7 @@ import ipaddress
 import os
 import socket
 import struct
+import threading
 
 from nasrtc.reach.wire import exchange
 
@@ -55,14 +56,38 @@ def _address(value: bytes, xored: bool, transaction: bytes) -> tuple[str, int] |
     return str(ipaddress.ip_address(raw)), port
 
 
+RESOLVE_TIMEOUT = 3.0  # seconds for the STUN server's name (a NAS with a dead resolver)
+
+
+def _resolve(host: str, port: int, timeout: float | None = None) -> tuple[str, int] | None:
+    """The server's first IPv4 address, within `timeout`: the lookup runs in a daemon
+    thread, so a resolver that never answers holds neither the caller nor the exit."""
+    found: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
+            found.append((str(infos[0][4][0]), int(infos[0][4][1])))
+        except (OSError, ValueError, IndexError, UnicodeError):
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, daemon=True, name="stun-resolve").start()
+    done.wait(RESOLVE_TIMEOUT if timeout is None else timeout)
+    return found[0] if found else None
+
+
 def seen_address(server: str, source: str = "", timeout: float = 1.0) -> str | None:
     """The IPv4 address `server` ('host:port') sees this host's packets come from."""
     host, _, port = server.rpartition(":")
     try:
-        infos = socket.getaddrinfo(host.strip("[]"), int(port), socket.AF_INET,
-                                   socket.SOCK_DGRAM)
-        peer = (str(infos[0][4][0]), int(infos[0][4][1]))
-    except (OSError, ValueError, IndexError):
+        number = int(port)
+    except ValueError:
+        return None
+    peer = _resolve(host.strip("[]"), number)
+    if peer is None:
         return None
     transaction = os.urandom(12)
     request = struct.pack("!HHI", BINDING_REQUEST, 0, MAGIC_COOKIE) + transaction

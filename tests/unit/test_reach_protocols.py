@@ -1177,3 +1177,26 @@ def test_read_state_of_a_symlinked_record_is_empty(tmp_path: Path) -> None:
 def test_read_state_of_a_directory_is_empty(tmp_path: Path) -> None:
     (tmp_path / mappings.STATE_FILE).mkdir()
     assert mappings.read_state(tmp_path) == []
+
+
+def test_a_resolver_that_never_answers_holds_the_stun_probe_only_briefly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NAS whose DNS hangs: the seen address is simply unknown, within the bound."""
+    import threading as _threading
+
+    from nasrtc.reach import stun
+
+    release = _threading.Event()
+
+    def hang(*_args: object, **_kwargs: object) -> object:
+        release.wait(10)
+        raise OSError("no resolver")
+
+    monkeypatch.setattr(stun.socket, "getaddrinfo", hang)
+    monkeypatch.setattr(stun, "RESOLVE_TIMEOUT", 0.3)
+    started = time.monotonic()
+    try:
+        assert stun.seen_address("stun.example.org:3478") is None
+        assert time.monotonic() - started < 2.0
+    finally:
+        release.set()

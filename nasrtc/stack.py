@@ -278,6 +278,8 @@ def build_stack(answers: Answers, secrets: Secrets) -> Stack:
 DOCKER_BRIDGE_POOL = "172.16.0.0/12"
 GLOBAL_IPV6 = "2000::/3"  # global unicast
 UNIQUE_LOCAL_IPV6 = "fc00::/7"  # ULAs: Docker's IPv6 networks, LAN-only addresses
+LINK_LOCAL_IPV6 = "fe80::/10"
+ANY_IPV6 = "::/0"  # network.ipv6 off: no IPv6 address at all (Go's filter skips IPv4 here)
 
 
 def _offered_addresses(mode: str, lan_ip: str | None, ipv6: bool = False,
@@ -293,7 +295,10 @@ def _offered_addresses(mode: str, lan_ip: str | None, ipv6: bool = False,
     # provider hands out today) are what callers reach; never Docker's or a LAN's ULAs.
     if lan_ip:
         return (f"{lan_ip}/32", *((GLOBAL_IPV6,) if ipv6 else ())), ()
-    return (), (DOCKER_BRIDGE_POOL, *((UNIQUE_LOCAL_IPV6,) if ipv6 else ()))
+    # Link-local IPv6 (every bridge has one) must not back the one UDP mux candidate
+    # either: seen in the lab, a fixed public address and other bridges sent media to TCP.
+    return (), (DOCKER_BRIDGE_POOL, *((UNIQUE_LOCAL_IPV6, LINK_LOCAL_IPV6) if ipv6
+                                      else (ANY_IPV6,)))
 
 
 def _external_turn(answers: Answers, secrets: Secrets) -> dict[str, Any] | None:

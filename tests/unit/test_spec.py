@@ -161,7 +161,7 @@ def test_stun_servers_and_the_candidate_filter_reach_livekit_yaml(tmp_path: Path
         "lan": ({"network": {"lan_ip": "192.168.1.10", "stun_servers": [
             "11.0.0.3:3478", "STUN.example.org:3478", "[2001:db8::1]:3478"]}},
             {"includes": ["192.168.1.10/32"]}),
-        "unknown": ({}, {"excludes": ["172.16.0.0/12"]}),
+        "unknown": ({}, {"excludes": ["172.16.0.0/12", "::/0"]}),
         "bridge": ({"network": {"livekit_mode": "bridge", "lan_ip": "192.168.1.10"}}, None),
     }
     for name, (extra, ips) in cases.items():

@@ -73,10 +73,9 @@ def run(args: argparse.Namespace) -> int:
 
         line = None
         if local.discovery_enabled():
-            from nasrtc.reach.line import probe
+            from nasrtc.reach.line import probe_stack
 
-            line = probe(stack.lan_ip or network.lan_address(),
-                         tuple(stack.livekit.stun_servers))
+            line = probe_stack(stack)
         facts = Facts(lan_ip=network.lan_address(),
                       dns=network.resolve_names(list(public_names(stack))), line=line,
                       ipv6=tuple(local.global_ipv6()))

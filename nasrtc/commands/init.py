@@ -215,7 +215,7 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     print()
     line = _show_line(plan.stack, wizard=True)
     open_router = False
-    if line is not None and line.router and line.verdict not in ("cgnat", "ds-lite"):
+    if line is not None and line.router and line.forwarding_works is not False:
         dsm = plan.stack.profile.name == "synology"
         open_router = confirm(
             (_("DSM can manage the router itself (Control Panel > External Access > Router "

@@ -33,16 +33,6 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def line_for_stack(stack: Any | None) -> Any:
-    """The probed line, with the stack's LAN address and STUN servers when there is one."""
-    from nasrtc.host import network
-    from nasrtc.reach.line import probe
-
-    lan = (stack.lan_ip if stack else None) or network.lan_address()
-    stun = tuple(stack.livekit.stun_servers) if stack else ()
-    return probe(lan, stun)
-
-
 def optional_stack(stack_dir: Any) -> Any | None:
     from nasrtc.answers.file import ANSWERS_FILE
     from nasrtc.stack import load_stack
@@ -54,16 +44,16 @@ def optional_stack(stack_dir: Any) -> Any | None:
 
 def run(args: argparse.Namespace) -> int:
     from nasrtc.reach.advice import advise, facts
+    from nasrtc.reach.line import probe_stack
 
     stack = optional_stack(args.dir)
-    line = line_for_stack(stack)
+    line = probe_stack(stack)
     ports = stack.forwarded_summary() if stack else "TCP 443, TCP 7881, UDP 7882"
     advice = advise(line, ports)
     if args.json:
         out = line.as_dict()
         out["headline"] = advice.headline
         out["steps"] = list(advice.steps)
-        out["forwarding_works"] = advice.forwarding_works
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     print(_("nasrtc: {headline}").format(headline=advice.headline))

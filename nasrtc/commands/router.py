@@ -61,17 +61,20 @@ def lease_words(seconds: int | None) -> str:
     return _("{hours} h {minutes} min left").format(hours=hours, minutes=minutes)
 
 
-def router_for(stack: Any, via: str) -> Any:
-    from nasrtc.reach import local, mappings
+def _lan_for_discovery(stack: Any) -> str:
+    """The LAN address the router is asked from; an error when it is not known or
+    discovery is off."""
+    from nasrtc.reach import local
+    from nasrtc.reach.line import lan_address_of
 
-    lan = mappings.lan_ip_of(stack)
+    lan = lan_address_of(stack)
     if not lan:
         raise NasrtcError(_("this host's LAN address is not known"),
                           _("set network.lan_ip in nasrtc.yaml, then `nasrtc render`"))
     if not local.discovery_enabled():
         raise NasrtcError(_("discovery is off (NASRTC_DISCOVERY=off): nasrtc sends nothing to "
                             "the router"), _("unset NASRTC_DISCOVERY"))
-    return mappings.find_router(lan, via)
+    return lan
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action != "open":
         return _each_method(args, stack, record)
-    router = router_for(stack, args.via)
+    router = mappings.find_router(_lan_for_discovery(stack), args.via)
     if router is None:
         raise NasrtcError(
             _("no router answered (UPnP IGD, NAT-PMP and PCP are off, or it has none of "
@@ -107,10 +110,8 @@ def _each_method(args: argparse.Namespace, stack: Any, record: list[Any]) -> int
     rows: list[Any] = []
     kept: list[Any] = []
     router = None
-    for method in dict.fromkeys(m.method for m in record):
-        mine = [m for m in record if m.method == method]
-        router = router_for(stack, method if args.via == "auto" else args.via) or router
-        asked = router if router is not None and router.method == method else None
+    for asked, mine in mappings.by_method(_lan_for_discovery(stack), record, args.via):
+        router = asked or router
         if args.action == "status":
             rows += mappings.status(asked, mine)
         else:

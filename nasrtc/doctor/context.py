@@ -27,11 +27,9 @@ class Context:
     def line(self) -> Any:
         """The internet line (nasrtc.reach.line.Line), probed once per doctor run."""
         if self._line is None:
-            from nasrtc.host import network
-            from nasrtc.reach.line import probe
+            from nasrtc.reach.line import probe_stack
 
-            self._line = probe(self.stack.lan_ip or network.lan_address(),
-                               tuple(self.stack.livekit.stun_servers))
+            self._line = probe_stack(self.stack)
         return self._line
 
     @property

@@ -7,7 +7,7 @@ from __future__ import annotations
 from nasrtc.doctor.context import Context
 from nasrtc.doctor.registry import LOCAL, Outcome, check, failed, passed, skipped, warned
 from nasrtc.i18n import N_, _
-from nasrtc.reach.line import CGNAT, DOUBLE_NAT, DS_LITE, PUBLIC
+from nasrtc.reach.line import CGNAT, DOUBLE_NAT, DS_LITE, PUBLIC, lan_address_of
 
 
 @check(N_("internet line"), LOCAL)
@@ -37,19 +37,22 @@ def check_router_mappings(ctx: Context) -> Outcome:
                          "hand)"))
     if not local.discovery_enabled():
         return skipped(_("not checked: discovery is off (NASRTC_DISCOVERY=off)"))
-    lan = mappings.lan_ip_of(ctx.stack)
-    router = mappings.find_router(lan, record[0].method) if lan else None
-    rows = mappings.status(router, record)
+    lan = lan_address_of(ctx.stack)
+    rows: list[mappings.Row] = []
+    answered: list[str] = []
+    for router, mine in (mappings.by_method(lan, record) if lan else ()):
+        rows += mappings.status(router, mine)
+        answered += [router.method] if router else []
+    methods = ", ".join(dict.fromkeys(m.method for m in record))
     again = command(f"router open --dir {ctx.stack_dir.resolve()}", ctx.stack.profile.sudo)
     lost = [f"{r.protocol.upper()} {r.port}" for r in rows if r.state in ("gone", "expired")]
-    if router is None or lost:
+    if not answered or lost:
         what = ", ".join(lost) if lost else ", ".join(f"{m.protocol.upper()} {m.port}"
                                                       for m in record)
         return failed(_("gone from the router: {mappings} ({method})").format(
-                          mappings=what, method=record[0].method)
+                          mappings=what, method=methods)
                       if lost else _("the router no longer answers {method}; not confirmed: "
-                                     "{mappings}").format(method=record[0].method,
-                                                          mappings=what),
+                                     "{mappings}").format(method=methods, mappings=what),
                       _("the router forgot them (a restart does that): run `{command}`")
                       .format(command=again))
     others = [f"{r.protocol.upper()} {r.port}: {r.detail}" for r in rows
@@ -61,4 +64,4 @@ def check_router_mappings(ctx: Context) -> Outcome:
                                               ctx.stack.profile.sudo)))
     return passed(_("{mappings} in place ({method})").format(
         mappings=", ".join(f"{r.protocol.upper()} {r.port}" for r in rows),
-        method=record[0].method))
+        method=methods))

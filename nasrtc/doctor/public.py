@@ -266,7 +266,7 @@ def check_rtc_tcp(ctx: Context) -> Outcome:
     cannot = _("cannot connect to {sfu_host}:{port}").format(sfu_host=ctx.stack.sfu_host,
                                                              port=port)
     line = ctx.line()
-    if line.verdict in ("cgnat", "ds-lite"):  # a forward cannot help there: say what does
+    if line.forwarding_works is False:  # a forward cannot help there: say what does
         from nasrtc.reach.advice import advise
 
         advice = advise(line, ctx.stack.forwarded_summary())

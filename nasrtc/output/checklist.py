@@ -56,15 +56,6 @@ def public_names(stack: Stack) -> tuple[str, ...]:
     return (stack.jwt_host, stack.sfu_host, *extra)
 
 
-def _cannot_forward(facts: Facts, stack: Stack) -> bool:
-    """The probed line says port forwarding cannot work (CGNAT, DS-Lite)."""
-    if facts.line is None:
-        return False
-    from nasrtc.reach.advice import advise
-
-    return advise(facts.line, stack.forwarded_summary()).forwarding_works is False
-
-
 def _router_for_line(router: Section, line: Any, stack: Stack) -> Section:
     """The router step as the probed line allows: where forwarding cannot work (CGNAT,
     DS-Lite), the verdict and what does instead of rules that cannot receive a packet."""
@@ -73,7 +64,7 @@ def _router_for_line(router: Section, line: Any, stack: Stack) -> Section:
     from nasrtc.reach.advice import advise
 
     advice = advise(line, stack.forwarded_summary())
-    if advice.forwarding_works is False:
+    if line.forwarding_works is False:
         return Section(router.title, router.where, advice.headline + ".", steps=advice.steps)
     notes = advice.steps if line.verdict == "double-nat" else ()
     return replace(router, intro=advice.headline + ". " + router.intro, notes=notes)
@@ -91,7 +82,8 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
          f"`{stack.jwt_url}` → {port.format(number=stack.jwt_route.upstream_port)}"),
         (_("LiveKit SFU"),
          f"`{stack.livekit_url}` → {port.format(number=stack.sfu_route.upstream_port)}"),
-        (_("Router forwards"), stack.forwarded_summary() if not _cannot_forward(facts, stack)
+        (_("Router forwards"), stack.forwarded_summary()
+         if facts.line is None or facts.line.forwarding_works is not False
          else _("nothing can work on this line's IPv4 (see the router section)")),
         (_("NAS LAN address"), nas),
         (_("Images"), f"`{stack.images['livekit']}`, `{stack.images['jwt']}`"),

@@ -14,7 +14,6 @@ from nasrtc.reach.line import CGNAT, DOUBLE_NAT, DS_LITE, PUBLIC, Line
 class Advice:
     headline: str
     steps: tuple[str, ...]
-    forwarding_works: bool | None  # None: not known
 
 
 def facts(line: Line) -> list[tuple[str, str]]:
@@ -49,13 +48,13 @@ def advise(line: Line, ports: str) -> Advice:
     if not line.discovery:
         return Advice(_("Not checked: discovery is off (NASRTC_DISCOVERY=off)"),
                       (_("Unset NASRTC_DISCOVERY to let nasrtc ask the router and a STUN "
-                         "server"), *_by_hand(line)), None)
+                         "server"), *_by_hand(line)))
     if line.verdict == PUBLIC:
         return Advice(_("Public IPv4 on the router ({address}): port forwarding works")
                       .format(address=line.wan_address),
                       (_("Forward {ports} to the NAS ({nas}): by hand (checklist) or with "
                          "`nasrtc router open`").format(ports=ports,
-                                                        nas=line.lan_address or "?"),), True)
+                                                        nas=line.lan_address or "?"),))
     if line.verdict == CGNAT:
         if not line.wan_address:
             headline = _("The router has no public IPv4 address (it says so itself): port "
@@ -77,7 +76,7 @@ def advise(line: Line, ports: str) -> Advice:
             steps.append(_("If a second router of yours stands in front of this one, that is "
                            "double NAT instead: forward on both routers, or put one into "
                            "bridge mode"))
-        return Advice(headline, tuple(steps), False)
+        return Advice(headline, tuple(steps))
     if line.verdict == DS_LITE:
         return Advice(_("DS-Lite: IPv4 leaves only through your provider's gateway, so nothing "
                         "from the internet reaches the NAS on IPv4; IPv6 is the way in"),
@@ -85,7 +84,7 @@ def advise(line: Line, ports: str) -> Advice:
                        _("Or ask your provider for a public IPv4 address (\"dual stack\" "
                          "instead of DS-Lite; often free, sometimes paid)"),
                        _("Or run the SFU, or a TURN server, on a machine with a public "
-                         "address elsewhere (a small rented server)")), False)
+                         "address elsewhere (a small rented server)")))
     if line.verdict == DOUBLE_NAT:
         return Advice(_("Double NAT: the router's internet side is {wan}, a private address: "
                         "another router stands in front of it").format(wan=line.wan_address),
@@ -95,9 +94,9 @@ def advise(line: Line, ports: str) -> Advice:
                        _("Or put one of the two into bridge (modem) or access-point mode, so "
                          "only one router does NAT"),
                        _("Or make this router the exposed host (DMZ) of the front one, then "
-                         "forward here only")), None)
+                         "forward here only")))
     return Advice(_("Not known: the router did not answer (UPnP, NAT-PMP and PCP are off, or "
-                    "it has none of them)"), tuple(_by_hand(line)), None)
+                    "it has none of them)"), tuple(_by_hand(line)))
 
 
 def _public_looking(line: Line) -> bool:
@@ -118,16 +117,15 @@ def _by_hand(line: Line) -> list[str]:
 def show_line(stack: Any, say_when_off: bool = False) -> Line | None:
     """Before init writes: probe the line for this stack and say the verdict and its steps.
     Nothing is sent when discovery is off; the wizard (say_when_off) says so."""
-    from nasrtc.host import network
     from nasrtc.reach import local
-    from nasrtc.reach.line import probe
+    from nasrtc.reach.line import probe_stack
 
     if not local.discovery_enabled():
         if say_when_off:
             print(_("nasrtc: your internet line: not checked (NASRTC_DISCOVERY=off); "
                     "`nasrtc reach` checks it later"))
         return None
-    line = probe(stack.lan_ip or network.lan_address(), tuple(stack.livekit.stun_servers))
+    line = probe_stack(stack)
     advice = advise(line, stack.forwarded_summary())
     print(_("nasrtc: your internet line: {headline}").format(headline=advice.headline))
     for step in advice.steps:

@@ -33,8 +33,15 @@ class Line:
     discovery: bool = True
     problems: list[str] = field(default_factory=list)  # replies that were refused
 
+    @property
+    def forwarding_works(self) -> bool | None:
+        """Whether IPv4 port forwarding can carry calls on this line (None: not known)."""
+        if not self.discovery:
+            return None
+        return {PUBLIC: True, CGNAT: False, DS_LITE: False}.get(self.verdict)
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "forwarding_works": self.forwarding_works}
 
 
 def classify(line: Line) -> str:
@@ -133,3 +140,16 @@ def probe(lan_address: str | None, stun_servers: tuple[str, ...] = (),
     line.withheld = bool(line.router) and not line.wan_address
     line.verdict = classify(line)
     return line
+
+
+def probe_stack(stack: Any | None) -> Line:
+    """The line as this stack sees it: its LAN address (else this host's) and its STUN
+    servers (else LiveKit's defaults)."""
+    return probe(lan_address_of(stack), tuple(stack.livekit.stun_servers) if stack else ())
+
+
+def lan_address_of(stack: Any | None) -> str | None:
+    """The stack's network.lan_ip, else this host's LAN address."""
+    from nasrtc.host import network
+
+    return (stack.lan_ip if stack else None) or network.lan_address()

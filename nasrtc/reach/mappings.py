@@ -10,7 +10,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from nasrtc.reach import local, natpmp, pcp, upnp
 
@@ -111,6 +111,16 @@ def find_router(lan_ip: str, method: str = "auto") -> Router | None:
             if epoch is not None:
                 return Router("pcp", gateway, lan_ip, epoch=epoch, problems=problems)
     return None
+
+
+def by_method(lan_ip: str, record: list[Made], via: str = "auto",
+              ) -> Iterator[tuple[Router | None, list[Made]]]:
+    """The record's mappings per protocol they were made with, each with the router as
+    that protocol answers (None: it does not), since only it can renew or delete them."""
+    for method in dict.fromkeys(m.method for m in record):
+        router = find_router(lan_ip, method if via == "auto" else via)
+        mine = [m for m in record if m.method == method]
+        yield (router if router is not None and router.method == method else None), mine
 
 
 # ------------------------------------------------------------------ the record
@@ -307,9 +317,3 @@ def _close_one(router: Router, made: Made) -> Row:
         pcp.map_port(router.gateway, router.lan_ip, made.protocol, made.port, 0, 0,
                      bytes.fromhex(made.nonce))
     return Row(made.protocol, made.port, REMOVED)
-
-
-def lan_ip_of(stack: Any) -> str | None:
-    from nasrtc.host import network
-
-    return stack.lan_ip or network.lan_address()

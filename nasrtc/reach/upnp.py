@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
+from nasrtc.reach.wire import receive
+
 SSDP = ("239.255.255.250", 1900)
 SEARCH_TARGETS = ("urn:schemas-upnp-org:device:InternetGatewayDevice:2",
                   "urn:schemas-upnp-org:device:InternetGatewayDevice:1")
@@ -27,7 +29,6 @@ SERVICES = ("urn:schemas-upnp-org:service:WANIPConnection:2",
             "urn:schemas-upnp-org:service:WANIPConnection:1",
             "urn:schemas-upnp-org:service:WANPPPConnection:1")
 MAX_REPLIES = 16
-MAX_REPLY = 2048
 MAX_XML = 256 * 1024
 NO_SUCH_ENTRY = 714
 ONLY_PERMANENT = 725
@@ -84,19 +85,13 @@ def search(lan_ip: str, wait: float = 2.0) -> list[tuple[str, str]]:
                 sock.sendto(message, SSDP)
             except OSError:
                 return []
-        deadline = time.monotonic() + wait
-        for _ in range(MAX_REPLIES):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            sock.settimeout(left)
-            try:
-                data, sender = sock.recvfrom(MAX_REPLY)
-            except (socket.timeout, OSError):
-                break
-            location = _location(data, sender[0])
-            if location:
-                found.setdefault(location, sender[0])
+        try:
+            for data, sender in receive(sock, time.monotonic() + wait, MAX_REPLIES):
+                location = _location(data, sender[0])
+                if location:
+                    found.setdefault(location, sender[0])
+        except OSError:
+            pass  # what answered so far is all there is
     return list(found.items())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 MAX_DATAGRAM = 2048  # longer replies are cut, then fail their parser
 
@@ -26,20 +26,28 @@ def exchange(peer: tuple[str, int], payload: bytes, accept: Callable[[bytes], bo
                 sock.sendto(payload, peer)
             except OSError:
                 return None  # no route: nothing to wait for
-            deadline = time.monotonic() + wait
-            while read < max_datagrams:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                sock.settimeout(left)
-                try:
-                    data, sender = sock.recvfrom(MAX_DATAGRAM)
-                except socket.timeout:
-                    break
-                except OSError:
-                    return None  # ICMP unreachable: nobody listens there
-                read += 1
-                if sender[0] == peer[0] and sender[1] == peer[1] and accept(data):
-                    return data
+            try:
+                for data, sender in receive(sock, time.monotonic() + wait,
+                                            max_datagrams - read):
+                    read += 1
+                    if sender[0] == peer[0] and sender[1] == peer[1] and accept(data):
+                        return data
+            except OSError:
+                return None  # ICMP unreachable: nobody listens there
             wait *= 2
     return None
+
+
+def receive(sock: socket.socket, deadline: float, limit: int,
+            ) -> Iterator[tuple[bytes, Any]]:
+    """(datagram, sender) as they arrive, until the deadline or `limit` datagrams; a
+    socket error (ICMP unreachable) is raised to the caller."""
+    for _ in range(max(0, limit)):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        sock.settimeout(left)
+        try:
+            yield sock.recvfrom(MAX_DATAGRAM)
+        except socket.timeout:
+            return

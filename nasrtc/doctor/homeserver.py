@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from nasrtc.doctor.clients import TRANSPORTS, matrix, matrix_error, matrix_request
 from nasrtc.doctor.context import Context
 from nasrtc.doctor.registry import PUBLIC, Outcome, check, failed, passed, skipped
 from nasrtc.i18n import N_, _
+
+if TYPE_CHECKING:
+    from nasrtc.stack import Stack
 
 
 def _homeserver(ctx: Context) -> tuple[str, ...]:
@@ -101,9 +105,9 @@ def check_transports(ctx: Context) -> Outcome:
                  .format(jwt_url=ctx.stack.jwt_url))
 
 
-def _token_refused(ctx: Context, status: int, text: str) -> Outcome:
-    """The auth service's own error answers (lk-jwt-service handler) in user terms."""
-    stack = ctx.stack
+def token_refused(stack: Stack, status: int, text: str) -> Outcome:
+    """The auth service's own error answers (lk-jwt-service handler) in user terms (also
+    the test call's, nasrtc.media.diagnose)."""
     if status == 401:
         detail = _("the auth service could not confirm the OpenID token with the homeserver")
         fix = _("it asks https://{domain}/_matrix/federation/v1/openid/userinfo (federation "
@@ -148,7 +152,7 @@ def check_round_trip(ctx: Context) -> Outcome:
                        "claimed_user_id": user, "claimed_device_id": "NASRTCDOCTOR"},
         }).encode())
     if answer.status != 200:
-        return _token_refused(ctx, answer.status, answer.text())
+        return token_refused(ctx.stack, answer.status, answer.text())
     reply = json.loads(answer.body)
     try:
         claims = decode(str(reply.get("jwt", "")), ctx.stack.api_secret)

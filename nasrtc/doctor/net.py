@@ -55,8 +55,8 @@ class Net:
                  timeout: float = 5.0) -> None:
         self.connect_to = connect_to or {}
         self.timeout = timeout
-        self.context = ssl.create_default_context(cafile=ca_file or os.environ.get(
-            "NASRTC_CA_FILE") or None)
+        self.ca_file = ca_file or os.environ.get("NASRTC_CA_FILE") or None
+        self.context = ssl.create_default_context(cafile=self.ca_file)
 
     def address(self, host: str, port: int) -> tuple[str, int]:
         target = (self.connect_to.get((host.lower(), port))

@@ -282,6 +282,5 @@ def check_udp(ctx: Context) -> Outcome:
     media = ctx.stack.forwarded_summary("udp")
     return skipped(_("UDP ({media}) cannot be proven from inside your network")
                    .format(media=media),
-                   _("test from outside: `nasrtc token --room test --identity me` and paste the "
-                     "URL and token into LiveKit's connection tester "
-                     "(livekit.io/connection-test)"))
+                   _("prove it from outside your network (mobile data): `nasrtc doctor "
+                     "--public --media` places a real test call"))

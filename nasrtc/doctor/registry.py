@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nasrtc.doctor.context import Context
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skipped"
-LOCAL, PUBLIC = "local", "public"
+LOCAL, PUBLIC, MEDIA = "local", "public", "media"  # MEDIA: only with --media
 
 
 @dataclass(frozen=True)

@@ -241,10 +241,17 @@ def main() -> None:
     parser.add_argument("--connect-timeout", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=90.0)
     parser.add_argument("--relay-only", action="store_true")
+    parser.add_argument("--access-token-only", action="store_true",
+                        help="log the first user in and print its access token")
     parser.add_argument("--tokens-only", action="store_true",
                         help="get the two LiveKit tokens as Element Call does, join nothing")
     args = parser.parse_args()
     result: dict[str, Any] = {}
+    if args.access_token_only:
+        caller = Caller(args.homeserver, args.users[0], args.password)
+        caller.login()
+        print(json.dumps({"access_token": caller.access_token}), flush=True)
+        return
     try:
         asyncio.run(asyncio.wait_for(call(args, result), args.timeout))
         result["ok"] = True

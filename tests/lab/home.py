@@ -259,7 +259,7 @@ class Home:
     def stack(self, answers: dict[str, Any] | None = None, *, start: bool = True,
               forwards: list[router.Forward] | None = None,
               switches: router.Switches | None = None, callers_only_443: bool = False,
-              proxy: Any = None) -> Stack:
+              callers_no_udp: bool = False, proxy: Any = None) -> Stack:
         """A stack of nasrtc's for example.org, written by `nasrtc init`, the router set as
         its checklist says (or to `forwards`), nginx with the generated files, `nasrtc up`."""
         self.remove_stack()
@@ -281,7 +281,7 @@ class Home:
         self.pinholes = router.pinholes_from_checklist(checklist)
         self.route(forwards if forwards is not None else made.forwards, switches)
         self.callers_only_443 = callers_only_443
-        router.restrict_callers(self.lab.spaces["carrier"], callers_only_443)
+        router.restrict_callers(self.lab.spaces["carrier"], callers_only_443, callers_no_udp)
         self.serve(made, proxy)
         if start:
             self.nasrtc("up", "--dir", str(folder), timeout=600)
@@ -324,6 +324,41 @@ class Home:
         except (IndexError, ValueError):
             data = {"ok": False, "error": f"the caller printed no result: {done.stdout[-500:]}"}
         return CallResult(bool(data.get("ok")), data, done.stderr)
+
+    def access_token(self, user: str = USERS[0]) -> str:
+        """A Matrix access token of a lab user, logged in from outside (the callers)."""
+        done = self.outside([self.webrtc, str(CALLER), "--homeserver", f"https://{HOMESERVER}",
+                             "--users", user, user, "--password", PASSWORD,
+                             "--access-token-only"], timeout=60)
+        return str(json.loads(done.stdout.strip().splitlines()[-1])["access_token"])
+
+    def doctor_media(self, *args: str, access_token: str = "", timeout: float = 240,
+                     ) -> tuple[int, dict[str, dict[str, str]], str]:
+        """`nasrtc doctor --public --media --json` from outside, as a user on a laptop with
+        mobile data runs it (the webrtc venv: nasrtc[media]); (exit status, rows by name,
+        stderr)."""
+        assert self.current is not None
+        env = {"NASRTC_LANG": "en", "PYTHONPATH": str(REPO)}
+        if access_token:
+            env["NASRTC_ACCESS_TOKEN"] = access_token
+        done = self.outside([self.webrtc, "-m", "nasrtc", "doctor", "--public", "--media",
+                             "--json", "--dir", str(self.current.folder), "--ca-file",
+                             str(self.certs.ca_file), *args], timeout=timeout, env=env)
+        try:
+            rows = {row["name"]: row for row in json.loads(done.stdout)}
+        except ValueError:
+            raise LabError(f"doctor printed no rows (exit {done.returncode}):\n"
+                           f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}") from None
+        return done.returncode, rows, done.stderr
+
+    def outside(self, command: list[str], timeout: float,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """A command on the callers' side of the internet, bounded in time."""
+        full_env = {"SSL_CERT_FILE": str(self.certs.ca_file), "PATH": os.environ["PATH"],
+                    "HOME": str(self.root), "RUST_LOG": "warn", **(env or {})}
+        return subprocess.run([*self.lab.spaces["callers"].exec_prefix(), *command],
+                              capture_output=True, text=True, env=full_env, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
 
     @contextmanager
     def other_bridges(self, count: int = 2) -> Iterator[None]:

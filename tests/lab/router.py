@@ -119,12 +119,14 @@ table ip6 home6 {{
 """)
 
 
-def restrict_callers(carrier: Namespace, only_443: bool) -> None:
-    """The callers' network: open, or a firewall that lets only HTTPS out (TCP 443, and
-    DNS), as in hotels and offices: the case TURN over TLS is for."""
+def restrict_callers(carrier: Namespace, only_443: bool, no_udp: bool = False) -> None:
+    """The callers' network: open, a firewall that lets only HTTPS out (TCP 443, and
+    DNS), as in hotels and offices: the case TURN over TLS is for; or one that lets no
+    UDP out but DNS (`no_udp`), as some company networks do."""
     rules = ('meta l4proto tcp tcp dport 443 accept\n      udp dport 53 accept\n'
              '      ct state established,related accept\n      iifname "lan" drop'
-             if only_443 else "")
+             if only_443 else
+             'udp dport 53 accept\n      iifname "lan" meta l4proto udp drop' if no_udp else "")
     carrier.run("nft", "-f", "-", input=f"""
 table ip firewall
 delete table ip firewall

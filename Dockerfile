@@ -1,6 +1,7 @@
 # nasrtc as a container image: the install for Synology DSM, where Docker is already
-# there and Python (with pip) is not. The image holds one Python and dist/nasrtc.pyz;
-# nothing in it is specific to a CPU architecture.
+# there and Python (with pip) is not. The image holds one Python and dist/nasrtc.pyz,
+# and, where the CPU and Python have it, the LiveKit SDK for `doctor --media` (nasrtc[media],
+# tools/media_wheels.py: wheels from dist/media/, else pip; else the image goes without).
 #
 #   docker build -t nasrtc .
 #   docker build --build-arg BASE=<a local Debian image with python3> -t nasrtc .
@@ -13,12 +14,16 @@ FROM ${BASE} AS build
 WORKDIR /src
 COPY . /src
 RUN if [ ! -f dist/nasrtc.pyz ]; then python3 tools/build_pyz.py; fi
+RUN python3 tools/media_wheels.py dist/media /opt/nasrtc-media
 
 FROM ${BASE}
 COPY --from=build /src/dist/nasrtc.pyz /usr/local/lib/nasrtc/nasrtc.pyz
+COPY --from=build /opt/nasrtc-media /usr/local/lib/nasrtc/media
 # NASRTC_IN_CONTAINER: check that the stack folder is mounted at its host path.
 # NASRTC_ROOT: the host's files nasrtc reads (DSM's version file) are mounted under /host.
+# PYTHONPATH: the LiveKit SDK, when the build put it in.
 ENV NASRTC_IN_CONTAINER=1 \
+    PYTHONPATH=/usr/local/lib/nasrtc/media \
     NASRTC_ROOT=/host \
     PYTHONDONTWRITEBYTECODE=1 \
     LANG=C.UTF-8

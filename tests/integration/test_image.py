@@ -11,6 +11,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,49 @@ def image(client: Any, pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> s
                         ignore=shutil.ignore_patterns("__pycache__"))
     (context / "dist").mkdir()
     shutil.copy(pyz, context / "dist" / "nasrtc.pyz")
+    shutil.copytree(media_wheels(), context / "dist" / "media")
     built = subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE={base}", "-t", IMAGE,
                             str(context)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     return IMAGE
+
+
+def media_wheels() -> Path:
+    """nasrtc[media]'s wheels for the base's Python (Debian 12: 3.11) and this CPU, fetched
+    on the host (the image has no pip and trusts no CA here), kept between runs."""
+    import platform
+
+    from tests.helpers import REQUIRE_TOOLS
+
+    folder = REPO / ".venv-test" / "media-wheels" / f"cp311-{platform.machine()}"
+    if any(folder.glob("livekit-*.whl")):
+        return folder
+    tag = {"x86_64": "x86_64", "aarch64": "aarch64"}.get(platform.machine(), "")
+    fetched = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+         "--python-version", "3.11", "--implementation", "cp", "--dest", str(folder),
+         *(f"--platform={p}_{tag}" for p in ("manylinux_2_28", "manylinux_2_17",
+                                              "manylinux2014")),
+         "livekit==1.2.1"], capture_output=True, text=True, timeout=600)
+    if fetched.returncode != 0 or not tag:
+        shutil.rmtree(folder, ignore_errors=True)
+        message = f"the LiveKit SDK's wheels did not download: {fetched.stderr[-500:]}"
+        if REQUIRE_TOOLS:
+            raise AssertionError(message)
+        pytest.skip(message)
+    return folder
+
+
+def test_the_image_carries_the_test_calls_sdk(image: str) -> None:
+    """doctor --media works from the image: the SDK imports, and the command goes past
+    the check for it (to the missing stack folder)."""
+    imported = subprocess.run(["docker", "run", "--rm", "--entrypoint", "python3", image,
+                               "-c", "import livekit.rtc; print('ok')"],
+                              capture_output=True, text=True, timeout=120)
+    assert imported.stdout.strip() == "ok", imported.stderr[-2000:]
+    done = docker_run(image, [], "doctor", "--public", "--media", "--dir", "/nowhere")
+    assert done.returncode != 0 and "LiveKit Python SDK" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def docker_run(image: str, mounts: list[str], *args: str) -> subprocess.CompletedProcess[str]:

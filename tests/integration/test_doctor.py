@@ -170,7 +170,7 @@ def test_public_side_without_dns_says_what_to_do(make_stack: Any) -> None:
         assert rows[name]["status"] == "skipped" and "does not resolve" in rows[name]["detail"]
     assert "forward" not in rows["router: RTC TCP"]["fix"]
     assert rows["router: UDP"]["status"] == "skipped"
-    assert "nasrtc token" in rows["router: UDP"]["fix"]
+    assert "doctor --public --media" in rows["router: UDP"]["fix"]  # the test call proves it
     assert rows["RTC transports"]["status"] == "skipped"
     secret = (stack.dir / "secrets" / "livekit_api_secret").read_text().strip()
     assert secret not in json.dumps(rows)

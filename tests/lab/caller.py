@@ -17,16 +17,19 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import ssl
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-SAMPLE_RATE, CHANNELS, FRAME_MS, TONE_HZ = 48000, 1, 10, 440
+# The tone and its measure are doctor --media's own (nasrtc/media/call.py needs no more
+# than the SDK): the lab's calls and the user's test call hear the same thing.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from nasrtc.media.call import CHANNELS, FRAME_MS, SAMPLE_RATE, tone_frame, tone_strength
 
 
 def http(method: str, url: str, body: Any = None, token: str = "") -> Any:
@@ -72,28 +75,6 @@ class Caller:
             "room_id": room_id, "slot_id": "m.call#ROOM", "openid_token": openid,
             "member": {"id": f"{self.device_id}-member", "claimed_user_id": self.user_id,
                        "claimed_device_id": self.device_id}}))
-
-
-def tone_frame(rtc: Any, start: int) -> Any:
-    samples = SAMPLE_RATE * FRAME_MS // 1000
-    frame = rtc.AudioFrame.create(SAMPLE_RATE, CHANNELS, samples)
-    data = frame.data  # int16 samples
-    for i in range(samples):
-        data[i] = int(12000 * math.sin(2 * math.pi * TONE_HZ * (start + i) / SAMPLE_RATE))
-    return frame
-
-
-def tone_strength(samples: list[int]) -> float:
-    """How much of the signal is the 440 Hz tone (Goertzel), 0..1; silence or noise ~0."""
-    if not samples:
-        return 0.0
-    k = 2 * math.cos(2 * math.pi * TONE_HZ / SAMPLE_RATE)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + k * s1 - s2, s1
-    power = s1 * s1 + s2 * s2 - k * s1 * s2
-    energy = sum(x * x for x in samples) or 1
-    return min(1.0, 2 * power / (len(samples) * energy))
 
 
 def selected_pair(stats: list[Any]) -> dict[str, Any]:

@@ -229,3 +229,12 @@ def test_media_without_the_sdk_says_what_to_install(tmp_path: Any) -> None:
     done = doctor("--public", "--media", "--dir", str(tmp_path))
     assert done.returncode == 1, done.stderr
     assert 'pip install "nasrtc[media]"' in done.stderr and "Traceback" not in done.stderr
+
+
+def test_another_address_is_fine_when_the_call_worked() -> None:
+    """sfu.<domain> may lead to a proxy elsewhere while media goes to the home directly."""
+    elsewhere = [Candidate("udp", "81.2.69.200", 7882, "host")]
+    rows = diagnose(report(elsewhere, {**HEARD, "subscriber": pair("udp", "81.2.69.200")}),
+                    stack())
+    assert rows["test call: SFU addresses"].status == "pass"
+    assert "the call worked" in rows["test call: SFU addresses"].detail

@@ -14,6 +14,7 @@ from nasrtc.doctor.registry import Outcome, failed, passed, skipped, warned
 from nasrtc.i18n import N_, _
 from nasrtc.media.credentials import BY_AUTH_SERVICE
 from nasrtc.media.signal import Candidate
+from nasrtc.stack import DOCKER_BRIDGE_POOL
 
 if TYPE_CHECKING:
     from nasrtc.media.probe import MediaReport
@@ -29,7 +30,6 @@ ROWS = (ROW_TOKENS, ROW_OFFER, ROW_UDP, ROW_TCP, ROW_TURN, ROW_AUDIO)
 
 MIN_FRAMES = 100  # a second of 10 ms frames: the tone really flowed
 LOSS_WARN, RTT_WARN = 0.05, 0.3  # 5 % loss, 300 ms round trip: calls suffer
-DOCKER_POOLS = ipaddress.ip_network("172.16.0.0/12")
 
 
 def diagnose(report: MediaReport, stack: Stack) -> dict[str, Outcome]:
@@ -199,7 +199,7 @@ def _offer(report: MediaReport, stack: Stack) -> Outcome:
 
 def _in_docker_pool(address: str) -> bool:
     try:
-        return ipaddress.ip_address(address) in DOCKER_POOLS
+        return ipaddress.ip_address(address) in ipaddress.ip_network(DOCKER_BRIDGE_POOL)
     except ValueError:
         return False
 

@@ -186,19 +186,25 @@ class _Reader:
     def __init__(self, sock: socket.socket, deadline: float) -> None:
         self.sock, self.deadline, self.buffer = sock, deadline, b""
 
-    def exactly(self, size: int) -> bytes:
-        while len(self.buffer) < size:
+    def receive(self, size: int) -> None:
+        """One read into the buffer, within the deadline (each wait at most a second)."""
+        while True:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise socket.timeout("deadline")
             self.sock.settimeout(min(left, 1.0))
             try:
-                chunk = self.sock.recv(65536)
+                chunk = self.sock.recv(size)
             except socket.timeout:
                 continue
             if not chunk:
                 raise _Closed()
             self.buffer += chunk
+            return
+
+    def exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self.receive(65536)
             if len(self.buffer) > MAX_MESSAGE + MAX_HEADERS:
                 raise ValueError("the server sends more than a signalling message")
         data, self.buffer = self.buffer[:size], self.buffer[size:]
@@ -208,17 +214,7 @@ class _Reader:
         while b"\r\n\r\n" not in self.buffer:
             if len(self.buffer) > MAX_HEADERS:
                 raise ValueError("the answer's headers are too long")
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise socket.timeout("deadline")
-            self.sock.settimeout(min(left, 1.0))
-            try:
-                chunk = self.sock.recv(4096)
-            except socket.timeout:
-                continue
-            if not chunk:
-                raise _Closed()
-            self.buffer += chunk
+            self.receive(4096)
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         return head
 

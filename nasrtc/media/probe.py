@@ -84,6 +84,24 @@ def run_call(creds: Credentials, ctx: Context, relay_only: bool = False) -> dict
     return report
 
 
+def refusal(exc: Exception) -> Refused:
+    """A failure on the way to the tokens (a network error, the homeserver's refusal, an
+    answer of another shape) as the tokens row: the probe ends there, and every row of the
+    test call reads that one outcome instead of trying again."""
+    from nasrtc.doctor.registry import network_problem
+    from nasrtc.errors import NasrtcError
+    from nasrtc.i18n import _
+
+    if isinstance(exc, NasrtcError):
+        return Refused(exc.message, exc.fix)
+    if isinstance(exc, OSError):
+        return Refused(*network_problem(exc))
+    return Refused(_("unexpected answer: {error}: {detail}").format(
+        error=exc.__class__.__name__, detail=str(exc)[:120] or _("no detail")),
+        _("something else than the expected service answers there; check the proxy row and "
+          "what runs at its destination"))
+
+
 def probe(ctx: Context) -> MediaReport:
     stack = ctx.stack
     report = MediaReport(sfu_addresses=ctx.net.resolve(stack.sfu_host)
@@ -92,6 +110,9 @@ def probe(ctx: Context) -> MediaReport:
         creds = credentials(ctx)
     except Refused as exc:
         report.refused = exc
+        return report
+    except Exception as exc:  # whatever answered: one row says it, once
+        report.refused = refusal(exc)
         return report
     report.credentials = creds
     try:

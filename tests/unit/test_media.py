@@ -238,3 +238,26 @@ def test_another_address_is_fine_when_the_call_worked() -> None:
                     stack())
     assert rows["test call: SFU addresses"].status == "pass"
     assert "the call worked" in rows["test call: SFU addresses"].detail
+
+
+def test_an_answer_of_another_shape_is_one_row_and_asked_once(tmp_path: Any) -> None:
+    """The homeserver answers its transports with a list: the tokens row says so, the
+    other rows are skipped, and the way to the tokens is not walked again per row."""
+    from nasrtc.doctor import run_doctor
+    from tests.unit.fakes import FakeNet, context, reply
+
+    net = FakeNet()
+    hs = "https://matrix.example.org"
+    net.on("GET", f"{hs}/_matrix/client/v3/account/whoami",
+           reply(200, json.dumps({"user_id": "@a:example.org", "device_id": "D"})))
+    net.on("GET", f"{hs}/_matrix/client/unstable/org.matrix.msc4143/rtc/transports",
+           reply(200, "[1, 2]"))
+    net.addresses["sfu.example.org"] = [PUBLIC]
+    ctx = context(tmp_path, net, token="syt_x")
+    rows = {r.name: r for r in run_doctor(ctx, public_only=True, media=True)
+            if r.name.startswith("test call")}
+    assert rows["test call: tokens"].status == "fail"
+    assert "unexpected answer: AttributeError" in rows["test call: tokens"].detail
+    assert all(r.status == "skipped" for n, r in rows.items() if n != "test call: tokens")
+    asked = [url for method, url, *_ in net.sent if url.endswith("/account/whoami")]
+    assert len(asked) == 1, asked

@@ -24,7 +24,7 @@ examples:
       ports: every port of that name)
   nasrtc doctor --public --dir ./copy-of-the-stack-folder
       from outside your network (mobile data): proves the router's forwarding
-  nasrtc doctor --public --media --access-token syt_... --dir ./copy-of-the-stack-folder
+  NASRTC_ACCESS_TOKEN=syt_... nasrtc doctor --public --media --dir ./copy-of-the-stack-folder
       from outside: a real test call through your stack (UDP, TCP, TURN, sound);
       needs pip install "nasrtc[media]"
 """)

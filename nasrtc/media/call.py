@@ -97,6 +97,16 @@ def transport_report(stats: list[Any]) -> dict[str, Any]:
             "selected": selected, "inbound": inbound}
 
 
+def side_stats(side: str, publisher: list[Any], subscriber: list[Any]) -> list[Any]:
+    """The statistics of the transport that carries `side`'s media. The listener's is
+    the subscriber transport, unless the SDK runs one peer connection both ways (the
+    server agrees to single_peer_connection): then everything is the publisher's and the
+    subscriber's list is empty."""
+    if side == "subscriber" and subscriber:
+        return subscriber
+    return publisher
+
+
 async def call(orders: dict[str, Any], report: dict[str, Any]) -> None:
     """Fills `report` as it goes, so a failure still shows how far the call came."""
     from livekit import rtc
@@ -160,8 +170,8 @@ async def call(orders: dict[str, Any], report: dict[str, Any]) -> None:
         for side, room in (("publisher", rooms[0]), ("subscriber", rooms[1])):
             with contextlib.suppress(Exception):  # a room that never connected has none
                 stats = await asyncio.wait_for(room.get_rtc_stats(), 5)
-                ours = stats.publisher_stats if side == "publisher" else stats.subscriber_stats
-                report[side] = transport_report(list(ours))
+                report[side] = transport_report(side_stats(
+                    side, list(stats.publisher_stats), list(stats.subscriber_stats)))
         for task in tasks:
             task.cancel()
         for room in rooms:

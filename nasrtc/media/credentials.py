@@ -1,4 +1,5 @@
-"""How the test call's two participants get in.
+"""How the test calls' participants get in: two per call, each call in a room of its own
+(two calls in one room would hear each other's tone; one identity twice is thrown out).
 
 With an access token, as Element Call does: the homeserver's RTC transports (MSC4143),
 else the well-known file's rtc_foci; an OpenID token; the auth service's /get_token, once
@@ -9,6 +10,7 @@ Tokens stay in memory; none is printed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -29,8 +31,8 @@ BY_AUTH_SERVICE, BY_STACK_KEY = "auth service", "stack key"
 class Credentials:
     how: str  # BY_AUTH_SERVICE or BY_STACK_KEY
     url: str  # the LiveKit URL the participants join
-    tokens: list[str] = field(repr=False)  # never printed
-    room: str
+    calls: list[list[str]] = field(repr=False)  # two tokens per call; never printed
+    rooms: list[str]
     user: str = ""  # the Matrix user, with an access token
     service: str = ""  # the auth service's URL the homeserver names
     cleanup: Any = field(default=None, repr=False)  # deletes the room made with the key
@@ -70,60 +72,78 @@ def service_url(ctx: Context) -> str:
                   _("see the rows 'RTC transports' and 'well-known' above"))
 
 
-def through_auth_service(ctx: Context) -> Credentials:
+def through_auth_service(ctx: Context, calls: int) -> Credentials:
     whoami = matrix(ctx, "GET", "/_matrix/client/v3/account/whoami")
     user, device = str(whoami["user_id"]), str(whoami.get("device_id") or "NASRTCDOCTOR")
     service = service_url(ctx).rstrip("/")
-    room_id = f"!nasrtc-media-{uuid.uuid4().hex[:12]}:{ctx.stack.domain}"
-    tokens, url = [], ""
-    for member in ("a", "b"):
-        openid = matrix(ctx, "POST",
-                        f"/_matrix/client/v3/user/{quote(user)}/openid/request_token", {})
-        answer = ctx.net.request("POST", f"{service}/get_token", headers={
-            "Content-Type": "application/json"}, body=json.dumps({
-                "room_id": room_id, "slot_id": "m.call#ROOM", "openid_token": openid,
-                "member": {"id": f"nasrtc-media-{member}-{uuid.uuid4().hex[:6]}",
-                           "claimed_user_id": user, "claimed_device_id": device},
-            }).encode())
-        if answer.status != 200:
-            raise Refused(_("{service}/get_token answered {status}").format(
-                service=service, status=answer.status), "", answer.status, answer.text()[:200])
-        reply = json.loads(answer.body)
-        if not isinstance(reply, dict) or not isinstance(reply.get("jwt"), str) \
-                or not isinstance(reply.get("url"), str):
-            raise Refused(_("{service}/get_token gave no url and jwt").format(service=service),
-                          _("something else than the auth service answers there; check the "
-                            "proxy row for {jwt_host}").format(jwt_host=ctx.stack.jwt_host))
-        tokens.append(reply["jwt"])
-        url = reply["url"]
-    return Credentials(BY_AUTH_SERVICE, url, tokens, room_id, user=user, service=service)
+    rooms = [f"!nasrtc-media-{uuid.uuid4().hex[:12]}:{ctx.stack.domain}" for _ in range(calls)]
+    tokens: list[list[str]] = []
+    url = ""
+    for room_id in rooms:
+        pair = []
+        for member in ("a", "b"):
+            jwt, url = _get_token(ctx, service, room_id, user, device, member)
+            pair.append(jwt)
+        tokens.append(pair)
+    return Credentials(BY_AUTH_SERVICE, url, tokens, rooms, user=user, service=service)
 
 
-def with_stack_key(ctx: Context) -> Credentials:
-    """The room made on LiveKit over the public name (the room service's Twirp API, as
+def _get_token(ctx: Context, service: str, room_id: str, user: str, device: str,
+               member: str) -> tuple[str, str]:
+    """One participant's (jwt, LiveKit URL), as Element Call asks: a fresh OpenID token,
+    a member id of its own."""
+    openid = matrix(ctx, "POST", f"/_matrix/client/v3/user/{quote(user)}/openid/request_token",
+                    {})
+    answer = ctx.net.request("POST", f"{service}/get_token", headers={
+        "Content-Type": "application/json"}, body=json.dumps({
+            "room_id": room_id, "slot_id": "m.call#ROOM", "openid_token": openid,
+            "member": {"id": f"nasrtc-media-{member}-{uuid.uuid4().hex[:6]}",
+                       "claimed_user_id": user, "claimed_device_id": device},
+        }).encode())
+    if answer.status != 200:
+        raise Refused(_("{service}/get_token answered {status}").format(
+            service=service, status=answer.status), "", answer.status, answer.text()[:200])
+    reply = json.loads(answer.body)
+    if not isinstance(reply, dict) or not isinstance(reply.get("jwt"), str) \
+            or not isinstance(reply.get("url"), str):
+        raise Refused(_("{service}/get_token gave no url and jwt").format(service=service),
+                      _("something else than the auth service answers there; check the "
+                        "proxy row for {jwt_host}").format(jwt_host=ctx.stack.jwt_host))
+    return reply["jwt"], reply["url"]
+
+
+def with_stack_key(ctx: Context, calls: int) -> Credentials:
+    """The rooms made on LiveKit over the public name (the room service's Twirp API, as
     the SFU WebSocket row does), deleted again by `cleanup`."""
     from nasrtc.tokens import mint
 
     stack = ctx.stack
     base = f"https://{stack.sfu_host}"
-    room = f"nasrtc-media-{uuid.uuid4().hex[:8]}"
-    created = create_room(ctx.net, stack, base, room, 60)
-    if created.status != 200:
-        raise Refused(_("creating the test room at {base} answered {status}").format(
-            base=base, status=created.status),
-            _("the SFU row must pass every path (and POST) to LiveKit; check that the API key "
-              "in livekit.yaml matches secrets/ (see the row 'SFU WebSocket')"))
+    rooms: list[str] = []
 
     def cleanup() -> None:
-        admin = mint(stack.api_key, stack.api_secret, "nasrtc", room, ttl=120, admin=True)
-        ctx.net.request("POST", f"{base}/twirp/livekit.RoomService/DeleteRoom", headers={
-            "Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
-            body=json.dumps({"room": room}).encode())
+        for room in rooms:
+            admin = mint(stack.api_key, stack.api_secret, "nasrtc", room, ttl=120, admin=True)
+            ctx.net.request("POST", f"{base}/twirp/livekit.RoomService/DeleteRoom", headers={
+                "Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+                body=json.dumps({"room": room}).encode())
 
-    tokens = [mint(stack.api_key, stack.api_secret, f"nasrtc-media-{who}", room, ttl=300)
-              for who in ("a", "b")]
-    return Credentials(BY_STACK_KEY, stack.livekit_url, tokens, room, cleanup=cleanup)
+    for _call in range(calls):
+        room = f"nasrtc-media-{uuid.uuid4().hex[:8]}"
+        created = create_room(ctx.net, stack, base, room, 60)
+        if created.status != 200:
+            with contextlib.suppress(OSError):
+                cleanup()
+            raise Refused(_("creating the test room at {base} answered {status}").format(
+                base=base, status=created.status),
+                _("the SFU row must pass every path (and POST) to LiveKit; check that the API "
+                  "key in livekit.yaml matches secrets/ (see the row 'SFU WebSocket')"))
+        rooms.append(room)
+    tokens = [[mint(stack.api_key, stack.api_secret, f"nasrtc-media-{who}", room, ttl=300)
+               for who in ("a", "b")] for room in rooms]
+    return Credentials(BY_STACK_KEY, stack.livekit_url, tokens, rooms, cleanup=cleanup)
 
 
-def credentials(ctx: Context) -> Credentials:
-    return through_auth_service(ctx) if ctx.access_token else with_stack_key(ctx)
+def credentials(ctx: Context, calls: int = 1) -> Credentials:
+    """Tokens for `calls` test calls, each in a room of its own."""
+    return through_auth_service(ctx, calls) if ctx.access_token else with_stack_key(ctx, calls)

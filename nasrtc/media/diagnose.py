@@ -30,6 +30,8 @@ ROWS = (ROW_TOKENS, ROW_OFFER, ROW_UDP, ROW_TCP, ROW_TURN, ROW_AUDIO)
 
 MIN_FRAMES = 100  # a second of 10 ms frames: the tone really flowed
 LOSS_WARN, RTT_WARN = 0.05, 0.3  # 5 % loss, 300 ms round trip: calls suffer
+LOSSY_FIX = N_("calls will stutter from this network: try another network, or check the "
+               "NAS's upload speed")
 
 
 def diagnose(report: MediaReport, stack: Stack) -> dict[str, Outcome]:
@@ -264,9 +266,13 @@ def _tcp(report: MediaReport, stack: Stack) -> Outcome:
                  and str((p.get("remote") or {}).get("protocol")).lower() == "tcp"]
     if any(p.get("state") == "succeeded" for p in tcp_pairs):
         return passed(_("ICE over TCP {port} answered too").format(port=port))
-    if report.tcp_answers:
+    if report.tcp_answers and pair:
         return passed(_("TCP {port} accepts connections; this call did not need it")
                       .format(port=port))
+    if report.tcp_answers:  # the port answers, yet the call found no path over it either
+        return warned(_("TCP {port} accepts connections, but ICE over it did not connect "
+                        "in this call").format(port=port),
+                      _("see 'test call: audio' for the likely cause"))
     return warned(_("TCP {port} does not answer: callers on networks that block UDP cannot "
                     "join").format(port=port), _forward_fix(stack, "tcp"))
 
@@ -299,6 +305,10 @@ def _audio(report: MediaReport, stack: Stack, rows: dict[str, Outcome]) -> Outco
     if heard(call):
         return _quality(call)
     pair = selected(call)
+    received, loss = _loss(call)
+    if pair and received and loss > LOSS_WARN:  # it came, in pieces: the line, not DTLS
+        return failed(_("the tone arrived broken up over {where}: {loss:.1%} of the packets "
+                        "were lost").format(where=_where(pair), loss=loss), _(LOSSY_FIX))
     if pair:
         return failed(_("ICE connected ({where}) but no sound arrived (Element Call shows "
                         "\"Waiting for media...\")").format(where=_where(pair)),
@@ -322,12 +332,18 @@ def _audio(report: MediaReport, stack: Stack, rows: dict[str, Outcome]) -> Outco
         udp=stack.forwarded_summary("udp"), tcp=stack.livekit.rtc_tcp), _forward_fix(stack))
 
 
-def _quality(call: dict[str, Any]) -> Outcome:
-    pair = selected(call)
+def _loss(call: dict[str, Any]) -> tuple[int, float]:
+    """Packets the listener received, and the share lost on the way."""
     inbound = ((call.get("subscriber") or {}).get("inbound")) or {}
     received = int(inbound.get("packets_received") or 0)
     lost = max(0, int(inbound.get("packets_lost") or 0))
-    loss = lost / (received + lost) if received + lost else 0.0
+    return received, lost / (received + lost) if received + lost else 0.0
+
+
+def _quality(call: dict[str, Any]) -> Outcome:
+    pair = selected(call)
+    inbound = ((call.get("subscriber") or {}).get("inbound")) or {}
+    _received, loss = _loss(call)
     rtt = pair.get("rtt")
     connect = call.get("connect_seconds") or []
     detail = _("{frames} frames of the tone, the first {first} s after it was sent; joined in "
@@ -337,6 +353,5 @@ def _quality(call: dict[str, Any]) -> Outcome:
         rtt=f"{float(rtt) * 1000:.0f} ms" if isinstance(rtt, (int, float)) else "?",
         loss=loss, jitter=float(inbound.get("jitter") or 0) * 1000)
     if loss > LOSS_WARN or (isinstance(rtt, (int, float)) and rtt > RTT_WARN):
-        return warned(detail, _("calls will stutter from this network: try another network, "
-                                "or check the NAS's upload speed"))
+        return warned(detail, _(LOSSY_FIX))
     return passed(detail)

@@ -53,9 +53,11 @@ def connect_timeout(ctx: Context) -> float:
 
 
 def run_call(creds: Credentials, ctx: Context, relay_only: bool = False) -> dict[str, Any]:
-    """One test call in a child process; its report, or what stopped it."""
+    """One test call in a child process; its report, or what stopped it. The relay-only
+    call has the second room and its tokens."""
     wait = connect_timeout(ctx)
-    orders = {"url": creds.url, "tokens": creds.tokens, "seconds": CALL_SECONDS,
+    orders = {"url": creds.url, "tokens": creds.calls[1 if relay_only else 0],
+              "seconds": CALL_SECONDS,
               "connect_timeout": wait, "relay_only": relay_only}
     deadline = wait * 3 + CALL_SECONDS + 20  # the child's own budget, and some
     env = dict(os.environ)
@@ -106,8 +108,9 @@ def probe(ctx: Context) -> MediaReport:
     stack = ctx.stack
     report = MediaReport(sfu_addresses=ctx.net.resolve(stack.sfu_host)
                          + (ctx.net.resolve6(stack.sfu_host) or []))
+    relay = stack.livekit.turn_enabled
     try:
-        creds = credentials(ctx)
+        creds = credentials(ctx, calls=2 if relay else 1)
     except Refused as exc:
         report.refused = exc
         return report
@@ -116,13 +119,13 @@ def probe(ctx: Context) -> MediaReport:
         return report
     report.credentials = creds
     try:
-        report.offer = peek(ctx.net, creds.url, creds.tokens[0], connect_timeout(ctx) / 2)
+        report.offer = peek(ctx.net, creds.url, creds.calls[0][0], connect_timeout(ctx) / 2)
         calls: dict[str, dict[str, Any]] = {}
 
         def place(kind: str) -> None:
             calls[kind] = run_call(creds, ctx, relay_only=kind == "relay")
 
-        kinds = ["call"] + (["relay"] if stack.livekit.turn_enabled else [])
+        kinds = ["call"] + (["relay"] if relay else [])
         threads = [threading.Thread(target=place, args=(kind,), daemon=True) for kind in kinds]
         for thread in threads:
             thread.start()

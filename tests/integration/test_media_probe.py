@@ -8,6 +8,7 @@ status, that it names the cause, and that the fix names what to change."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -124,6 +125,20 @@ def test_a_network_without_udp_is_a_warning_not_a_failure(home: Home, token: str
     assert rows["test call: TCP fallback"]["status"] == "pass", show(rows)
     assert rows["test call: audio"]["status"] == "pass", show(rows)
     assert status == 0, show(rows)
+
+
+def test_a_lossy_line_is_named_with_the_loss(home: Home, token: str) -> None:
+    """A tenth of the UDP packets lost on the way, each way: the audio row says how much
+    was lost and that calls will stutter (a warning when the tone still came through, a
+    failure when it came in pieces), not a firewall or DTLS problem."""
+    home.stack(switches=router.Switches(udp_loss=10))
+    status, rows, _took = rows_of(home, token)
+    audio = rows["test call: audio"]
+    assert audio["status"] in ("warn", "fail"), show(rows)
+    loss = float(re.findall(r"(\d+(?:\.\d+)?)%", audio["detail"])[-1])
+    assert 5 <= loss <= 40, show(rows)
+    assert "stutter" in audio["fix"] and "DTLS" not in audio["fix"], show(rows)
+    assert status == (0 if audio["status"] == "warn" else 1), show(rows)
 
 
 TURN = {"turn": {"enabled": True, "udp_port": 3478, "relay_range": "30000-30009"}}

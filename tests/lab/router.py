@@ -55,6 +55,7 @@ class Switches:
     nat_loopback: bool = True
     block_udp: bool = False  # forwarded UDP media dropped (DNS and STUN still pass)
     only_443: bool = False   # whatever the checklist says, only TCP 443 is forwarded
+    udp_loss: int = 0        # % of the UDP packets through the router dropped at random
 
 
 def apply(router: Namespace, forwards: list[Forward], switches: Switches = Switches(),
@@ -80,6 +81,9 @@ def apply(router: Namespace, forwards: list[Forward], switches: Switches = Switc
              for f in pinholes or ()]
     udp_block = ('meta l4proto udp udp dport != { 53, 3478 } udp sport != { 53, 3478 } drop'
                  if switches.block_udp else "")
+    udp_loss = (f"meta l4proto udp udp dport != {{ 53 }} udp sport != {{ 53 }} "
+                f"numgen random mod 100 < {switches.udp_loss} drop"
+                if switches.udp_loss else "")
     newline = "\n      "
     router.run("nft", "-f", "-", input=f"""
 table ip home
@@ -97,6 +101,7 @@ table ip home {{
   chain forward {{
     type filter hook forward priority filter; policy drop;
       {udp_block}
+      {udp_loss}
       ct state established,related accept
       iifname "lan" oifname "wan" accept
       ct status dnat accept

@@ -136,7 +136,7 @@ def test_a_refused_upgrade_is_reported_without_the_token(server: Server) -> None
 
 
 def report(candidates: list[Candidate], call: dict[str, Any], **more: Any) -> MediaReport:
-    creds = Credentials(BY_STACK_KEY, "wss://sfu.example.org", ["a", "b"], "room")
+    creds = Credentials(BY_STACK_KEY, "wss://sfu.example.org", [["a", "b"]], ["room"])
     return MediaReport(credentials=creds, offer=Offer(status=101, joined=True,
                                                       candidates=candidates),
                        call=call, sfu_addresses=[PUBLIC], **more)
@@ -195,7 +195,7 @@ def test_connected_ice_without_sound_names_what_blocks_media() -> None:
 
 
 def test_a_room_the_auth_service_never_made_names_full_access() -> None:
-    creds = Credentials(BY_AUTH_SERVICE, "wss://sfu.example.org", ["a", "b"], "!r:example.org",
+    creds = Credentials(BY_AUTH_SERVICE, "wss://sfu.example.org", [["a", "b"]], ["!r:example.org"],
                         user="@alice:example.org", service="https://jwt.example.org")
     made = MediaReport(credentials=creds, offer=Offer(
         status=404, reason="requested room does not exist"), sfu_addresses=[PUBLIC])
@@ -261,3 +261,63 @@ def test_an_answer_of_another_shape_is_one_row_and_asked_once(tmp_path: Any) -> 
     assert all(r.status == "skipped" for n, r in rows.items() if n != "test call: tokens")
     asked = [url for method, url, *_ in net.sent if url.endswith("/account/whoami")]
     assert len(asked) == 1, asked
+
+
+def test_the_relay_only_call_has_a_room_and_members_of_its_own(tmp_path: Any) -> None:
+    """With TURN on two calls run at once: sharing a room, each would hear the other's
+    tone (a relay that fails would pass); sharing a member, LiveKit throws the first out."""
+    from nasrtc.media.credentials import credentials
+    from tests.unit.fakes import FakeNet, context, reply
+
+    net = FakeNet()
+    hs, service = "https://matrix.example.org", "https://jwt.example.org"
+    net.on("GET", f"{hs}/_matrix/client/v3/account/whoami",
+           reply(200, {"user_id": "@a:example.org", "device_id": "D"}))
+    net.on("GET", f"{hs}/_matrix/client/unstable/org.matrix.msc4143/rtc/transports",
+           reply(200, {"rtc_transports": [{"type": "livekit",
+                                           "livekit_service_url": service}]}))
+    net.on("POST", f"{hs}/_matrix/client/v3/user/%40a%3Aexample.org/openid/request_token",
+           reply(200, {"access_token": "o", "token_type": "Bearer",
+                       "matrix_server_name": "example.org", "expires_in": 3600}))
+    asked: list[dict[str, Any]] = []
+
+    def get_token(_headers: dict[str, str], body: bytes | None) -> Any:
+        asked.append(json.loads(body or b"{}"))
+        return reply(200, {"url": "wss://sfu.example.org", "jwt": f"jwt-{len(asked)}"})
+
+    net.on("POST", f"{service}/get_token", get_token)
+    creds = credentials(context(tmp_path, net, token="syt_x"), calls=2)
+    assert len(creds.rooms) == 2 and creds.rooms[0] != creds.rooms[1]
+    assert [len(pair) for pair in creds.calls] == [2, 2]
+    assert len({token for pair in creds.calls for token in pair}) == 4
+    assert [a["room_id"] for a in asked] == [creds.rooms[0]] * 2 + [creds.rooms[1]] * 2
+    assert len({a["member"]["id"] for a in asked}) == 4
+
+
+def test_a_tcp_port_that_answers_is_no_pass_when_the_call_found_no_path() -> None:
+    rows = diagnose(report(MUX, {"frames_received": 0, "stage": "media"}, tcp_answers=True),
+                    stack())
+    assert rows["test call: TCP fallback"].status == "warn"
+    assert "did not need it" not in rows["test call: TCP fallback"].detail
+    assert rows["test call: audio"].status == "fail"
+
+
+def test_a_tone_broken_up_by_loss_names_the_loss_not_dtls() -> None:
+    lossy = pair("udp")
+    lossy["inbound"] = {"packets_received": 300, "packets_lost": 150, "jitter": 0.02}
+    rows = diagnose(report(MUX, {"frames_received": 400, "tone_strength": 0.2,
+                                 "subscriber": lossy}), stack())
+    audio = rows["test call: audio"]
+    assert audio.status == "fail"
+    assert "33.3% of the packets" in audio.detail and "stutter" in audio.fix
+    assert "DTLS" not in audio.fix
+
+
+def test_the_listeners_statistics_come_from_the_transport_that_receives() -> None:
+    from nasrtc.media.call import side_stats
+
+    publisher, subscriber = ["pub"], ["sub"]
+    assert side_stats("subscriber", publisher, subscriber) == subscriber
+    assert side_stats("publisher", publisher, subscriber) == publisher
+    # one peer connection both ways: the subscriber's list is empty, all is the publisher's
+    assert side_stats("subscriber", publisher, []) == publisher

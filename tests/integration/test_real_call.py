@@ -148,6 +148,20 @@ def test_a_udp_range_carries_the_call(home: Home) -> None:
     assert_call(placed(home, "udp"), home, protocol="udp", ports=range(50000, 50100))
 
 
+def test_a_video_call_of_four_everyone_sees_and_hears_everyone(home: Home) -> None:
+    """Four people in one room, each with a camera and a microphone: each receives the
+    six tracks of the other three, and nothing is lost on the way (the defaults)."""
+    home.stack()
+    report = home.group_call(4, video=True, seconds=4)
+    assert report.get("ok"), f"{report}\n{home.diagnostics()}"
+    assert report["subscribed_tracks"] == report["expected_tracks"] == 24, report
+    window = report["window"]
+    assert window["audio_received"] > 4 * 3 * 4 * 40, report  # 50 packets/s per track
+    assert window["video_received"] > 4 * 3 * 4 * 15, report  # at least a packet a frame
+    lost = window["audio_lost"] + window["video_lost"]
+    assert lost <= 0.01 * (window["audio_received"] + window["video_received"]), report
+
+
 @pytest.mark.parametrize("lan_ip", [ADDRESSES.nas, None], ids=["lan_ip", "no-lan_ip"])
 @pytest.mark.parametrize("public_ip", ["stun", WAN])
 def test_the_sfu_offers_no_docker_bridge_address(home: Home, lan_ip: str | None,

@@ -8,6 +8,7 @@ each test writes its own stack (Home.stack), and the router and nginx follow it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -43,6 +44,7 @@ USERS, PASSWORD = ("alice", "bob"), "lab-password-1"
 SYNAPSE_PORT = 8008  # on the NAS's loopback, behind nginx
 AUTH_STANDIN = Path(__file__).with_name("auth_standin.py")
 CALLER = Path(__file__).with_name("caller.py")
+LOAD = Path(__file__).with_name("load.py")
 BROWSER_CALLER = Path(__file__).parent / "browser" / "call.mjs"
 WEBRTC_PACKAGE = "livekit==1.2.1"  # PyPI: the LiveKit Python SDK with libwebrtc inside
 
@@ -324,6 +326,58 @@ class Home:
         except (IndexError, ValueError):
             data = {"ok": False, "error": f"the caller printed no result: {done.stdout[-500:]}"}
         return CallResult(bool(data.get("ok")), data, done.stderr)
+
+    def room_tokens(self, room: str, people: int) -> tuple[str, list[str]]:
+        """A LiveKit room made on the NAS (`nasrtc token` creates it), and a token per
+        participant signed with the stack's key: (LiveKit URL, tokens)."""
+        from nasrtc.stack import load_stack
+        from nasrtc.tokens import mint
+
+        assert self.current is not None
+        folder = self.current.folder
+        said = self.nasrtc("token", "--dir", str(folder), "--room", room, "--identity",
+                           "load-0", "--ttl", "30m").stdout
+        lines = dict(line.split(":", 1) for line in said.splitlines() if ":" in line)
+        _answers, stack = load_stack(folder)
+        return lines["url"].strip(), [lines["token"].strip()] + [
+            mint(stack.api_key, stack.api_secret, f"load-{n}", room, ttl=1800)
+            for n in range(1, people)]
+
+    def start_load(self, people: int, *, video: bool = False, seconds: float = 5,
+                   warmup: float = 8, cpu: int | None = None) -> subprocess.Popen[str]:
+        """`people` in one room from outside (load.py); its JSON lines on stdout."""
+        url, tokens = self.room_tokens(f"load-{uuid.uuid4().hex[:8]}", people)
+        env = {"SSL_CERT_FILE": str(self.certs.ca_file), "PATH": os.environ["PATH"],
+               "HOME": str(self.root), "RUST_LOG": "error"}
+        pinned = ["taskset", "-c", str(cpu)] if cpu is not None else []
+        process = subprocess.Popen(
+            [*self.lab.spaces["callers"].exec_prefix(), *pinned, self.webrtc, str(LOAD)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env)
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({"url": url, "tokens": tokens, "video": video,
+                                        "seconds": seconds, "warmup": warmup}))
+        process.stdin.close()
+        return process
+
+    def group_call(self, people: int, *, video: bool = False, seconds: float = 5,
+                   ) -> dict[str, Any]:
+        """A call of `people`, everyone publishing, to the end; load.py's report."""
+        process = self.start_load(people, video=video, seconds=seconds, warmup=3)
+        assert process.stdout is not None
+        try:  # a few short lines: the pipe cannot fill while this waits
+            process.wait(timeout=40 * people + seconds + 90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+            return {"ok": False, "error": "the group call did not end in time"}
+        out = process.stdout.read()
+        for line in reversed(out.strip().splitlines()):
+            with contextlib.suppress(ValueError):
+                said = json.loads(line)
+                if said.get("event") == "report":
+                    return dict(said)
+        return {"ok": False, "error": f"the group call gave no report: {out[-500:]}"}
 
     def access_token(self, user: str = USERS[0]) -> str:
         """A Matrix access token of a lab user, logged in from outside (the callers)."""

@@ -248,6 +248,7 @@ def _open_router(stack_dir: Path) -> int:
 
 
 def _answer_lines(stack: Any) -> list[str]:
+    from nasrtc.capacity import summary as capacity_summary
     from nasrtc.i18n import columns
     from nasrtc.services import REDIS_SERVICE
 
@@ -265,5 +266,6 @@ def _answer_lines(stack: Any) -> list[str]:
         (_("Redis"), _("on") if stack.runs(REDIS_SERVICE) else _("off")),
         (_("Public address"), public),
         (_("NAS LAN address"), stack.lan_ip or _("(fill in by hand)")),
+        (_("One call"), capacity_summary()),
     ]
     return columns(rows, gap=2)

@@ -148,6 +148,15 @@ def check_livekit_http(ctx: Context) -> Outcome:
                  _("see `nasrtc status` and `docker logs <project>-livekit-1`"))
 
 
+@check(N_('call size (estimate)'), LOCAL)
+def check_call_size(ctx: Context) -> Outcome:
+    """What one call on this NAS may carry, by the CPU cost measured per forwarded track;
+    said, not judged: the upload line usually ends a call's growth first."""
+    from nasrtc.capacity import summary
+
+    return passed(summary())
+
+
 @check(N_('auth service (local)'), LOCAL)
 def check_jwt_health(ctx: Context) -> Outcome:
     route = ctx.stack.jwt_route

@@ -16,7 +16,7 @@ import json
 import math
 import sys
 import time
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 SAMPLE_RATE, CHANNELS, FRAME_MS, TONE_HZ = 48000, 1, 10, 440
 MAX_ORDERS = 64 * 1024  # bytes of stdin read: two tokens and a URL
@@ -180,11 +180,18 @@ async def call(orders: dict[str, Any], report: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    report: dict[str, Any] = {"stage": "start", "track_subscribed": False}
+    serve_orders({"stage": "start", "track_subscribed": False}, call,
+                 lambda o: float(o["connect_timeout"]) * 3 + float(o["seconds"]) + 10)
+
+
+def serve_orders(report: dict[str, Any],
+                 work: Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]],
+                 budget: Callable[[dict[str, Any]], float]) -> None:
+    """A child's whole life: orders (JSON) from stdin, `work` filling `report` within
+    `budget(orders)` seconds, then the report as one JSON line, whatever happened."""
     try:
         orders = json.loads(sys.stdin.read(MAX_ORDERS))
-        budget = float(orders["connect_timeout"]) * 3 + float(orders["seconds"]) + 10
-        asyncio.run(asyncio.wait_for(call(orders, report), budget))
+        asyncio.run(asyncio.wait_for(work(orders, report), budget(orders)))
         report["ok"] = True
     except BaseException as exc:  # reported to the parent, which says what failed
         report.update(ok=False, error=f"{exc.__class__.__name__}: {str(exc)[:300]}")

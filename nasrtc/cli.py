@@ -15,6 +15,8 @@ from nasrtc import __version__
 from nasrtc.commands import COMMANDS
 from nasrtc.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, NasrtcError
 from nasrtc.i18n import LANGUAGES, N_, _
+from nasrtc.language import environment_refusal, speak
+from nasrtc.language import option as language_option
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 EXIT_BUG = 70  # EX_SOFTWARE
-LANGUAGE_CHOICES = tuple(LANGUAGES)  # the catalogs nasrtc ships
 # Commands that write in the stack folder or change its containers, and export, which must
 # not read secrets another run is rewriting: one at a time.
 LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove", "export", "router"})
@@ -35,19 +36,6 @@ examples:
 
 Run `nasrtc COMMAND --help` for a command's options.
 """)
-
-# argparse's own words that a user meets (usage, headings, its errors). argparse asks the
-# process-wide gettext domain for them, which holds none; nasrtc's catalogs do (speak()).
-ARGPARSE_WORDS = (
-    N_("usage: "), N_("positional arguments"), N_("options"), N_("optional arguments"),
-    N_("show this help message and exit"), N_("show program's version number and exit"),
-    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
-    N_("invalid choice: %(value)r (choose from %(choices)s)"),
-    N_("argument %(argument_name)s: %(message)s"), N_("expected one argument"),
-    N_("invalid %(type)s value: %(value)r"), N_("not allowed with argument %s"),
-    N_("ambiguous option: %(option)s could match %(matches)s"),
-    N_("one of the arguments %s is required"),
-)
 
 
 def help_width() -> int:
@@ -107,10 +95,10 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
         epilog=_(MAIN_EXAMPLES), formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"nasrtc {__version__}",
                         help=_("show program's version number and exit"))
-    parser.add_argument("--lang", choices=LANGUAGE_CHOICES, metavar="LANG",
+    parser.add_argument("--lang", type=language_option, metavar="LANG",
                         help=_("the language nasrtc speaks: {languages} (default: "
                                "NASRTC_LANG, then the locale; English otherwise)").format(
-                            languages=", ".join(LANGUAGE_CHOICES)))
+                            languages=", ".join(LANGUAGES)))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_line in COMMANDS.items():
         if chosen is None or name == chosen:
@@ -137,16 +125,6 @@ def _leading(argv: Sequence[str]) -> tuple[str, str | None]:
     return "", language
 
 
-def speak(language: str | None) -> None:
-    """Speak --lang's language (if given), argparse's words included."""
-    from nasrtc import i18n
-
-    if language:
-        i18n.prefer(language)
-    argparse._ = i18n._  # type: ignore[attr-defined]
-    argparse.ngettext = i18n.ngettext  # type: ignore[attr-defined]
-
-
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -169,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, language = _leading(words)
     speak(language)
     parser = build_parser(command)
+    refused = environment_refusal()
+    if refused:
+        parser.error(refused)
     args, extra = parser.parse_known_args(words)
     if extra:
         # Name the subcommand's help in the hint, not the top-level one.

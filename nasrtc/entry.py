@@ -8,9 +8,19 @@ import os
 import sys
 
 
+def _language_known() -> bool:
+    """An NASRTC_LANG nasrtc cannot speak is for the full command line to refuse."""
+    value = os.environ.get("NASRTC_LANG")
+    if not value:
+        return True
+    from nasrtc.i18n import match  # a light module: os only
+
+    return match(value) is not None
+
+
 def main() -> int:
     words = sys.argv[1:]
-    if words[:1] in (["up"], ["status"]):
+    if words[:1] in (["up"], ["status"]) and _language_known():
         from nasrtc.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
         from nasrtc.quick import run
 

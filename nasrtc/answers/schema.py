@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict
 
 import nasrtc.answers.validators as v
-from nasrtc.i18n import LANGUAGES, N_
+from nasrtc.i18n import N_
 from nasrtc.versions import JWT_IMAGE, LIVEKIT_IMAGE, REDIS_IMAGE
 
 ANSWERS_VERSION = 1
@@ -71,7 +71,7 @@ FIELDS: tuple[Field, ...] = (
           "format of this file; nasrtc refuses a version it does not know"),
     Field("profile", v.profile_name, "generic",
           "platform profile: synology (DSM 7, Container Manager) or generic (Linux + Docker)"),
-    Field("language", v.choice(*LANGUAGES), "en",
+    Field("language", v.language, "en",
           "the language of the pages nasrtc writes for people (checklist.md, "
           "reverse-proxy.md, setup.svg): en, de, ru or zh_CN; init sets the one it runs in, "
           "the terminal follows --lang and the locale"),

@@ -282,6 +282,13 @@ def choice(*allowed: str) -> Any:
     return check
 
 
+def language(value: Any) -> str:
+    """A language nasrtc has a catalog for, in any spelling (de_DE, zh-CN): its name."""
+    from nasrtc.language import canonical
+
+    return canonical(value)
+
+
 def optional(check: Any) -> Any:
     """None (YAML `null` or an omitted key) passes through unchanged."""
 

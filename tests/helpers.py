@@ -61,16 +61,12 @@ def seed_secrets(stack_dir: Path, turn_credential: str | None = None,
         (folder / "external_turn_secret").write_text(turn_secret + "\n")
 
 
-LOCK_FILE = ".nasrtc-lock"  # holds the pid of the last run: it differs every time
-
-
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below folder, by relative path (empty if it does not exist); the lock
-    file, which only says which run held the folder last, left out."""
+    """Every file below folder, by relative path (empty if it does not exist)."""
     if not folder.exists():
         return {}
     return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != LOCK_FILE}
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def free_ports(count: int, kind: int = socket.SOCK_STREAM) -> list[int]:

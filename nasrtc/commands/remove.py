@@ -167,10 +167,6 @@ def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:
     (stack_dir / STATE_FILE).unlink(missing_ok=True)  # the record of what ran: gone with it
     if not purge:
         forget(stack_dir, [rel for rel in going if rel != MANIFEST])
-    if purge:  # nothing of nasrtc's stays; the lock is released when this run ends
-        from nasrtc.lock import LOCK_FILE
-
-        (stack_dir / LOCK_FILE).unlink(missing_ok=True)
     for folder in sorted({(stack_dir / rel).parent for rel in going}, reverse=True):
         if folder != stack_dir and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # only folders left empty; anything of the user's stays

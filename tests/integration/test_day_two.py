@@ -84,8 +84,7 @@ def test_remove_takes_only_what_nasrtc_made(make_stack: Any, client: Any) -> Non
         assert named() == {f"{stack.project}-mine"}, "never another container"
         left = {str(p.relative_to(stack.dir)) for p in stack.dir.rglob("*") if p.is_file()}
         assert left == {"nasrtc.yaml", "notes.txt", "checklist.md", ".nasrtc-manifest.json",
-                        "secrets/livekit_api_key", "secrets/livekit_api_secret",
-                        ".nasrtc-lock"}
+                        "secrets/livekit_api_key", "secrets/livekit_api_secret"}
         checklist.write_text(original)  # (an edited file would stop init, rightly)
         assert stack.nasrtc("init", "--answers", str(stack.dir / "nasrtc.yaml")).code == 0, \
             "init brings it back from the kept answers and secrets"

@@ -169,7 +169,7 @@ def test_the_wizard_runs_in_docker_run_it(image: str, tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130, child.before
-    assert [p.name for p in stack.iterdir()] in ([], [".nasrtc-lock"]), "nothing was written"
+    assert [p.name for p in stack.iterdir()] == [], "nothing was written"
 
     yes = subprocess.run([*readme_run(stack, version), image, "init", "--yes", "--dir",
                           str(stack), "--domain", "example.org"],

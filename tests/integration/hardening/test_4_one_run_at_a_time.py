@@ -19,9 +19,8 @@ def test_one_nasrtc_at_a_time_per_stack(tmp_path: Path) -> None:
 
     stack = tmp_path / "stack"
     assert init(stack, tmp_path).code == 0
-    lock = os.open(stack / ".nasrtc-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(lock, fcntl.LOCK_EX)  # another run holds the stack
-    os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+    lock = os.open(stack, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another run holds the stack (its pid: /proc/locks)
     try:
         busy = run_subprocess("render", "--dir", str(stack), env={"NASRTC_LOCK_WAIT": "1"})
         assert busy.code == 1
@@ -45,9 +44,8 @@ def test_export_reads_the_stack_only_between_runs(tmp_path: Path) -> None:
 
     stack = tmp_path / "stack"
     assert init(stack, tmp_path).code == 0
-    lock = os.open(stack / ".nasrtc-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.open(stack, os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(lock, fcntl.LOCK_EX)
-    os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
     try:
         busy = run_subprocess("export", "--to", "kubernetes", "--output",
                               str(tmp_path / "k8s"), "--dir", str(stack),
@@ -61,3 +59,15 @@ def test_export_reads_the_stack_only_between_runs(tmp_path: Path) -> None:
                           "--dir", str(stack))
     assert done.code == 0, done.err
     assert any((tmp_path / "k8s").iterdir())
+
+
+def test_the_lock_leaves_nothing_in_the_stack_folder(tmp_path: Path) -> None:
+    """The lock is the folder's own: after a run nothing of it stays, and the lock file an
+    earlier build left there is taken away."""
+    stack = tmp_path / "stack"
+    assert init(stack, tmp_path).code == 0
+    (stack / ".nasrtc-lock").write_text("4242\n")
+    before = sorted(p.name for p in stack.iterdir())
+    assert run_subprocess("render", "--dir", str(stack)).code == 0
+    after = sorted(p.name for p in stack.iterdir())
+    assert after == [name for name in before if name != ".nasrtc-lock"]

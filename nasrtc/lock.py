@@ -62,7 +62,8 @@ def holder(fd: int, locks: Path = PROC_LOCKS) -> str:
         # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; a waiter's line has "->"
         words = line.split()
         if len(words) >= 6 and words[1] == "FLOCK" and "->" not in words \
-                and words[5] == wanted and words[4].isdigit():
+                and words[5] == wanted and words[4].isdigit() and words[4] != "0":
+            # 0: a holder outside this pid namespace (nasrtc in a container, say)
             return words[4]
     return "?"
 

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import os
 
+from nasrtc.package import PACKAGE as _PACKAGE
+from nasrtc.package import archive, read_package_bytes
+
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-# os.path, not pathlib: the quick lane (engine/state.py) asks where the data is too.
-_PACKAGE = os.path.dirname(os.path.realpath(__file__))
-
-
-def archive() -> str | None:
-    """The .pyz this module was imported from, or None."""
-    loader = globals().get("__loader__")
-    return getattr(loader, "archive", None)
+__all__ = ["archive", "data_dir", "data_files", "data_folder", "read_data",
+           "read_package_bytes", "template_loader"]
 
 
 def data_folder(name: str) -> str | None:
@@ -67,23 +64,6 @@ def read_data(name: str, file: str) -> str | None:
         return None
     data = read_package_bytes(f"{name}/{file}")
     return None if data is None else data.decode("utf-8")
-
-
-def read_package_bytes(relative: str) -> bytes | None:
-    """A file shipped inside the nasrtc package (e.g. a compiled catalog), from the
-    installed folder or the .pyz; None when there is none."""
-    pyz = archive()
-    if pyz is None:
-        try:
-            with open(os.path.join(_PACKAGE, relative), "rb") as handle:
-                return handle.read()
-        except OSError:
-            return None
-    loader: Any = globals()["__loader__"]
-    try:
-        return bytes(loader.get_data(f"{pyz}/nasrtc/{relative}"))
-    except OSError:
-        return None
 
 
 def template_loader() -> Any:

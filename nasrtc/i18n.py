@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+from nasrtc.package import read_package_bytes
+
 TYPE_CHECKING = False  # see pyproject's mypy always_true: typing costs start-up
 if TYPE_CHECKING:
     from typing import Any
@@ -84,8 +86,6 @@ def _catalog(language: str) -> Any:
     if language not in _loaded:
         translations: Any = _English()
         if language != "en" and language in LANGUAGES:
-            from nasrtc.data import read_package_bytes
-
             data = read_package_bytes(catalog_path(language))
             if data is not None:
                 import gettext

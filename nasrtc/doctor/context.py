@@ -6,14 +6,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nasrtc.answers import Answers
 from nasrtc.doctor.net import ConnectTo, Net
 from nasrtc.stack import Stack
-
-if TYPE_CHECKING:
-    from nasrtc.doctor.registry import Outcome
 
 
 @dataclass
@@ -26,7 +23,9 @@ class Context:
     _containers: list[Any] | None = None
     unresolved: set[str] = field(default_factory=set)  # names the DNS row found missing
     _line: Any = None
-    _media: dict[str, Outcome] | None = None
+    # what one measurement gave, for the several rows that read it (doctor/media.py's
+    # test call): placed once per doctor run
+    shared: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> Any:
         """The internet line (nasrtc.reach.line.Line), probed once per doctor run."""
@@ -35,15 +34,6 @@ class Context:
 
             self._line = probe_stack(self.stack)
         return self._line
-
-    def media(self) -> dict[str, Outcome]:
-        """The test call's rows (nasrtc.media), the call placed once per doctor run."""
-        if self._media is None:
-            from nasrtc.media.diagnose import diagnose
-            from nasrtc.media.probe import probe
-
-            self._media = diagnose(probe(self), self.stack)
-        return dict(self._media)
 
     @property
     def up_command(self) -> str:

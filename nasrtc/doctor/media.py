@@ -8,11 +8,20 @@ from nasrtc.doctor.registry import MEDIA, Outcome, Probe, check
 from nasrtc.media import diagnose as rows
 
 
-def _row(name: str) -> Probe:
-    def probe(ctx: Context) -> Outcome:
-        return ctx.media()[name]
+def test_call(ctx: Context) -> dict[str, Outcome]:
+    """The test call's rows, the call placed once per doctor run."""
+    if "media" not in ctx.shared:
+        from nasrtc.media.probe import probe
 
-    return probe
+        ctx.shared["media"] = rows.diagnose(probe(ctx), ctx.stack)
+    return dict(ctx.shared["media"])
+
+
+def _row(name: str) -> Probe:
+    def read(ctx: Context) -> Outcome:
+        return test_call(ctx)[name]
+
+    return read
 
 
 def _needs(ctx: Context) -> tuple[str, ...]:

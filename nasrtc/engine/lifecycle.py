@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from nasrtc.engine.calls import SdkCalls, engine_calls, inspected, remove_idle_networks
+from nasrtc.engine.calls import engine_calls, inspected, remove_idle_networks
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
 from nasrtc.engine.compose_version import binary_version, compose_version
@@ -34,12 +34,11 @@ from nasrtc.engine.spec import (
     specs,
     unusable_mounts,
 )
-from nasrtc.engine.stop import DownResult
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.host.ports import Owner, busy
 from nasrtc.i18n import N_, _
 from nasrtc.invocation import command
-from nasrtc.services import ALL_SERVICES, DATA_FOLDERS, OPTIONAL_SERVICES, container_name
+from nasrtc.services import DATA_FOLDERS, OPTIONAL_SERVICES, container_name
 from nasrtc.stack import Stack
 
 if TYPE_CHECKING:
@@ -262,7 +261,7 @@ def _changes(wanted: list[ContainerSpec], existing: dict[str, dict[str, Any]],
 
 
 @contextmanager
-def _engine_errors() -> Iterator[None]:
+def engine_errors() -> Iterator[None]:
     """Any failure from the SDK becomes a message with a fix; ours pass through."""
     try:
         yield
@@ -278,7 +277,7 @@ def up(stack: Stack, stack_dir: Path, progress: Any, report: Progress,
        wait: bool = True, replace_old: bool = False) -> UpResult:
     """replace_old: remove the stack's containers left under an earlier project name
     (else OldCopiesFound names them)."""
-    with _engine_errors():
+    with engine_errors():
         return _up(engine_calls(timeout=60), stack, stack_dir, progress, report,
                    timeout if wait else 0.0, port_owner, replace_old)
 
@@ -526,25 +525,6 @@ def _crashed(calls: Calls, details: dict[str, Any], service: str,
 # ---------------------------------------------------------------- down and status
 
 
-def sdk_down(project: str) -> DownResult:
-    """`down` through the Docker SDK: engine/stop.py's fallback, which explains failures."""
-    client = connect()
-    with _engine_errors():
-        from concurrent.futures import ThreadPoolExecutor
-
-        def stop_and_remove(container: Any) -> str:
-            container.stop(timeout=STOP_TIMEOUT)
-            container.remove()
-            return str(container.name)
-
-        # The stack's services only: a service someone added to the project by hand stays.
-        found = [container for service, container in project_containers(client, project).items()
-                 if service in ALL_SERVICES]
-        with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
-            removed = list(pool.map(stop_and_remove, found))
-        return DownResult(sorted(removed), remove_idle_networks(SdkCalls(client), project))
-
-
 # ---------------------------------------------------------------- logs
 
 
@@ -554,7 +534,7 @@ def logs(project: str, services: tuple[str, ...], write: Callable[[str], None],
     Without follow the services' lines are merged in time order; with follow they are
     printed as they come until the containers stop or Ctrl-C."""
     client = connect()
-    with _engine_errors():
+    with engine_errors():
         found = project_containers(client, project)
         chosen = [(service, found[service]) for service in services if service in found]
         if not chosen:

@@ -1,11 +1,13 @@
 """`down`: stop and remove the stack's containers (whoever made them: nasrtc or Compose in
 the stack folder) and the project network once no container uses it. Through the light
 unix-socket client when it can (stopping needs no SDK), else through the Docker SDK,
-which also explains any failure."""
+which also explains any failure. The SDK's modules load only when the light client
+cannot do it: `down` stays quick."""
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from nasrtc.engine.labels import STOP_TIMEOUT
 from nasrtc.engine.light import LightEngine, connect_light
@@ -24,8 +26,6 @@ def down(project: str) -> DownResult:
             return _down_light(engine, project)
         except (OSError, ValueError):
             pass  # the SDK path repeats what is left and explains what fails
-    from nasrtc.engine.lifecycle import sdk_down
-
     return sdk_down(project)
 
 
@@ -53,3 +53,26 @@ def _down_light(engine: LightEngine, project: str) -> DownResult:
         raise OSError(str(failures[0]))
     removed = sorted(str((c.get("Names") or ["?"])[0]).lstrip("/") for c in found)
     return DownResult(removed, remove_idle_networks(calls, project))
+
+
+def sdk_down(project: str) -> DownResult:
+    """`down` through the Docker SDK: the fallback of `down`, which explains failures."""
+    from nasrtc.engine.calls import SdkCalls, remove_idle_networks
+    from nasrtc.engine.client import connect
+    from nasrtc.engine.lifecycle import engine_errors, project_containers
+
+    client = connect()
+    with engine_errors():
+        from concurrent.futures import ThreadPoolExecutor
+
+        def stop_and_remove(container: Any) -> str:
+            container.stop(timeout=STOP_TIMEOUT)
+            container.remove()
+            return str(container.name)
+
+        # The stack's services only: a service someone added to the project by hand stays.
+        found = [container for service, container in project_containers(client, project).items()
+                 if service in ALL_SERVICES]
+        with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
+            removed = list(pool.map(stop_and_remove, found))
+        return DownResult(sorted(removed), remove_idle_networks(SdkCalls(client), project))

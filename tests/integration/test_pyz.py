@@ -1,6 +1,7 @@
 """The single file: dist/nasrtc.pyz, built by tools/build_pyz.py, runs on Python 3.8 (DSM's
 own Python, which has no pip) in isolated mode (-I: no site-packages, no user folder, no
-PYTHONPATH), from another folder, through init, render, checklist, up and down."""
+PYTHONPATH), from another folder, through init, render, checklist, up and down; and on
+Python 3.9 (DSM Package Center's), Debian 11's in a root made by debootstrap."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REQUIRE_TOOLS
+from tests.helpers import REPO, REQUIRE_TOOLS
 from tests.integration import standin_images as images
+from tests.integration.debian_image import MIRROR
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +82,66 @@ def test_the_pyz_runs_on_python_38_with_nothing_installed(pyz: Path, tmp_path: P
         down = nasrtc("down", "--dir", "stack")
     assert down.returncode == 0, down.stderr
     assert not client.containers.list(all=True, filters={"label": f"io.nasrtc.project={project}"})
+
+
+BULLSEYE = REPO / ".venv-test" / "bullseye"  # a cache: rebuilt when missing
+
+
+def bullseye_root() -> Path:
+    """Debian 11's own Python 3.9 (the version DSM's Package Center offers) in a root
+    made here by debootstrap from Debian's packages, kept for the next run."""
+    python = BULLSEYE / "usr" / "bin" / "python3.9"
+    if python.is_file():
+        return BULLSEYE
+    if not shutil.which("debootstrap") or os.geteuid() != 0:
+        if REQUIRE_TOOLS:
+            raise AssertionError("CI needs debootstrap and root for the Python 3.9 test")
+        pytest.skip("needs root and debootstrap (apt-get install debootstrap)")
+    partial = BULLSEYE.with_name("bullseye.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    subprocess.run(["debootstrap", "--variant=minbase", "--include=python3", "bullseye",
+                    str(partial), MIRROR], check=True, capture_output=True, timeout=1200)
+    for deb in (partial / "var" / "cache" / "apt" / "archives").glob("*.deb"):
+        deb.unlink()
+    partial.rename(BULLSEYE)
+    return BULLSEYE
+
+
+def test_the_pyz_runs_on_debian_bullseyes_python_39(pyz: Path) -> None:
+    """The single file on Python 3.9 with nothing installed (Debian 11's, in a root of its
+    own): help, the wizard's answers in German, render, the checklist and doctor."""
+    root = bullseye_root()
+    work = root / "work" / os.urandom(3).hex()
+    work.mkdir(parents=True)
+    inside = Path("/") / work.relative_to(root)
+    shutil.copy(pyz, work / "nasrtc.pyz")
+    (work / "answers.yaml").write_text("domain: example.org\nlanguage: de\n")
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+
+    def nasrtc(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([chroot, str(root), "/usr/bin/python3", "-I",
+                               str(inside / "nasrtc.pyz"), *args],
+                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                                   "HOME": str(inside), "NASRTC_DISCOVERY": "off"},
+                              capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    try:
+        version = subprocess.run([chroot, str(root), "/usr/bin/python3", "-c",
+                                  "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=60)
+        assert version.stdout.strip() == "(3, 9)", version.stderr
+        assert "init" in nasrtc("--help").stdout
+        made = nasrtc("--lang", "de", "init", "--dir", str(inside / "s"), "--answers",
+                      str(inside / "answers.yaml"))
+        assert made.returncode == 0, made.stderr
+        assert "Anruf-Stack für example.org" in made.stdout
+        assert (work / "s" / "checklist.md").read_text().startswith("# Checkliste für")
+        assert nasrtc("render", "--dir", str(inside / "s")).returncode == 0
+        page = nasrtc("checklist", "--dir", str(inside / "s"), "--offline", "--format", "html")
+        assert page.returncode == 0 and "<html" in page.stdout
+        doctor = nasrtc("doctor", "--local", "--dir", str(inside / "s"))
+        assert doctor.returncode == 1 and "nasrtc doctor:" in doctor.stdout, doctor.stderr
+        assert "Traceback" not in doctor.stderr + made.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -188,6 +188,13 @@ def forwarded_ports(stack_dir: Path) -> set[str]:
 
 
 CASES = {
+    # each profile as the wizard leaves it when every default is taken
+    "generic-defaults": {"domain": "example.org"},
+    "synology-defaults": {"profile": "synology", "domain": "example.org"},
+    # the longest the wizard offers: DSM's click paths, TURN and Redis (4 pages on Letter
+    # while whole sections moved to the next page)
+    "synology-turn-redis": {"profile": "synology", "domain": "example.org",
+                            "turn": {"enabled": True}, "redis": {"enabled": True}},
     "synology-host": PROFILES["synology"],
     "generic-range-turn": PROFILES["generic"],
     "generic-bridge": {"domain": "example.com", "network": {"livekit_mode": "bridge"},

@@ -41,6 +41,11 @@ class Box:
     def mid_y(self, share: float = 0.5) -> int:
         return int(self.y + self.h * share)
 
+    def row_y(self, index: int) -> int:
+        """The middle of the box's text line `index` (0: the first under the title), as
+        Canvas.box writes them: arrows end at the row they are about."""
+        return self.y + 17 + LINE * (index + 1) - 4
+
 
 class Canvas:
     def __init__(self) -> None:
@@ -74,9 +79,11 @@ class Canvas:
                           f'stroke-width="1.6"{pattern} marker-end="url(#head)"/>')
         if label and x1 == x2:  # vertical: beside the line, half way
             self.text(x1 + 5, (y1 + y2) // 2 + 4, label, ' font-size="9.5"')
-        elif label:  # otherwise above the line, near its start
-            self.text(min(x1, x2) + 6, min(y1, y2) + (abs(y2 - y1) // 4) - 4, label,
-                      ' font-size="9.5"')
+        elif label and y1 == y2:  # horizontal: above the line, near its start
+            self.text(x1 + 6, y1 - 4, label, ' font-size="9.5"')
+        elif label:  # slanted: beside a point a third along, on the side the line leaves
+            x, y = x1 + (x2 - x1) // 3, y1 + (y2 - y1) // 3
+            self.text(x + 6, y + 12 if y2 < y1 else y - 5, label, ' font-size="9.5"')
 
 
 def setup_svg(stack: Stack) -> str:
@@ -152,13 +159,20 @@ def setup_svg(stack: Stack) -> str:
     for index, (kind, label) in enumerate(rows):
         y = caller.y + 14 + index * 20
         canvas.arrow(caller.right, y, router.x, y, kind, label)
-    # Router to the NAS: 443 to the proxy, media straight to LiveKit.
-    canvas.arrow(router.right, router.y + 24, proxy.x, proxy.mid_y(0.35), "signalling")
-    # (the LiveKit box lists the ports; the dash pattern says which kind)
-    media_rows = (["udp"] if udp else []) + (["tcp"] if tcp else [])
-    for index, kind in enumerate(media_rows):
-        canvas.arrow(router.right, router.y + 60 + index * 26, livekit.x,
-                     livekit.y + 40 + index * LINE * 2, kind)
+    # Router to the NAS: 443 to the proxy, media straight to LiveKit, each arrow from the
+    # router's row of its port to LiveKit's row of the same port.
+    def row_of(lines: list[str], protocol: str, port: str = "") -> int:
+        wanted = f"{protocol.upper()} {port}".strip()
+        return next((i for i, line in enumerate(lines) if line.startswith(wanted)), 0)
+
+    shown = [_("forwards, same port:"), *router_lines]
+    canvas.arrow(router.right, router.row_y(row_of(shown, "tcp", "443")), proxy.x,
+                 proxy.mid_y(0.35), "signalling")
+    for kind, rules in (("udp", udp), ("tcp", tcp)):
+        if rules:
+            port = rules[0].label
+            canvas.arrow(router.right, router.row_y(row_of(shown, kind, port)), livekit.x,
+                         livekit.row_y(row_of(livekit_lines, kind, port)), kind)
     # The proxy to the containers (and to the homeserver when it is behind it).
     canvas.arrow(livekit.x + 40, proxy.bottom, livekit.x + 40, livekit.y, "signalling",
                  f"{sfu_route.upstream} + WebSocket")

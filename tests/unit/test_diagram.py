@@ -71,3 +71,55 @@ def test_the_drawing_stays_inside_its_width_and_has_a_legend() -> None:
         assert kind in words
     dashes = {line.get("stroke-dasharray") for line in root.iter(f"{SVG}line")}
     assert {None, "7 4", "2 3"} <= dashes, "three kinds of line, told apart without colour"
+
+
+DASHES = {"7 4": "UDP", "2 3": "TCP"}  # the media arrows' patterns (diagram.STYLES)
+
+
+def text_rows(svg: str) -> list[tuple[float, float, str]]:
+    """(x, y of the line's middle, words) of every text: y is the baseline less 4 px."""
+    return [(float(t.get("x", 0)), float(t.get("y", 0)) - 4, t.text or "")
+            for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def nearest(rows: list[tuple[float, float, str]], x: float, y: float,
+            side: str) -> str:
+    """The text row an arrow end touches: on that side of x, the closest in height."""
+    candidates = [(abs(ty - y), words) for tx, ty, words in rows
+                  if (tx > x if side == "right" else tx < x) and abs(tx - x) < 260]
+    return min(candidates)[1] if candidates else ""
+
+
+@pytest.mark.parametrize("case", [*sorted(CASES), "defaults"])
+def test_each_media_arrow_runs_from_its_port_at_the_router_to_the_same_at_livekit(
+        case: str) -> None:
+    svg = setup_svg(stack(CASES.get(case, {})))
+    rows = text_rows(svg)
+    drawn = 0
+    for line in ET.fromstring(svg).iter(f"{SVG}line"):
+        kind = DASHES.get(line.get("stroke-dasharray", ""))
+        x1, y1, x2, y2 = (float(line.get(k, 0)) for k in ("x1", "y1", "x2", "y2"))
+        if kind is None or not line.get("marker-end") or x2 - x1 < 40 or x1 < 300:
+            continue  # the caller's short arrows and the legend
+        start, end = nearest(rows, x1, y1, "left"), nearest(rows, x2, y2, "right")
+        assert start.startswith(kind) and end.startswith(kind), (kind, start, end)
+        assert start.split("(")[0].strip() == end.strip(), (start, end)
+        drawn += 1
+    assert drawn >= 2, "a UDP and a TCP arrow from the router to LiveKit"
+
+
+def test_a_slanted_arrows_label_stays_by_its_line() -> None:
+    svg = setup_svg(stack({}))
+    root = ET.fromstring(svg)
+    label = next(t for t in root.iter(f"{SVG}text") if t.text == "looks up")
+    lx, ly = float(label.get("x", 0)), float(label.get("y", 0))
+    distances = []
+    for line in root.iter(f"{SVG}line"):
+        x1, y1, x2, y2 = (float(line.get(k, 0)) for k in ("x1", "y1", "x2", "y2"))
+        if y1 == y2 or x1 == x2:
+            continue
+        t = max(0.0, min(1.0, ((lx - x1) * (x2 - x1) + (ly - y1) * (y2 - y1))
+                         / ((x2 - x1) ** 2 + (y2 - y1) ** 2)))
+        distances.append(((lx - x1 - t * (x2 - x1)) ** 2 + (ly - y1 - t * (y2 - y1)) ** 2)
+                         ** 0.5)
+    assert min(distances) < 16, f"'looks up' is {min(distances):.0f} px from its line"

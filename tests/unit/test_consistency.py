@@ -156,6 +156,10 @@ def test_every_artifact_agrees(raw: dict[str, Any]) -> None:
     assert "msc3266_enabled" not in homeserver["experimental_features"]
     assert well_known["org.matrix.msc4143.rtc_foci"][0]["livekit_service_url"] == url
     assert well_known["m.homeserver"]["base_url"] == stack.homeserver_url
+    # Both sources, the same list entry for entry: older Element Web merges them without
+    # removing duplicates, older embedded Element Call reads only the well-known, Element
+    # Call 0.24 only the homeserver's (docs/upstream-facts.md).
+    assert well_known["org.matrix.msc4143.rtc_foci"] == homeserver["matrix_rtc"]["transports"]
 
     # The secret is only where it must be.
     for rel, text in files.items():

@@ -6,7 +6,7 @@ written. Anything else (or any doubt) returns None and `up` takes the full path.
 from __future__ import annotations
 
 from nasrtc.engine.labels import CONFIG_HASH
-from nasrtc.engine.light import connect_light, written_since
+from nasrtc.engine.light import by_service, connect_light, set_aside_copies, written_since
 from nasrtc.engine.state import current_state
 from nasrtc.i18n import N_, _, columns, pad
 
@@ -32,7 +32,10 @@ def already_up(stack_dir: str, wait: bool = True) -> list[str] | None:
 
 
 def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list[str] | None:
-    running = engine.services(state["project"])
+    listed = engine.containers(state["project"])
+    if set_aside_copies(listed):
+        return None  # an interrupted `up` left a copy: the full path heals it
+    running = by_service(listed, state["project"])
     image_ids: dict[str, str | None] = {}
     lines = [_("nasrtc: {project} is up to date: nothing was recreated.").format(
         project=state["project"])]

@@ -35,6 +35,7 @@ from nasrtc.engine.spec import (
     unusable_mounts,
 )
 from nasrtc.errors import EngineError, NasrtcError
+from nasrtc.failpoint import failpoint
 from nasrtc.host.ports import Owner, busy
 from nasrtc.i18n import N_, _
 from nasrtc.invocation import command
@@ -157,6 +158,29 @@ def _by_name(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
     image id). Enough to decide that nothing needs to change."""
     found = calls.containers({"name": [project]})
     return {str(c["Names"][0]).lstrip("/"): c for c in found if c.get("Names")}
+
+
+def _heal_interrupted(calls: Calls, stack: Stack, existing: dict[str, dict[str, Any]],
+                      report: Progress) -> dict[str, dict[str, Any]]:
+    """An `up` killed while it recreated a service left the old container set aside
+    (stopped, renamed): when the new one exists the copy goes, else it is put back under
+    its name, as that `up`'s roll-back would have done. Then `up` goes on as usual."""
+    healed = False
+    for name, summary in sorted(existing.items()):
+        labels = summary.get("Labels") or {}
+        if SET_ASIDE not in name or labels.get(PROJECT) != stack.project:
+            continue
+        own_name = name.split(SET_ASIDE, 1)[0]
+        if own_name in existing:
+            calls.remove_container(str(summary["Id"]))
+            report("  " + _("{name}: an interrupted `up` had left its old container "
+                            "aside; removed it").format(name=own_name))
+        else:
+            calls.rename(str(summary["Id"]), own_name)
+            report("  " + _("{name}: an interrupted `up` had set it aside; put it back")
+                   .format(name=own_name))
+        healed = True
+    return _by_name(calls, stack.project) if healed else existing
 
 
 def _summary_is_ours(summary: dict[str, Any], stack: Stack, service: str) -> bool:
@@ -291,7 +315,7 @@ def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Prog
                             "started:") + "\n"
                           + "\n".join(f"  - {what}: {fix}" for what, fix in unusable))
     pulled, image_ids = ensure_images(calls, stack, progress)
-    existing = _by_name(calls, stack.project)
+    existing = _heal_interrupted(calls, stack, _by_name(calls, stack.project), report)
     version = compose_version(existing, ask_binary=False)
     wanted = specs(stack, stack_dir, dialect=dialect_for(version), compose_version=version)
     _check_names(stack, wanted, existing)
@@ -327,6 +351,7 @@ def _up(calls: Calls, stack: Stack, stack_dir: Path, progress: Any, report: Prog
     except BaseException:
         undo.roll_back()
         raise
+    failpoint("up.before-commit")  # the new ones made, the old ones still aside
     undo.commit()
     _remove_unchosen(calls, stack, existing, report)
     for project in {(c.get("Labels") or {}).get(OURS, "") for c in old}:
@@ -438,6 +463,7 @@ class _Undo:
         calls.stop(old_id, timeout=STOP_TIMEOUT)
         calls.rename(old_id, f"{name}{SET_ASIDE}{old_id[:12]}")
         self.aside.append(old_id)
+        failpoint("up.set-aside")  # the old one aside, the new one not yet made
 
         def restore() -> None:
             calls.rename(old_id, name)

@@ -47,6 +47,13 @@ class EngineRefused(OSError):
 SET_ASIDE = "-replaced-"
 
 
+def set_aside_copies(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Old containers an `up` stopped and set aside but never removed or put back: it was
+    killed in between (a power cut, a closed SSH session). The next `up` or `down` heals."""
+    return [summary for summary in summaries
+            if any(SET_ASIDE in str(name) for name in summary.get("Names") or [])]
+
+
 def by_service(summaries: list[dict[str, Any]], project: str) -> dict[str, dict[str, Any]]:
     """Container summaries (the engine's listing: Id, Names, Labels) by Compose service,
     where a label names one. While `up` recreates a service, its old container, stopped and

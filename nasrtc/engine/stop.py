@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from nasrtc.engine.labels import STOP_TIMEOUT
+from nasrtc.engine.labels import ONEOFF, PROJECT, SERVICE, STOP_TIMEOUT
 from nasrtc.engine.light import LightEngine, connect_light
 from nasrtc.services import ALL_SERVICES
 
@@ -33,8 +33,10 @@ def _down_light(engine: LightEngine, project: str) -> DownResult:
     from nasrtc.engine.calls import LightCalls, remove_idle_networks
 
     calls = LightCalls(engine)
-    # The stack's services only: a service someone added to the project by hand stays.
-    found = [c for service, c in engine.services(project).items() if service in ALL_SERVICES]
+    # The stack's services only: a service someone added to the project by hand stays;
+    # an old container an interrupted `up` set aside goes with its service.
+    found = [c for c in engine.containers(project)
+             if (c.get("Labels") or {}).get(SERVICE) in ALL_SERVICES]
     failures: list[BaseException] = []
 
     def stop_and_remove(container_id: str) -> None:
@@ -59,7 +61,7 @@ def sdk_down(project: str) -> DownResult:
     """`down` through the Docker SDK: the fallback of `down`, which explains failures."""
     from nasrtc.engine.calls import SdkCalls, remove_idle_networks
     from nasrtc.engine.client import connect
-    from nasrtc.engine.lifecycle import engine_errors, project_containers
+    from nasrtc.engine.lifecycle import engine_errors
 
     client = connect()
     with engine_errors():
@@ -70,9 +72,10 @@ def sdk_down(project: str) -> DownResult:
             container.remove()
             return str(container.name)
 
-        # The stack's services only: a service someone added to the project by hand stays.
-        found = [container for service, container in project_containers(client, project).items()
-                 if service in ALL_SERVICES]
+        # The stack's services only (with copies an interrupted `up` set aside).
+        found = [container for container in client.containers.list(all=True, filters={
+            "label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]})
+            if container.labels.get(SERVICE) in ALL_SERVICES]
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:  # like compose
             removed = list(pool.map(stop_and_remove, found))
         return DownResult(sorted(removed), remove_idle_networks(SdkCalls(client), project))

@@ -30,9 +30,9 @@ LOCKED = frozenset({"init", "render", "up", "down", "upgrade", "remove", "export
 
 MAIN_EXAMPLES = N_("""\
 examples:
-  sudo nasrtc init
-  sudo nasrtc up
-  nasrtc render --dir /volume1/docker/matrixrtc
+  sudo {nasrtc} init
+  sudo {nasrtc} up
+  {nasrtc} render --dir /volume1/docker/matrixrtc
 
 Run `nasrtc COMMAND --help` for a command's options.
 """)

@@ -135,17 +135,46 @@ def active_language() -> str:
 def in_every_language(message: str) -> set[str]:
     """message as each shipped catalog has it (English included): to recognise a text
     nasrtc wrote in any language."""
-    return {str(_catalog(language).gettext(message)) for language in LANGUAGES}
+    return {str(_catalog(language).gettext(message)).replace(PROGRAM, "nasrtc")
+            for language in LANGUAGES}
+
+
+PROGRAM = "{nasrtc}"  # in a text: the command that runs nasrtc here (invocation.program)
+_plain = [False]  # inside pages_say_nasrtc(): generated pages say plain `nasrtc`
+
+
+def _commands(text: str) -> str:
+    """A text's {nasrtc}: how this nasrtc was started, so the command it tells the user to
+    run can be pasted as it is (`python3 /path/nasrtc.pyz render`)."""
+    if PROGRAM not in text:
+        return text
+    from nasrtc.invocation import program
+
+    started = "nasrtc" if _plain[0] else program()
+    if "{" in started or "}" in started:  # a folder named so would break .format()
+        started = "nasrtc"
+    return text.replace(PROGRAM, started)
+
+
+class pages_say_nasrtc:
+    """The files nasrtc writes (checklist.md, reverse-proxy.md...) keep plain `nasrtc`:
+    they must not change with how it ran. (A class: contextlib costs start-up.)"""
+
+    def __enter__(self) -> None:
+        self.before, _plain[0] = _plain[0], True
+
+    def __exit__(self, *exc: object) -> None:
+        _plain[0] = self.before
 
 
 def _(message: str) -> str:
     """message in the user's language (itself when there is no translation)."""
-    return str(_translations().gettext(message))
+    return _commands(str(_translations().gettext(message)))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for count in the user's language (Russian has three)."""
-    return str(_translations().ngettext(singular, plural, count))
+    return _commands(str(_translations().ngettext(singular, plural, count)))
 
 
 def N_(message: str) -> str:

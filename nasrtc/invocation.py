@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import sys
 
+IN_IMAGE_ENV = "NASRTC_IN_CONTAINER"  # set by the Dockerfile
+
 
 def program() -> str:
-    from nasrtc.host.container import in_container
-
-    if in_container():
+    if os.environ.get(IN_IMAGE_ENV) == "1":
         return "docker run … nasrtc"
     started = sys.argv[0] if sys.argv else ""
     if started.endswith(".pyz") and os.path.isfile(started):

@@ -63,7 +63,7 @@ def find_stack_dir() -> Path:
         if remembered.is_absolute() and (remembered / ANSWERS_FILE).is_file():
             from nasrtc.i18n import _
 
-            print(_("nasrtc: using the stack in {folder} (the last one `nasrtc init` wrote; "
+            print(_("nasrtc: using the stack in {folder} (the last one `{nasrtc} init` wrote; "
                     "--dir chooses another)").format(folder=remembered), file=sys.stderr)
             return remembered
     return here

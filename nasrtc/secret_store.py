@@ -73,8 +73,8 @@ def _check_secret(path: Path, value: str, min_length: int) -> None:
         raise NasrtcError(
             _("the secret in {path} is not {min_length}+ letters and digits")
             .format(path=path, min_length=min_length),
-            _("delete the file and run `nasrtc init` again to generate a new one, or use "
-              "`nasrtc init --rotate-secrets` (a running stack must then be restarted)"),
+            _("delete the file and run `{nasrtc} init` again to generate a new one, or use "
+              "`{nasrtc} init --rotate-secrets` (a running stack must then be restarted)"),
         )
 
 
@@ -135,5 +135,5 @@ def require_secrets(stack_dir: Path) -> None:
         if _read(folder / name) is None:
             raise NasrtcError(
                 _("the secret file {path} is missing").format(path=folder / name),
-                _("run `nasrtc init --dir ...` to generate the secrets (existing ones are kept)"),
+                _("run `{nasrtc} init --dir ...` to generate the secrets (existing ones are kept)"),
             )

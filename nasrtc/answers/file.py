@@ -252,7 +252,7 @@ def load_stack_answers(stack_dir: Path) -> Answers:
     if not path.is_file():
         raise NasrtcError(_("no {answers} in {folder}")
                           .format(answers=ANSWERS_FILE, folder=stack_dir.resolve()),
-                          _("run `nasrtc init --dir {folder}` first, or point --dir at the "
+                          _("run `{nasrtc} init --dir {folder}` first, or point --dir at the "
                             "stack folder (where nasrtc init wrote it)")
                           .format(folder=stack_dir))
     return load_answers(path)

@@ -15,7 +15,7 @@ FORMATTER = HelpFormatter  # every command's help: descriptions and examples as 
 def add_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", type=Path, default=None, metavar="DIR",
                         help=_("stack folder (default: the current folder if it holds "
-                               "nasrtc.yaml, else the one the last `nasrtc init` wrote)"))
+                               "nasrtc.yaml, else the one the last `{nasrtc} init` wrote)"))
     parser.set_defaults(find_stack=True)
 
 

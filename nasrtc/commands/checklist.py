@@ -15,13 +15,13 @@ NAME = "checklist"
 HELP = N_("every setup step in order, to tick off (text, Markdown or HTML)")
 EXAMPLES = N_("""\
 examples:
-  nasrtc checklist --dir /volume1/docker/matrixrtc
+  {nasrtc} checklist --dir /volume1/docker/matrixrtc
       print the steps in the terminal, with the names' current DNS answers
-  nasrtc checklist --format html --output checklist.html
+  {nasrtc} checklist --format html --output checklist.html
       a page to print (A4 or US Letter), with boxes to tick
-  nasrtc checklist --format md --offline
+  {nasrtc} checklist --format md --offline
       Markdown, without looking anything up
-  nasrtc checklist --format svg --output setup.svg
+  {nasrtc} checklist --format svg --output setup.svg
       the drawing of your setup alone (for a forum post or a wall sheet)
 """)
 

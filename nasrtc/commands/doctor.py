@@ -13,16 +13,16 @@ NAME = "doctor"
 HELP = N_("check every piece, locally and from the public side, with fixes")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc doctor --dir /volume1/docker/matrixrtc
+  sudo {nasrtc} doctor --dir /volume1/docker/matrixrtc
       every check, local and public
-  sudo nasrtc doctor --local
+  sudo {nasrtc} doctor --local
       only what can be checked on the NAS itself
   NASRTC_ACCESS_TOKEN=syt_... nasrtc doctor
       also ask the homeserver for its RTC transports and try a real token round trip
-  nasrtc doctor --connect-to sfu.example.org::192.168.1.10: --connect-to ...
+  {nasrtc} doctor --connect-to sfu.example.org::192.168.1.10: --connect-to ...
       test the proxy before DNS is set up (curl's HOST:PORT:ADDRESS:PORT; empty
       ports: every port of that name)
-  nasrtc doctor --public --dir ./copy-of-the-stack-folder
+  {nasrtc} doctor --public --dir ./copy-of-the-stack-folder
       from outside your network (mobile data): proves the router's forwarding
   NASRTC_ACCESS_TOKEN=syt_... nasrtc doctor --public --media --dir ./copy-of-the-stack-folder
       from outside: a real test call through your stack (UDP, TCP, TURN, sound);

@@ -12,10 +12,10 @@ NAME = "down"
 HELP = N_("stop and remove the stack's containers")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc down --dir /volume1/docker/matrixrtc
+  sudo {nasrtc} down --dir /volume1/docker/matrixrtc
       stop and remove this stack's containers; the folder, answers and secrets stay
-  sudo nasrtc down --close-router
-      the same, and delete the port mappings `nasrtc router open` made
+  sudo {nasrtc} down --close-router
+      the same, and delete the port mappings `{nasrtc} router open` made
 """)
 
 
@@ -26,7 +26,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                       "stack. Never touches other containers, the folder, answers or secrets."))
     add_dir(parser)
     parser.add_argument("--close-router", action="store_true",
-                        help=_("also delete the router mappings `nasrtc router open` made"))
+                        help=_("also delete the router mappings `{nasrtc} router open` made"))
     return parser
 
 

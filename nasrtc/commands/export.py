@@ -14,11 +14,11 @@ NAME = "export"
 HELP = N_("carry the stack to Kubernetes or Element Server Suite (outgrowing one NAS)")
 EXAMPLES = N_("""\
 examples:
-  nasrtc export --to kubernetes --output ./k8s
+  {nasrtc} export --to kubernetes --output ./k8s
       manifests for one LiveKit node; then `kubectl apply -f ./k8s`
-  nasrtc export --to kubernetes --nodes 3 --output ./k8s
+  {nasrtc} export --to kubernetes --nodes 3 --output ./k8s
       three LiveKit nodes sharing their state through Redis
-  nasrtc export --to ess --output ./ess
+  {nasrtc} export --to ess --output ./ess
       values for Element Server Suite's MatrixRTC component, and what changes for clients
 """)
 

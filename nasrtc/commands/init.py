@@ -16,15 +16,15 @@ NAME = "init"
 HELP = N_("write the stack (compose.yaml, livekit.yaml, proxy, checklist, ...)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc init
+  sudo {nasrtc} init
       the guided wizard: asks, shows what it will write, and writes on your OK
-  nasrtc init --yes --domain example.org --dir /volume1/docker/matrixrtc
+  {nasrtc} init --yes --domain example.org --dir /volume1/docker/matrixrtc
       accept every default without asking
-  nasrtc init --dir /volume1/docker/matrixrtc --answers answers.yaml
+  {nasrtc} init --dir /volume1/docker/matrixrtc --answers answers.yaml
       write the stack from an answers file, no questions asked
-  nasrtc init --dir . --answers nasrtc.yaml --force
+  {nasrtc} init --dir . --answers nasrtc.yaml --force
       regenerate, keeping hand-edited files as <file>.bak
-  nasrtc init --dir . --answers nasrtc.yaml --rotate-secrets
+  {nasrtc} init --dir . --answers nasrtc.yaml --rotate-secrets
       new LiveKit key and secret (restart the running stack afterwards)
 
 The smallest answers file is one line, `domain: example.org`; every other key
@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
         return _with_defaults(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise usage_error("--answers", _(
-            "or --yes is needed when there is no terminal to ask questions in: run `nasrtc init "
-            "--dir DIR --answers FILE` (see README) or `nasrtc init --dir DIR --yes --domain "
+            "or --yes is needed when there is no terminal to ask questions in: run `{nasrtc} init "
+            "--dir DIR --answers FILE` (see README) or `{nasrtc} init --dir DIR --yes --domain "
             "example.org`"))
     return _wizard(args)
 
@@ -157,7 +157,7 @@ def _wizard(args: argparse.Namespace) -> int:
         # Nothing typed is lost: the answers stay, and are the defaults of the next run.
         kept = _keep_answers(answers.stack_dir, answers.raw)
         exc.fix = (f"{exc.fix}; " if exc.fix else "") + _(
-            "your answers are kept in {file}: after the fix, run `nasrtc init --dir {folder}` "
+            "your answers are kept in {file}: after the fix, run `{nasrtc} init --dir {folder}` "
             "again (they are its defaults)").format(file=kept, folder=answers.stack_dir)
         raise
 
@@ -221,7 +221,7 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
             (_("DSM can manage the router itself (Control Panel > External Access > Router "
                "Configuration); use one of the two. ") if dsm else "")
             + _("Open {ports} on the router now ({via}; the mappings are named as nasrtc's "
-                "and `nasrtc router close` deletes them)?").format(
+                "and `{nasrtc} router close` deletes them)?").format(
                     ports=plan.stack.forwarded_summary(), via=line.router[0]),
             default=False)
     if not confirm(_("Write these files?")):

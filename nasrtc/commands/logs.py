@@ -13,11 +13,11 @@ NAME = "logs"
 HELP = N_("show the containers' logs (--follow to keep watching)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc logs
+  sudo {nasrtc} logs
       both services' logs, merged in time order, each line prefixed with its service
-  sudo nasrtc logs livekit --since 10m
+  sudo {nasrtc} logs livekit --since 10m
       LiveKit's lines of the last ten minutes
-  sudo nasrtc logs --follow --tail 20
+  sudo {nasrtc} logs --follow --tail 20
       the last 20 lines of each, then new lines as they come (Ctrl-C ends it)
 """)
 

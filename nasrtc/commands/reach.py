@@ -14,9 +14,9 @@ NAME = "reach"
 HELP = N_("can the internet reach this NAS? (public IPv4, CGNAT, DS-Lite, double NAT)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc reach
+  sudo {nasrtc} reach
       ask the router (UPnP, NAT-PMP, PCP) and a STUN server, and say what works
-  nasrtc reach --json | jq -r .verdict
+  {nasrtc} reach --json | jq -r .verdict
       public, cgnat, ds-lite, double-nat or unknown
 """)
 

@@ -18,10 +18,10 @@ NAME = "remove"
 HELP = N_("stop the stack and delete the files nasrtc wrote (answers, secrets: --purge)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc remove --dir /volume1/docker/matrixrtc
+  sudo {nasrtc} remove --dir /volume1/docker/matrixrtc
       shows what goes, asks, stops the containers and deletes the generated files;
-      nasrtc.yaml, secrets/ and Redis's data stay, so `nasrtc init` can bring it all back
-  sudo nasrtc remove --purge --yes
+      nasrtc.yaml, secrets/ and Redis's data stay, so `{nasrtc} init` can bring it all back
+  sudo {nasrtc} remove --purge --yes
       also the answers, the secrets and Redis's data, without asking
 """)
 # The stack's own records and answers: kept unless --purge.
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.purge:
         _delete_data(stack_dir, list(data))
     print((_("nasrtc: {project} is removed.") if args.purge else
-           _("nasrtc: {project} is removed; `nasrtc init` in this folder brings it back."))
+           _("nasrtc: {project} is removed; `{nasrtc} init` in this folder brings it back."))
           .format(project=project))
     return 0
 

@@ -13,9 +13,9 @@ NAME = "render"
 HELP = N_("rebuild every generated file from DIR/nasrtc.yaml")
 EXAMPLES = N_("""\
 examples:
-  nasrtc render --dir /volume1/docker/matrixrtc
+  {nasrtc} render --dir /volume1/docker/matrixrtc
       rebuild every file after editing nasrtc.yaml
-  nasrtc render --force
+  {nasrtc} render --force
       also overwrite files edited by hand (kept as <file>.bak)
 """)
 

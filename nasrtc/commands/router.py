@@ -17,11 +17,11 @@ NAME = "router"
 HELP = N_("open the router's ports for calls by UPnP, NAT-PMP or PCP (open, status, close)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc router open
+  sudo {nasrtc} router open
       map the checklist's ports to this NAS (nasrtc's mappings, named 'nasrtc ...')
-  sudo nasrtc router status
+  sudo {nasrtc} router status
       each mapping nasrtc made: there, expired, or gone (a router restart forgets them)
-  sudo nasrtc router close
+  sudo {nasrtc} router close
       delete nasrtc's mappings (no other mapping is touched)
 """)
 # A state in words (translated where shown); the JSON keeps the key.
@@ -70,7 +70,7 @@ def _lan_for_discovery(stack: Any) -> str:
     lan = lan_address_of(stack)
     if not lan:
         raise NasrtcError(_("this host's LAN address is not known"),
-                          _("set network.lan_ip in nasrtc.yaml, then `nasrtc render`"))
+                          _("set network.lan_ip in nasrtc.yaml, then `{nasrtc} render`"))
     if not local.discovery_enabled():
         raise NasrtcError(_("discovery is off (NASRTC_DISCOVERY=off): nasrtc sends nothing to "
                             "the router"), _("unset NASRTC_DISCOVERY"))
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     _answers, stack = load_stack(args.dir, secrets="none")
     record = mappings.read_state(args.dir)
     if args.action != "open" and not record:
-        print(_("nasrtc: nasrtc has made no router mapping for this stack (`nasrtc router "
+        print(_("nasrtc: nasrtc has made no router mapping for this stack (`{nasrtc} router "
                 "open` makes them)"))
         return 0
     if args.action != "open":
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             _("no router answered (UPnP IGD, NAT-PMP and PCP are off, or it has none of "
               "them); nothing was changed"),
             _("switch UPnP or NAT-PMP on in the router, or forward the ports by hand "
-              "(`nasrtc checklist`, section Router)"))
+              "(`{nasrtc} checklist`, section Router)"))
     want, wide = mappings.wanted(stack)
     rows, record = mappings.open_ports(router, stack.project, want, record)
     mappings.write_state(args.dir, record)
@@ -137,7 +137,7 @@ def close_recorded(stack_dir: Any) -> int:
     try:
         return _each_method(args, stack, record)
     except NasrtcError as exc:  # discovery off, no LAN address: say it, keep the record
-        print(_("nasrtc: the router mappings stay ({error}); run `nasrtc router close` "
+        print(_("nasrtc: the router mappings stay ({error}); run `{nasrtc} router close` "
                 "later").format(error=exc.message))
         return 1
 
@@ -169,7 +169,7 @@ def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
         print(_("fix: the router forgot them (a restart does that): run `{command}`")
               .format(command=again))
     elif any(row.state in ("conflict", "refused") for row in rows):
-        print(_("fix: forward the rows left by hand (`nasrtc checklist`, section Router), or "
+        print(_("fix: forward the rows left by hand (`{nasrtc} checklist`, section Router), or "
                 "free those ports on the router and run `{command}`").format(command=again))
     finite = [row.lease for row in rows if row.state in ("mapped", "kept") and row.lease]
     if args.action == "open" and finite:

@@ -12,8 +12,8 @@ NAME = "status"
 HELP = N_("show each service's container, health, image, ports and uptime")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc status --dir /volume1/docker/matrixrtc
-  sudo nasrtc status --json | jq '.[] | {service, state, health}'
+  sudo {nasrtc} status --dir /volume1/docker/matrixrtc
+  sudo {nasrtc} status --json | jq '.[] | {service, state, health}'
 """)
 
 

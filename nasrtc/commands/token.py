@@ -14,9 +14,9 @@ NAME = "token"
 HELP = N_("mint a LiveKit token (for LiveKit's connection tester)")
 EXAMPLES = N_("""\
 examples:
-  nasrtc token --room test --identity me
+  {nasrtc} token --room test --identity me
       a LiveKit token for LiveKit's connection tester (livekit.io/connection-test)
-  nasrtc token --room test --identity me --ttl 10m
+  {nasrtc} token --room test --identity me --ttl 10m
 """)
 
 
@@ -74,11 +74,11 @@ def _create_room(stack: Any, room: str, stack_dir: Any) -> None:
             _("could not create the room {room!r}: LiveKit does not answer at {base} "
               "({error}); {why}").format(room=room, base=base, error=exc.__class__.__name__,
                                          why=why),
-            _("start the stack (`{command}`) and run `nasrtc token` on the NAS itself").format(
+            _("start the stack (`{command}`) and run `{nasrtc} token` on the NAS itself").format(
                 command=command(f"up --dir {stack_dir}", stack.profile.sudo))) from None
     if answer.status != 200:
         raise NasrtcError(
             _("LiveKit at {base} refused to create the room {room!r} ({status}: {answer}); {why}")
             .format(base=base, room=room, status=answer.status, answer=answer.text()[:100].strip(),
                     why=why),
-            _("livekit.yaml's keys must match secrets/: run `nasrtc render` and `nasrtc up`"))
+            _("livekit.yaml's keys must match secrets/: run `{nasrtc} render` and `{nasrtc} up`"))

@@ -14,9 +14,9 @@ NAME = "up"
 HELP = N_("start the stack (create or update the containers)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc up --dir /volume1/docker/matrixrtc
+  sudo {nasrtc} up --dir /volume1/docker/matrixrtc
       create or update the containers and wait until they are healthy
-  sudo nasrtc up --force
+  sudo {nasrtc} up --force
       first re-render compose.yaml/livekit.yaml you edited by hand (kept as .bak)
 """)
 

@@ -18,11 +18,11 @@ NAME = "upgrade"
 HELP = N_("move the stack to the images this nasrtc was tested with (or --rollback)")
 EXAMPLES = N_("""\
 examples:
-  sudo nasrtc upgrade
+  sudo {nasrtc} upgrade
       shows each image old -> new and the files that change, asks, then pulls, recreates
       what changed and checks it; unhealthy new containers get the old images back
-  sudo nasrtc upgrade --yes
-  sudo nasrtc upgrade --rollback
+  sudo {nasrtc} upgrade --yes
+  sudo {nasrtc} upgrade --rollback
       back to the images before the last upgrade
 """)
 # The answers as they were before the last upgrade: what --rollback restores.
@@ -113,10 +113,10 @@ def run(args: argparse.Namespace) -> int:
         _restore(stack_dir, before, args.timeout)
         raise NasrtcError(_("the upgrade was rolled back: the stack runs the previous images "
                             "again (nasrtc.yaml as before)"),
-                          _("see the log lines above; `nasrtc logs` shows more. Report the "
+                          _("see the log lines above; `{nasrtc} logs` shows more. Report the "
                             "image that failed, or pin a working one in nasrtc.yaml")) from None
     _local_checks(stack_dir)
-    print(_("nasrtc: upgraded; `nasrtc upgrade --rollback` goes back."))
+    print(_("nasrtc: upgraded; `{nasrtc} upgrade --rollback` goes back."))
     return 0
 
 
@@ -153,7 +153,7 @@ def _rollback(args: argparse.Namespace) -> int:
     if not before.is_file():
         raise NasrtcError(_("no earlier upgrade to go back from in {folder}")
                           .format(folder=args.dir.resolve()),
-                          _("rollback restores what `nasrtc upgrade` saved in {file}; there "
+                          _("rollback restores what `{nasrtc} upgrade` saved in {file}; there "
                             "is none").format(file=BEFORE))
     _confirm(args.yes, _("Go back to the images before the last upgrade?"))
     _restore(args.dir, before, args.timeout)

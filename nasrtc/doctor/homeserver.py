@@ -124,7 +124,7 @@ def token_refused(stack: Stack, status: int, text: str) -> Outcome:
         detail = _("the auth service does not understand /get_token ({status})").format(
             status=status)
         fix = _("use the pinned auth service image (images.jwt in nasrtc.yaml), then "
-                "`nasrtc up`")
+                "`{nasrtc} up`")
     else:
         detail = _("/get_token answered {status}").format(status=status)
         fix = _("see the auth service's log (`docker logs <project>-jwt-1`)")
@@ -159,7 +159,7 @@ def check_round_trip(ctx: Context) -> Outcome:
     except ValueError as exc:
         return failed(_("the LiveKit token does not verify: {reason}").format(reason=exc),
                      _("the auth service runs with other keys than livekit.yaml: run "
-                       "`nasrtc up` (it recreates containers whose secrets changed)"))
+                       "`{nasrtc} up` (it recreates containers whose secrets changed)"))
     problems = []
     if reply.get("url") != ctx.stack.livekit_url:
         problems.append(_("url is {url!r}, not {livekit_url}")
@@ -169,6 +169,6 @@ def check_round_trip(ctx: Context) -> Outcome:
     if problems:
         return failed("; ".join(problems),
                      _("LIVEKIT_URL in compose.yaml must be the public wss:// URL; run "
-                       "`nasrtc render` and `nasrtc up`"))
+                       "`{nasrtc} render` and `{nasrtc} up`"))
     return passed(_("OpenID token for {user} -> LiveKit token for room {room!r} at {url}")
                   .format(user=user, room=claims['video']['room'], url=reply['url']))

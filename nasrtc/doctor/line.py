@@ -33,7 +33,7 @@ def check_router_mappings(ctx: Context) -> Outcome:
 
     record = mappings.read_state(ctx.stack_dir)
     if not record:
-        return skipped(_("nasrtc made none (`nasrtc router open` makes them; or forward by "
+        return skipped(_("nasrtc made none (`{nasrtc} router open` makes them; or forward by "
                          "hand)"))
     if not local.discovery_enabled():
         return skipped(_("not checked: discovery is off (NASRTC_DISCOVERY=off)"))

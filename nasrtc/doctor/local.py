@@ -22,11 +22,11 @@ def check_files(ctx: Context) -> Outcome:
     if edited:
         return failed(_("edited by hand since nasrtc wrote them: {files}")
                       .format(files=', '.join(edited)),
-                     _("put the change into nasrtc.yaml and run `nasrtc render --force` "
+                     _("put the change into nasrtc.yaml and run `{nasrtc} render --force` "
                        "(your copies are kept as .bak)"))
     if stale:
         return warned(_("older than nasrtc.yaml: {files}").format(files=', '.join(stale)),
-                     _("run `nasrtc render` (then `nasrtc up` to apply)"))
+                     _("run `{nasrtc} render` (then `{nasrtc} up` to apply)"))
     return passed(_("every generated file matches nasrtc.yaml"))
 
 
@@ -35,7 +35,7 @@ def check_secrets(ctx: Context) -> Outcome:
     folder = ctx.stack_dir / "secrets"
     problems = []
     if not folder.is_dir():
-        return failed(_("secrets/ is missing"), _("run `nasrtc init` (keeps answers)"))
+        return failed(_("secrets/ is missing"), _("run `{nasrtc} init` (keeps answers)"))
     if stat.S_IMODE(folder.stat().st_mode) & 0o077:
         problems.append(_("secrets/ is readable by others"))
     for name in ("livekit_api_key", "livekit_api_secret"):
@@ -49,7 +49,7 @@ def check_secrets(ctx: Context) -> Outcome:
         problems.append(_("livekit/livekit.yaml (holds the secret) is readable by others"))
     if problems:
         return failed("; ".join(problems),
-                     _("run `nasrtc render` (it restores 0700/0600), or "
+                     _("run `{nasrtc} render` (it restores 0700/0600), or "
                        "`chmod 700 secrets && chmod 600 secrets/* livekit/livekit.yaml`"))
     return passed(_("present; folder 0700, files 0600"))
 
@@ -62,7 +62,7 @@ def check_livekit_keys(ctx: Context) -> Outcome:
     from nasrtc.output.livekit_keys import unknown_keys
 
     path = ctx.stack_dir / "livekit" / "livekit.yaml"
-    fix = _("run `nasrtc render --force` to rebuild it from nasrtc.yaml")
+    fix = _("run `{nasrtc} render --force` to rebuild it from nasrtc.yaml")
     if path.stat().st_size > MAX_BYTES:
         return failed(_("{size} bytes: far larger than nasrtc writes it")
                       .format(size=path.stat().st_size), fix)
@@ -74,7 +74,7 @@ def check_livekit_keys(ctx: Context) -> Outcome:
     if unknown:
         return failed(_("keys LiveKit does not know (it will not start): {keys}")
                       .format(keys=', '.join(unknown)),
-                     _("remove them, or run `nasrtc render --force` to rebuild the file from "
+                     _("remove them, or run `{nasrtc} render --force` to rebuild the file from "
                        "nasrtc.yaml (your copy is kept as .bak)"))
     return passed(_("only keys LiveKit knows"))
 
@@ -145,7 +145,7 @@ def check_livekit_http(ctx: Context) -> Outcome:
         return passed(_("{upstream}/ answers OK").format(upstream=route.upstream))
     return failed(_("{upstream}/ answered {status}")
                   .format(upstream=route.upstream, status=answer.status),
-                 _("see `nasrtc status` and `docker logs <project>-livekit-1`"))
+                 _("see `{nasrtc} status` and `docker logs <project>-livekit-1`"))
 
 
 @check(N_('call size (estimate)'), LOCAL)
@@ -183,7 +183,7 @@ def check_ports(ctx: Context) -> Outcome:
     if taken:
         return failed(_("held by something else: {ports}").format(ports=", ".join(taken)),
                      _("stop that program or choose other ports in nasrtc.yaml, then "
-                       "`nasrtc render` and `nasrtc up`"))
+                       "`{nasrtc} render` and `{nasrtc} up`"))
     return passed(_("no clash with other programs"))
 
 
@@ -202,8 +202,8 @@ def check_media_addresses(ctx: Context) -> Outcome:
     here = lan_address()
     if here is None:
         return skipped(_("this host's LAN address is unknown (no route to a private network)"))
-    fix = _("set network.lan_ip: {here} in nasrtc.yaml, then `nasrtc render` and "
-            "`nasrtc up`").format(here=here)
+    fix = _("set network.lan_ip: {here} in nasrtc.yaml, then `{nasrtc} render` and "
+            "`{nasrtc} up`").format(here=here)
     if livekit.ips_includes:
         offered = livekit.ips_includes[0].split("/")[0]
         if offered != here:
@@ -317,8 +317,9 @@ def _reach_fix(host: str, mapped: bool, key: str) -> str:
     if mapped:
         return _("{host} is sent to this host: its reverse proxy must answer for {host} on "
                  "443 with a valid certificate; if {host} is served elsewhere, set {key}: false "
-                 "in nasrtc.yaml, then `nasrtc render` and `nasrtc up`").format(host=host, key=key)
+                 "in nasrtc.yaml, then `{nasrtc} render` and `{nasrtc} up`").format(
+                     host=host, key=key)
     return _("{host} goes out through DNS and the router, which needs NAT loopback if it "
              "points back here; if this host serves {host}, set {key}: true in nasrtc.yaml "
-             "(or add it to network.local_hosts), then `nasrtc render` and `nasrtc up`"
+             "(or add it to network.local_hosts), then `{nasrtc} render` and `{nasrtc} up`"
              ).format(host=host, key=key)

@@ -84,7 +84,7 @@ def check_aaaa(ctx: Context) -> Outcome:
         if listed:
             return warned(_("AAAA records exist ({listed}) but network.ipv6 is false: "
                             "LiveKit offers callers no IPv6 address").format(listed=listed),
-                          _("set network.ipv6: true (then `nasrtc render` and `nasrtc up`) "
+                          _("set network.ipv6: true (then `{nasrtc} render` and `{nasrtc} up`) "
                             "and open the ports in the router's IPv6 firewall, or remove the "
                             "AAAA records"))
         return skipped(_("not used (network.ipv6: false)"))
@@ -251,8 +251,8 @@ def check_websocket(ctx: Context) -> Outcome:
                      .format(upstream=stack.sfu_route.upstream))
     if answer.status == 401:
         return failed(_("LiveKit refused the test token (401)"),
-                     _("livekit.yaml's keys differ from secrets/: run `nasrtc render` and "
-                       "`nasrtc up`"))
+                     _("livekit.yaml's keys differ from secrets/: run `{nasrtc} render` and "
+                       "`{nasrtc} up`"))
     return warned(_("unexpected answer {status} to the upgrade").format(status=answer.status),
                  _("see LiveKit's log (`docker logs <project>-livekit-1`)"))
 
@@ -282,5 +282,5 @@ def check_udp(ctx: Context) -> Outcome:
     media = ctx.stack.forwarded_summary("udp")
     return skipped(_("UDP ({media}) cannot be proven from inside your network")
                    .format(media=media),
-                   _("prove it from outside your network (mobile data): `nasrtc doctor "
+                   _("prove it from outside your network (mobile data): `{nasrtc} doctor "
                      "--public --media` places a real test call"))

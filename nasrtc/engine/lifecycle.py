@@ -103,7 +103,7 @@ def _pull_failed(image: str, reason: str) -> NasrtcError:
         _("if the NAS is offline or the registry is blocked, load a saved copy "
           "(`docker save` elsewhere, then `docker load -i image.tar` here), or set "
           "images.livekit / images.jwt in nasrtc.yaml to a reachable mirror and run "
-          "`nasrtc render`"))
+          "`{nasrtc} render`"))
 
 
 def ensure_images(calls: Calls, stack: Stack, progress: Any) -> tuple[list[str], dict[str, str]]:
@@ -202,7 +202,7 @@ def _check_names(stack: Stack, wanted: list[ContainerSpec],
             _("a container named {name} exists and is not part of this stack (made by {made_by})")
             .format(name=spec.name, made_by=made_by),
             _("if it is an old copy of this stack, remove it (`docker rm -f {name}`); "
-              "otherwise set a different project in nasrtc.yaml and run `nasrtc render`")
+              "otherwise set a different project in nasrtc.yaml and run `{nasrtc} render`")
             .format(name=spec.name))
 
 
@@ -219,7 +219,7 @@ class OldCopiesFound(EngineError):
                 old=", ".join(projects), containers=", ".join(self.names),
                 project=stack.project),
             _("run `{command}` to stop and remove them and start the stack as {project}, or "
-              "set project back to {old} in nasrtc.yaml and run `nasrtc render`").format(
+              "set project back to {old} in nasrtc.yaml and run `{nasrtc} render`").format(
                 command=command("up --replace-old"), project=stack.project, old=projects[0]))
 
 
@@ -250,7 +250,7 @@ def _check_ports_free(changes: list[tuple[ContainerSpec, dict[str, Any] | None]]
                 raise EngineError(
                     _("{problem}; nothing was changed").format(problem=found.describe()),
                     _("stop that program, or choose another port in nasrtc.yaml and run "
-                      "`nasrtc render`, then `nasrtc up` again"))
+                      "`{nasrtc} render`, then `{nasrtc} up` again"))
 
 
 def _same(summary: dict[str, Any], spec: ContainerSpec, image_ids: dict[str, str]) -> bool:
@@ -499,7 +499,7 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
             if details is None:
                 raise EngineError(_("the {service} container disappeared while starting")
                                   .format(service=service),
-                                  _("see `docker ps -a`; run `nasrtc up` again"))
+                                  _("see `docker ps -a`; run `{nasrtc} up` again"))
             state = details.get("State") or {}
             health = (state.get("Health") or {}).get("Status", "")
             result.state, result.health = state.get("Status", ""), health
@@ -518,8 +518,8 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
             names = ", ".join(sorted(pending))
             raise EngineError(_("{names} did not become ready within {seconds} s")
                               .format(names=names, seconds=int(timeout)),
-                              _("see `nasrtc status` and `docker logs <container>`; a slow NAS "
-                                "may need `nasrtc up --timeout 300`"))
+                              _("see `{nasrtc} status` and `docker logs <container>`; a slow NAS "
+                                "may need `{nasrtc} up --timeout 300`"))
         if not announced:
             report("  " + _("waiting for the containers to be running and healthy..."))
             announced = True
@@ -566,7 +566,7 @@ def logs(project: str, services: tuple[str, ...], write: Callable[[str], None],
         if not chosen:
             raise EngineError(_("no container of {project} to show ({services})")
                               .format(project=project, services=', '.join(services)),
-                              _("start the stack first: `nasrtc up`"))
+                              _("start the stack first: `{nasrtc} up`"))
         width = max(len(f"{service}-1") for service, _spec in chosen)
         options: dict[str, Any] = {"tail": "all" if tail is None else tail}
         if since is not None:

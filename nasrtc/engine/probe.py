@@ -39,7 +39,7 @@ def run_in_stack_network(stack: Stack, image: str, script: str,
             client.images.get(image)
         except docker.errors.ImageNotFound:
             raise ImageMissing(_("the image {image} is not on this host yet").format(image=image),
-                               _("run `nasrtc up` first (it pulls it)")) from None
+                               _("run `{nasrtc} up` first (it pulls it)")) from None
         network = network_name(stack)
         try:
             client.networks.get(network)

@@ -185,7 +185,7 @@ def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
                               "not a folder") if linked else
                             _("{service} keeps its data in {path}, which is not a folder"))
                     problems.append((what.format(service=service.name, path=source),
-                                     _("move it away (`mv {path} {path}.old`); `nasrtc up` "
+                                     _("move it away (`mv {path} {path}.old`); `{nasrtc} up` "
                                        "makes the folder").format(path=source)))
                 continue
             try:
@@ -205,9 +205,9 @@ def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
                     _("{service} reads {path}, which does not exist (a file is needed)")
                     if not mode else
                     _("{service} reads {path}, which is not a regular file (a file is needed)"))
-            fix = (_("set {key} in nasrtc.yaml to the file's real path and run `nasrtc "
+            fix = (_("set {key} in nasrtc.yaml to the file's real path and run `{nasrtc} "
                      "render`").format(key=mount.key) if mount.key
-                   else _("run `nasrtc render` to write it again"))
+                   else _("run `{nasrtc} render` to write it again"))
             if stat.S_ISDIR(mode) and _is_empty(source):
                 fix = _("remove the empty folder (Docker makes one where a mounted file is "
                         "missing: `sudo rmdir {path}`), then {fix}").format(path=source, fix=fix)

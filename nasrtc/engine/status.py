@@ -135,7 +135,7 @@ def print_rows(rows: list[ServiceStatus], as_json: bool) -> None:
               + "  " + (", ".join(item.ports) or "-"))
     for service in older:
         print(_("note: {service} runs an image older than the set this nasrtc was tested "
-                "with ({image}): `nasrtc upgrade` moves it").format(
+                "with ({image}): `{nasrtc} upgrade` moves it").format(
             service=service, image=VERSION_SET[service]))
 
 

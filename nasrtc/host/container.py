@@ -13,8 +13,8 @@ from typing import Any
 
 from nasrtc.errors import NasrtcError
 from nasrtc.i18n import _
+from nasrtc.invocation import IN_IMAGE_ENV  # the Dockerfile's flag
 
-IN_IMAGE_ENV = "NASRTC_IN_CONTAINER"  # set by the Dockerfile
 _CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
 
 

@@ -172,12 +172,12 @@ def _offer(report: MediaReport, stack: Stack) -> Outcome:
                             "bridge among them (livekit #4437): callers outside cannot reach "
                             "any").format(addresses=_addresses(candidates)),
                           _("set network.lan_ip to the NAS's LAN address and network.public_ip "
-                            "to stun (or your public address), then `nasrtc render` and "
-                            "`nasrtc up`"))
+                            "to stun (or your public address), then `{nasrtc} render` and "
+                            "`{nasrtc} up`"))
         return failed(_("LiveKit offers only private addresses ({addresses}): callers outside "
                         "cannot reach them").format(addresses=_addresses(candidates)),
                       _("set network.public_ip to your public address, or to stun with a STUN "
-                        "server LiveKit can reach, then `nasrtc render` and `nasrtc up`"))
+                        "server LiveKit can reach, then `{nasrtc} render` and `{nasrtc} up`"))
     if expected and not {c.address for c in public} & expected:
         announced = sorted({c.address for c in public})
         if heard(report.call):  # e.g. the names lead to a proxy elsewhere: media still flows
@@ -189,8 +189,8 @@ def _offer(report: MediaReport, stack: Stack) -> Outcome:
                         "network.public_ip (or what STUN found) is wrong").format(
             announced=", ".join(announced), sfu_host=stack.sfu_host,
             expected=", ".join(sorted(expected))),
-            _("set network.public_ip to {address} (or to stun), then `nasrtc render` and "
-              "`nasrtc up`").format(address=sorted(expected)[0]))
+            _("set network.public_ip to {address} (or to stun), then `{nasrtc} render` and "
+              "`{nasrtc} up`").format(address=sorted(expected)[0]))
     private = [c for c in candidates if not c.reachable_from_outside]
     detail = _addresses(public)
     if private:
@@ -222,12 +222,12 @@ def _signalling_refused(report: MediaReport, stack: Stack) -> Outcome:
                         "made, and {server} is not one (Element Call: \"Failed to create "
                         "call\")").format(
             full=", ".join(full) or _("none"), server=server),
-            _("add {server} to full_access_homeservers in nasrtc.yaml, then `nasrtc render` "
-              "and `nasrtc up`").format(server=server))
+            _("add {server} to full_access_homeservers in nasrtc.yaml, then `{nasrtc} render` "
+              "and `{nasrtc} up`").format(server=server))
     if status == 401:
         return failed(_("LiveKit refused the token (401: {reason})").format(reason=reason),
-                      _("livekit.yaml's keys differ from the auth service's: run `nasrtc "
-                        "render` and `nasrtc up`"))
+                      _("livekit.yaml's keys differ from the auth service's: run `{nasrtc} "
+                        "render` and `{nasrtc} up`"))
     if status in (400, 426):
         return failed(_("the WebSocket upgrade was refused ({status}): the proxy does not pass "
                         "the Upgrade/Connection headers").format(status=status),

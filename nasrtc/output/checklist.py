@@ -200,7 +200,7 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
     start = Section(
         _("Start and check"), _("a terminal on the NAS"),
         steps=(
-            _("`{command}` (in this folder, or anywhere after `nasrtc init` wrote it; `--dir "
+            _("`{command}` (in this folder, or anywhere after `{nasrtc} init` wrote it; `--dir "
               "<this folder>` otherwise)").format(command=f"{profile.sudo}nasrtc up"),
             *((profile.start_alternative.format(project=stack.project),)
               if profile.start_alternative else ()),

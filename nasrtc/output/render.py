@@ -9,7 +9,7 @@ from typing import Any
 
 from nasrtc import __version__
 from nasrtc.data import template_loader
-from nasrtc.i18n import N_
+from nasrtc.i18n import N_, pages_say_nasrtc
 from nasrtc.output.diagram import setup_svg
 from nasrtc.stack import Stack
 from nasrtc.versions import CHECKED_WITH
@@ -142,6 +142,12 @@ CHECKLIST_FORMATS = ("text", "md", "html", "svg")
 
 
 def render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
+    """Pages say plain `nasrtc` (pages_say_nasrtc): see _render_checklist."""
+    with pages_say_nasrtc():
+        return _render_checklist(stack, form, facts)
+
+
+def _render_checklist(stack: Stack, form: str = "md", facts: Any = None) -> str:
     from nasrtc.output.checklist import build_checklist
 
     if form == "svg":  # the drawing alone, for a forum post or a wall sheet
@@ -173,6 +179,12 @@ def render_livekit_config(stack: Stack, keys_inline: bool = True,
 
 
 def render_runtime(stack: Stack) -> dict[str, Artifact]:
+    """Pages say plain `nasrtc` (pages_say_nasrtc): see _render_runtime."""
+    with pages_say_nasrtc():
+        return _render_runtime(stack)
+
+
+def _render_runtime(stack: Stack) -> dict[str, Artifact]:
     """Only the files the containers read (what `up` needs)."""
     env = _environment()
     context = _context(stack)
@@ -213,6 +225,12 @@ def _pages_for_people(stack: Stack) -> dict[str, Artifact]:
 
 
 def render_all(stack: Stack) -> dict[str, Artifact]:
+    """Pages say plain `nasrtc` (pages_say_nasrtc): see _render_all."""
+    with pages_say_nasrtc():
+        return _render_all(stack)
+
+
+def _render_all(stack: Stack) -> dict[str, Artifact]:
     env = _environment()
     context = _context(stack)
 

@@ -53,7 +53,7 @@ def advise(line: Line, ports: str) -> Advice:
         return Advice(_("Public IPv4 on the router ({address}): port forwarding works")
                       .format(address=line.wan_address),
                       (_("Forward {ports} to the NAS ({nas}): by hand (checklist) or with "
-                         "`nasrtc router open`").format(ports=ports,
+                         "`{nasrtc} router open`").format(ports=ports,
                                                         nas=line.lan_address or "?"),))
     if line.verdict == CGNAT:
         if not line.wan_address:
@@ -123,7 +123,7 @@ def show_line(stack: Any, say_when_off: bool = False) -> Line | None:
     if not local.discovery_enabled():
         if say_when_off:
             print(_("nasrtc: your internet line: not checked (NASRTC_DISCOVERY=off); "
-                    "`nasrtc reach` checks it later"))
+                    "`{nasrtc} reach` checks it later"))
         return None
     line = probe_stack(stack)
     advice = advise(line, stack.forwarded_summary())

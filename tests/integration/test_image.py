@@ -127,6 +127,10 @@ def test_the_image_runs_a_whole_stack(image: str, client: Any, tmp_path: Path) -
     assert init.returncode == 0, init.stdout + init.stderr
     # The next step names the person's own `docker run` line, not a `nasrtc` they lack.
     assert f"Start: sudo docker run … nasrtc up --dir {stack}" in init.stdout
+    # So do the commands inside messages and help, in every language; the pages stay plain.
+    examples = nasrtc("--lang", "de", "down", "--help").stdout
+    assert "sudo docker run … nasrtc down --dir" in examples, examples
+    assert "docker run" not in (stack / "checklist.md").read_text()
     secret = stack / "livekit" / "livekit.yaml"
     assert secret.stat().st_uid == 0 and secret.stat().st_mode & 0o777 == 0o600
     try:

@@ -137,6 +137,11 @@ def test_the_pyz_runs_on_debian_bullseyes_python_39(pyz: Path) -> None:
         assert made.returncode == 0, made.stderr
         assert "Anruf-Stack für example.org" in made.stdout
         assert (work / "s" / "checklist.md").read_text().startswith("# Checkliste für")
+        # A command a message tells the user to run is the one that runs nasrtc here, in
+        # every language; the pages it writes keep plain `nasrtc`.
+        lost = nasrtc("--lang", "ru", "status", "--dir", str(inside / "empty"))
+        assert f"`python3 {inside / 'nasrtc.pyz'} init --dir" in lost.stderr, lost.stderr
+        assert "nasrtc.pyz" not in (work / "s" / "checklist.md").read_text()
         assert nasrtc("render", "--dir", str(inside / "s")).returncode == 0
         page = nasrtc("checklist", "--dir", str(inside / "s"), "--offline", "--format", "html")
         assert page.returncode == 0 and "<html" in page.stdout

@@ -73,6 +73,21 @@ def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] |
         return None  # the SDK path gives the failure its explanation
 
 
+def set_aside_names(project: str, timeout: float = 10) -> list[str]:
+    """Old containers an interrupted `up` left aside (light.set_aside_copies), by name;
+    none when the light client cannot ask."""
+    from nasrtc.engine.light import connect_light, set_aside_copies
+
+    engine = connect_light(timeout)
+    if engine is None:
+        return []
+    try:
+        copies = set_aside_copies(engine.containers(project))
+    except (OSError, ValueError):
+        return []
+    return sorted(str((c.get("Names") or ["?"])[0]).lstrip("/") for c in copies)
+
+
 def _inspected_sdk(project: str, timeout: float) -> dict[str, dict[str, Any]]:
     from nasrtc.engine.calls import SdkCalls, inspected
     from nasrtc.engine.client import connect, explain

@@ -28,6 +28,8 @@ def test_the_next_up_heals_an_up_killed_while_it_recreated(make_stack: Any,
                                                             point: str) -> None:
     stack = make_stack()
     killed_while_recreating(stack, point)
+    said = stack.nasrtc("status")
+    assert "an interrupted `nasrtc up` left" in said.out and "-replaced-" in said.out, said.out
     healed = stack.nasrtc("up")
     assert healed.code == 0, healed.out + healed.err
     assert "an interrupted `up`" in healed.out

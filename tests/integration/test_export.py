@@ -194,6 +194,9 @@ def test_ess_values_follow_the_ess_chart_schema(cli: Any, tmp_path: Path, case: 
     assert f'livekit_service_url: "https://{host}"' in page
     assert f'"livekit_service_url": "https://{host}"' in page
     assert f"https://{host}/sfu/get" in page and "405" in page
+    # An answer the chart has no key for is named, not dropped without a word.
+    chose_redis = bool(CASES[case].get("redis", {}).get("enabled"))
+    assert ("redis.enabled in nasrtc.yaml is not carried over" in page) == chose_redis
     # ...and the command prints both changes, not only the page.
     assert f'livekit_service_url: "https://{host}"' in result.out
     assert f'"livekit_service_url": "https://{host}"' in result.out

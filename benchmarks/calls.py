@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from run import replace_section  # noqa: E402
+from run import cpu_name, replace_section  # noqa: E402
 
 from tests.lab import router  # noqa: E402
 from tests.lab.home import Home, running_home  # noqa: E402
@@ -121,11 +121,7 @@ def measure_disruptions(home: Home) -> list[str]:
 
 
 def section(modes: list[str], disruptions: list[str], runs: int, livekit: str) -> str:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    cpu = cpu_name()
     return "\n".join([
         HEADING, "",
         f"Written by `benchmarks/calls.py` ({runs} calls per path; {time.strftime('%Y-%m-%d')}; "

@@ -38,8 +38,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from run import replace_section  # noqa: E402
+from run import cpu_name, replace_section  # noqa: E402
 
+from nasrtc.capacity import LIMIT, people  # noqa: E402
 from tests.lab import router  # noqa: E402
 from tests.lab.home import Home, running_home  # noqa: E402
 
@@ -269,18 +270,6 @@ def fit(steps: list[Step]) -> tuple[float, float]:
     return slope, mean_y - slope * mean_x
 
 
-def people_per_core(slope: float, intercept: float, kinds: int, limit: float = SATURATED,
-                    ) -> int:
-    """The largest call whose n x (n - 1) x kinds forwarded tracks stay under `limit` % of
-    one core, by the fitted line."""
-    if slope <= 0:
-        return 0
-    n = 1
-    while n < 1000 and intercept + slope * (n + 1) * n * kinds < limit:
-        n += 1
-    return n
-
-
 def table(steps: list[Step]) -> list[str]:
     rows = ["| setup | call | people | forwarded tracks | SFU CPU, % of a core | softirq, % "
             "of the box | NAS sends, Mbit/s | SFU CPU per Mbit/s | packets lost | join, s "
@@ -410,8 +399,8 @@ def section(steps: list[Step], window: float, livekit: str) -> str:
         f"loss: {carried['audio']} people in an audio call, {carried['video']} in a video "
         f"call ({stopped(default, 'audio')}; {stopped(default, 'video')}). By the line, "
         "one core of this box would carry "
-        f"about {people_per_core(*audio, kinds=1)} people in an audio call and "
-        f"{people_per_core(*video, kinds=2)} in a video call at {SATURATED:.0f} % "
+        f"about {people(1, *audio, kinds=1)} people in an audio call and "
+        f"{people(1, *video, kinds=2)} in a video call at {LIMIT:.0f} % "
         "(extrapolated, not measured).", "",
     ])
 
@@ -445,13 +434,6 @@ def call_cost_module(audio: tuple[float, float], video: tuple[float, float],
         "# Mbit/s the NAS sends for one person to one other",
         f"AUDIO_PAIR_MBIT = {pair_mbit[0]:.3f}",
         f"VIDEO_PAIR_MBIT = {pair_mbit[1]:.3f}  # microphone and camera", ""])
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def main() -> int:

@@ -264,12 +264,16 @@ def measure_cli(folder: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def machine() -> dict[str, str]:
-    cpu = ""
+def cpu_name() -> str:
+    """The processor's model name (/proc/cpuinfo), for the benchmarks' machine lines."""
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def machine() -> dict[str, str]:
+    cpu = cpu_name()
     mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
     docker_version = sh("docker", "version", "--format", "{{.Server.Version}}").stdout.strip()
     compose_version = sh("docker-compose", "version", "--short", check=False).stdout.strip()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import ssl
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 # The tone and its measure are doctor --media's own (nasrtc/media/call.py needs no more
 # than the SDK): the lab's calls and the user's test call hear the same thing.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from nasrtc.media.call import CHANNELS, FRAME_MS, SAMPLE_RATE, tone_frame, tone_strength
+from nasrtc.media.call import CHANNELS, FRAME_MS, SAMPLE_RATE, leave, tone_frame, tone_strength
 
 
 def http(method: str, url: str, body: Any = None, token: str = "") -> Any:
@@ -205,12 +204,7 @@ async def call(args: argparse.Namespace, result: dict[str, Any]) -> None:
         result["subscriber_pair"] = selected_pair(stats[1].subscriber_stats
                                                   + stats[1].publisher_stats)
     finally:
-        for task in tasks:
-            task.cancel()
-        for room in rooms:
-            # a failed connect leaves nothing to disconnect
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(room.disconnect(), 5)
+        await leave(rooms, tasks)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from nasrtc.media.call import CHANNELS, FRAME_MS, SAMPLE_RATE, serve_orders, tone_frame
+from nasrtc.media.call import CHANNELS, FRAME_MS, SAMPLE_RATE, leave, serve_orders, tone_frame
 
 WIDTH, HEIGHT, FPS = 640, 360, 15
 VIDEO_BITRATE = 600_000  # bit/s: a webcam's middle layer in Element Call's range
@@ -137,11 +137,7 @@ async def load(orders: dict[str, Any], report: dict[str, Any]) -> None:
         report["window"] = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     finally:
         stop.set()
-        for task in feeders:
-            task.cancel()
-        for room in rooms:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(room.disconnect(), 5)
+        await leave(rooms, feeders)
 
 
 def main() -> None:

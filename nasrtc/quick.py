@@ -67,12 +67,13 @@ def _up_lines(folder: str, wait: bool) -> list[Any] | None:
 
 def _status_rows(folder: str) -> list[Any] | None:
     from nasrtc.engine.state import current_state
-    from nasrtc.engine.status import inspected_light, rows, set_aside_names
+    from nasrtc.engine.status import inspected_light, rows
 
     state = current_state(folder)
-    if state is None or set_aside_names(str(state["project"])):
-        return None  # an interrupted `up` left a copy: the full path says so
-    found = inspected_light(str(state["project"]), 10)
-    if found is None:
+    if state is None:
         return None
+    aside: list[str] = []
+    found = inspected_light(str(state["project"]), 10, aside)
+    if found is None or aside:
+        return None  # an interrupted `up` left a copy: the full path says so
     return rows(found)

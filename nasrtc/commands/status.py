@@ -27,12 +27,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasrtc.engine.status import print_rows, set_aside_names, status
+    from nasrtc.engine.status import print_rows, status
 
-    project = known_project(args.dir)
-    print_rows(status(project), args.json)
-    left = [] if args.json else set_aside_names(project)
-    if left:
+    left: list[str] = []
+    print_rows(status(known_project(args.dir), set_aside=left), args.json)
+    if left and not args.json:
         print(_("note: an interrupted `{nasrtc} up` left {names} aside (stopped); "
                 "`{nasrtc} up` puts it right, `{nasrtc} down` removes it").format(
             names=", ".join(left)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from nasrtc.engine.labels import ONEOFF, PROJECT
-from nasrtc.engine.light import LightEngine, by_service, connect_light, quote
+from nasrtc.engine.light import LightEngine, by_service, connect_light, quote, set_aside_copies
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: `down` comes here, typing costs
 if TYPE_CHECKING:
@@ -160,11 +160,16 @@ class SdkCalls:
         self.api.remove_network(network_id)
 
 
-def inspected(calls: Calls, project: str) -> dict[str, dict[str, Any]]:
+def inspected(calls: Calls, project: str,
+              set_aside: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """The project's containers by service (light.by_service: the current one while `up`
-    recreates), each inspected: state, health, restarts, ports."""
-    found = by_service(
-        calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]}), project)
+    recreates), each inspected: state, health, restarts, ports. `set_aside`, when given,
+    gets the names of old containers an interrupted `up` left aside, from the same listing."""
+    listed = calls.containers({"label": [f"{PROJECT}={project}", f"{ONEOFF}=False"]})
+    if set_aside is not None:
+        set_aside.extend(sorted(str((c.get("Names") or ["?"])[0]).lstrip("/")
+                                for c in set_aside_copies(listed)))
+    found = by_service(listed, project)
     return {service: calls.inspect_container(str(summary.get("Id")))
             for service, summary in found.items()}
 

@@ -60,7 +60,8 @@ def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
         str((details.get("Config") or {}).get("Image", "")), ports, started, uptime)
 
 
-def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] | None:
+def inspected_light(project: str, timeout: float, set_aside: list[str] | None = None,
+                    ) -> dict[str, dict[str, Any]] | None:
     from nasrtc.engine.calls import LightCalls, inspected
     from nasrtc.engine.light import connect_light
 
@@ -68,34 +69,20 @@ def inspected_light(project: str, timeout: float) -> dict[str, dict[str, Any]] |
     if engine is None:
         return None
     try:
-        return inspected(LightCalls(engine), project)
+        return inspected(LightCalls(engine), project, set_aside)
     except (OSError, ValueError):
         return None  # the SDK path gives the failure its explanation
 
 
-def set_aside_names(project: str, timeout: float = 10) -> list[str]:
-    """Old containers an interrupted `up` left aside (light.set_aside_copies), by name;
-    none when the light client cannot ask."""
-    from nasrtc.engine.light import connect_light, set_aside_copies
-
-    engine = connect_light(timeout)
-    if engine is None:
-        return []
-    try:
-        copies = set_aside_copies(engine.containers(project))
-    except (OSError, ValueError):
-        return []
-    return sorted(str((c.get("Names") or ["?"])[0]).lstrip("/") for c in copies)
-
-
-def _inspected_sdk(project: str, timeout: float) -> dict[str, dict[str, Any]]:
+def _inspected_sdk(project: str, timeout: float,
+                   set_aside: list[str] | None = None) -> dict[str, dict[str, Any]]:
     from nasrtc.engine.calls import SdkCalls, inspected
     from nasrtc.engine.client import connect, explain
     from nasrtc.errors import NasrtcError
 
     client = connect(timeout)
     try:
-        return inspected(SdkCalls(client), project)
+        return inspected(SdkCalls(client), project, set_aside)
     except NasrtcError:
         raise
     except Exception as exc:
@@ -116,10 +103,13 @@ def rows(found: dict[str, dict[str, Any]],
 
 
 def status(project: str, services: tuple[str, ...] | None = None,
-           timeout: float = 60) -> list[ServiceStatus]:
-    found = inspected_light(project, timeout)
+           timeout: float = 60, set_aside: list[str] | None = None) -> list[ServiceStatus]:
+    """The rows; `set_aside` gets what an interrupted `up` left (inspected)."""
+    found = inspected_light(project, timeout, set_aside)
     if found is None:
-        found = _inspected_sdk(project, timeout)
+        if set_aside is not None:
+            del set_aside[:]  # the SDK's listing says it again
+        found = _inspected_sdk(project, timeout, set_aside)
     return rows(found, services)
 
 

@@ -132,7 +132,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
-def _check_host_path(folder: Path) -> None:
+def check_host_path(folder: Path) -> None:
     """In nasrtc's container image: the stack folder must be the host's, at the same path."""
     from nasrtc.host.container import check_same_path, in_container
 
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in LOCKED and args.dir is not None:
             from nasrtc.lock import stack_lock
 
-            _check_host_path(args.dir)
+            check_host_path(args.dir)
 
             with stack_lock(args.dir):
                 return handler(args)

@@ -23,3 +23,12 @@ def program() -> str:
 def command(rest: str, sudo: str = "sudo ") -> str:
     """'sudo nasrtc up --dir X' in the form that works where this nasrtc runs."""
     return f"{sudo}{program()} {rest}".rstrip()
+
+
+def self_command() -> list[str]:
+    """The argv that starts this same nasrtc again (the web page runs `up`, `status`... as
+    the terminal would): the single file, else the package on this Python."""
+    started = sys.argv[0] if sys.argv else ""
+    if started.endswith(".pyz") and os.path.isfile(started):
+        return [sys.executable, os.path.abspath(started)]
+    return [sys.executable, "-m", "nasrtc"]

@@ -24,7 +24,9 @@ PROC_LOCKS = Path("/proc/locks")
 
 
 @contextmanager
-def stack_lock(stack_dir: Path) -> Iterator[None]:
+def stack_lock(stack_dir: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the stack folder's lock; wait up to `wait` seconds (default: NASRTC_LOCK_WAIT,
+    else 15) for another holder."""
     if not stack_dir.is_dir():  # nothing there yet to guard (init creates it)
         yield
         return
@@ -34,7 +36,7 @@ def stack_lock(stack_dir: Path) -> Iterator[None]:
         raise NasrtcError(_("cannot open {path}: permission denied").format(path=stack_dir),
                           _("run the same command with sudo in front")) from None
     try:
-        _acquire(fd, stack_dir)
+        _acquire(fd, stack_dir, wait)
         _forget_old_lock_file(stack_dir)
         yield
     finally:
@@ -68,8 +70,10 @@ def holder(fd: int, locks: Path = PROC_LOCKS) -> str:
     return "?"
 
 
-def _acquire(fd: int, stack_dir: Path) -> None:
-    deadline = time.monotonic() + float(os.environ.get(WAIT_ENV, "15"))
+def _acquire(fd: int, stack_dir: Path, wait: float | None = None) -> None:
+    if wait is None:
+        wait = float(os.environ.get(WAIT_ENV, "15"))
+    deadline = time.monotonic() + wait
     said = False
     while True:
         try:

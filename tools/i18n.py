@@ -7,8 +7,8 @@
     python tools/i18n.py init LANG # a new language's .po
 
 The texts are the ones marked in the code (_, N_, ngettext), the ones in the templates
-people read (the checklist, reverse-proxy.md) and the steps, click paths and notes of the
-platform profiles (profiles/*.yaml). Generated configuration stays English.
+people read (the checklist, reverse-proxy.md, the web page's) and the steps, click paths
+and notes of the platform profiles (profiles/*.yaml). Generated configuration stays English.
 """
 
 from __future__ import annotations
@@ -41,10 +41,11 @@ def extract() -> Any:
         catalog.add(message, None, auto_comments=comments, context=context)
     options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
                "lstrip_blocks": "true", "newstyle_gettext": "true"}
-    for name in READ_BY_PEOPLE:
+    pages = [REPO / "compose-templates" / name for name in READ_BY_PEOPLE]
+    pages += sorted((REPO / "nasrtc" / "web" / "templates").glob("*.html.j2"))  # nasrtc web
+    for page in pages:
         for _line, message, comments, context in extract_from_file(
-                "jinja2.ext:babel_extract", str(REPO / "compose-templates" / name),
-                keywords=KEYWORDS, options=options):
+                "jinja2.ext:babel_extract", str(page), keywords=KEYWORDS, options=options):
             catalog.add(message, None, auto_comments=comments, context=context,
                         flags=("python-format",))
     found: list[str] = []

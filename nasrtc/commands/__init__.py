@@ -15,6 +15,7 @@ COMMANDS = {
     "logs": N_("show the containers' logs (--follow to keep watching)"),
     "upgrade": N_("move the stack to the images this nasrtc was tested with (or --rollback)"),
     "checklist": N_("every setup step in order, to tick off (text, Markdown or HTML)"),
+    "web": N_("the wizard and the stack's buttons as a web page (no terminal needed)"),
     "reach": N_("can the internet reach this NAS? (public IPv4, CGNAT, DS-Lite, double NAT)"),
     "router": N_("open the router's ports for calls by UPnP, NAT-PMP or PCP (open, status, "
                  "close)"),

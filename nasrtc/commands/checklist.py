@@ -59,27 +59,30 @@ def _ours(target: Path) -> bool:
     return any(mark in text for mark in marks)
 
 
-def run(args: argparse.Namespace) -> int:
+def looked_up(stack: Any) -> Any:
+    """What the checklist says of the world: the names' DNS answers, this host's LAN and
+    IPv6 addresses, the internet line (when discovery is on)."""
     from nasrtc.host import network
     from nasrtc.output.checklist import Facts, public_names
+    from nasrtc.reach import local
+
+    line = None
+    if local.discovery_enabled():
+        from nasrtc.reach.line import probe_stack
+
+        line = probe_stack(stack)
+    return Facts(lan_ip=network.lan_address(),
+                 dns=network.resolve_names(list(public_names(stack))), line=line,
+                 ipv6=tuple(local.global_ipv6()))
+
+
+def run(args: argparse.Namespace) -> int:
     from nasrtc.output.render import render_checklist
     from nasrtc.output.writer import atomic_write
     from nasrtc.stack import load_stack
 
     _answers, stack = load_stack(args.dir, secrets="none")
-    facts = None
-    if not args.offline:
-        from nasrtc.reach import local
-
-        line = None
-        if local.discovery_enabled():
-            from nasrtc.reach.line import probe_stack
-
-            line = probe_stack(stack)
-        facts = Facts(lan_ip=network.lan_address(),
-                      dns=network.resolve_names(list(public_names(stack))), line=line,
-                      ipv6=tuple(local.global_ipv6()))
-    text = render_checklist(stack, args.format, facts)
+    text = render_checklist(stack, args.format, None if args.offline else looked_up(stack))
     if args.output is None:
         sys.stdout.write(text)
         return 0

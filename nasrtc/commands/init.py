@@ -79,7 +79,7 @@ def _from_file(args: argparse.Namespace) -> int:
     # The user's own nasrtc.yaml is the source: never rewrite it under them.
     own_file = target.exists() and target.resolve() == args.answers.resolve()
     answers = (load_answers(args.answers) if own_file else
-               resolve(_in_this_language(read_yaml_mapping(args.answers)),
+               resolve(in_this_language(read_yaml_mapping(args.answers)),
                        source=str(args.answers)))
     plan = plan_files(stack_dir, answers, write_answers_file=not own_file, secrets="new",
                       rotate=args.rotate_secrets)
@@ -88,7 +88,7 @@ def _from_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _in_this_language(raw: dict[str, Any]) -> dict[str, Any]:
+def in_this_language(raw: dict[str, Any]) -> dict[str, Any]:
     """The stack's pages (checklist.md, ...) in the language init runs in, unless the
     answers name one: nasrtc.yaml keeps it, so later runs write the same pages."""
     from nasrtc.i18n import active_language
@@ -125,7 +125,7 @@ def _with_defaults(args: argparse.Namespace) -> int:
                                         "nasrtc.yaml to take it from): e.g. --yes --domain "
                                         "example.org"))
     raw.setdefault("profile", this_platform().profile)
-    plan = plan_files(stack_dir, resolve(_in_this_language(raw)), write_answers_file=True,
+    plan = plan_files(stack_dir, resolve(in_this_language(raw)), write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)
     _show_line(plan.stack)
     _wrote(apply_plan(plan, force=args.force, command="nasrtc init"))
@@ -155,14 +155,14 @@ def _wizard(args: argparse.Namespace) -> int:
         raise  # Ctrl-C at the last question: nothing is written, as at any other
     except NasrtcError as exc:
         # Nothing typed is lost: the answers stay, and are the defaults of the next run.
-        kept = _keep_answers(answers.stack_dir, answers.raw)
+        kept = keep_answers(answers.stack_dir, answers.raw)
         exc.fix = (f"{exc.fix}; " if exc.fix else "") + _(
             "your answers are kept in {file}: after the fix, run `{nasrtc} init --dir {folder}` "
             "again (they are its defaults)").format(file=kept, folder=answers.stack_dir)
         raise
 
 
-def _keep_answers(stack_dir: Path, raw: dict[str, Any]) -> Path:
+def keep_answers(stack_dir: Path, raw: dict[str, Any]) -> Path:
     """The wizard's answers on disk: nasrtc.yaml, unless the user edited that one by hand
     (then nasrtc.yaml.wizard beside it)."""
     import yaml
@@ -191,7 +191,7 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     from nasrtc.output.writer import edit_error
     from nasrtc.wizard.prompt import confirm
 
-    plan = plan_files(answers.stack_dir, resolve(_in_this_language(answers.raw)),
+    plan = plan_files(answers.stack_dir, resolve(in_this_language(answers.raw)),
                       write_answers_file=True,
                       secrets="new", rotate=args.rotate_secrets)
     status = plan.status()
@@ -248,24 +248,7 @@ def _open_router(stack_dir: Path) -> int:
 
 
 def _answer_lines(stack: Any) -> list[str]:
-    from nasrtc.capacity import summary as capacity_summary
     from nasrtc.i18n import columns
-    from nasrtc.services import REDIS_SERVICE
+    from nasrtc.output.summary import answer_rows
 
-    public = (_("discovered with STUN") if stack.livekit.use_external_ip
-              else stack.livekit.node_ip)
-    port = _("port {number}")
-    rows = [
-        (_("Matrix server name"), stack.domain),
-        (_("Homeserver"), stack.homeserver_url),
-        (_("Auth service"),
-         f"{stack.jwt_url} -> {port.format(number=stack.jwt_route.upstream_port)}"),
-        (_("SFU"), f"{stack.livekit_url} -> {port.format(number=stack.sfu_route.upstream_port)}"),
-        (_("Router forwards"), stack.forwarded_summary()),
-        ("TURN", _("on") if stack.livekit.turn_enabled else _("off")),
-        (_("Redis"), _("on") if stack.runs(REDIS_SERVICE) else _("off")),
-        (_("Public address"), public),
-        (_("NAS LAN address"), stack.lan_ip or _("(fill in by hand)")),
-        (_("One call"), capacity_summary()),
-    ]
-    return columns(rows, gap=2)
+    return columns(answer_rows(stack), gap=2)

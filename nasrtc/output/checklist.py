@@ -40,6 +40,7 @@ class Section:
     table: Table | None = None
     steps: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    kind: str = ""  # "proxy": the reverse-proxy rows, which the web page also shows alone
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ def build_checklist(stack: Stack, facts: Facts | None = None) -> Checklist:
         notes=(_("Add no CORS headers on either row: the auth service sends its own."),
                _("Certificates: {where}.").format(where=profile.certificates["where"])
                + (f" {profile.certificates['note']}" if profile.certificates.get("note")
-                  else "")))
+                  else "")),
+        kind="proxy")
 
     hs = profile.homeserver
     homeserver = Section(

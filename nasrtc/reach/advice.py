@@ -117,17 +117,25 @@ def _by_hand(line: Line) -> list[str]:
 def show_line(stack: Any, say_when_off: bool = False) -> Line | None:
     """Before init writes: probe the line for this stack and say the verdict and its steps.
     Nothing is sent when discovery is off; the wizard (say_when_off) says so."""
+    line, headline, steps = line_verdict(stack)
+    if line is None and not say_when_off:
+        return None
+    print(headline)
+    for step in steps:
+        print(f"  - {step}")
+    return line
+
+
+def line_verdict(stack: Any) -> tuple[Line | None, str, list[str]]:
+    """The line for this stack (None when discovery is off), the sentence saying what it
+    is, and the steps that follow from it: one text for the terminal and the web page."""
     from nasrtc.reach import local
     from nasrtc.reach.line import probe_stack
 
     if not local.discovery_enabled():
-        if say_when_off:
-            print(_("nasrtc: your internet line: not checked (NASRTC_DISCOVERY=off); "
-                    "`{nasrtc} reach` checks it later"))
-        return None
+        return None, _("nasrtc: your internet line: not checked (NASRTC_DISCOVERY=off); "
+                       "`{nasrtc} reach` checks it later"), []
     line = probe_stack(stack)
     advice = advise(line, stack.forwarded_summary())
-    print(_("nasrtc: your internet line: {headline}").format(headline=advice.headline))
-    for step in advice.steps:
-        print(f"  - {step}")
-    return line
+    return line, _("nasrtc: your internet line: {headline}").format(
+        headline=advice.headline), list(advice.steps)

@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nasrtc.answers import ANSWERS_FILE, flatten, nest, read_yaml_mapping, resolve
-from nasrtc.errors import InputError, Interrupted
+from nasrtc.answers import ANSWERS_FILE
+from nasrtc.errors import Interrupted
 from nasrtc.host.platform import Platform, this_platform
 from nasrtc.i18n import _
 from nasrtc.profiles import load_profile
-from nasrtc.wizard.questions import Context, Question, applicable, check, parse, record
+from nasrtc.wizard.questions import (
+    Context,
+    Question,
+    check,
+    in_order,
+    parse,
+    record,
+    usable_answers,
+)
 
 
 @dataclass
@@ -52,23 +60,8 @@ def _say(text: str, style: str = "fg:ansibrightblack") -> None:
 
 
 def previous_answers(stack_dir: Path) -> dict[str, Any]:
-    """The flat keys an existing nasrtc.yaml sets. Keys with problems are dropped, so
-    the wizard asks for them again."""
-    path = stack_dir / ANSWERS_FILE
-    if not path.is_file():
-        return {}
-    flat, _dropped = flatten(read_yaml_mapping(path))  # unknown keys dropped: asked again
-    while True:
-        try:
-            resolve(nest(flat))
-            return flat
-        except InputError as exc:
-            bad = {p.key for p in exc.problems}
-            _say(_("{path} has problems; asking again for: {keys}").format(
-                path=path, keys=", ".join(sorted(bad))), "fg:ansiyellow")
-            if not bad & set(flat):
-                return {}
-            flat = {k: v for k, v in flat.items() if k not in bad}
+    """The flat keys an existing nasrtc.yaml sets; keys with problems are asked again."""
+    return usable_answers(stack_dir, lambda text: _say(text, "fg:ansiyellow"))
 
 
 def ask_stack_dir(given: Path | None, detected: Platform) -> Path:
@@ -122,22 +115,11 @@ def run_wizard(given_dir: Path | None, given_domain: str | None) -> WizardResult
                         port_check=ports.port_owner)
     if given_domain:  # after start(): names that followed the old domain follow this one
         ctx.base["domain"] = ctx.kept["domain"] = given_domain
-    for question in _questions_in_order(ctx):
+    for question in in_order(ctx):
         _say(f"  {_(question.help)}")
         answer = _ask(_prompt(question, ctx))
         record(ctx, question, parse(question, answer) if question.kind == "text" else answer)
     return WizardResult(stack_dir, ctx.raw())
-
-
-def _questions_in_order(ctx: Context) -> Any:
-    """Applicable questions, re-evaluated after each answer (some depend on others)."""
-    asked: set[str] = set()
-    while True:
-        pending = [q for q in applicable(ctx) if q.key not in asked]
-        if not pending:
-            return
-        asked.add(pending[0].key)
-        yield pending[0]
 
 
 def confirm(message: str, default: bool = True) -> bool:

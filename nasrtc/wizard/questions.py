@@ -10,9 +10,18 @@ of) is shown at that question. One set of rules, one set of messages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
-from nasrtc.answers import chosen_keys, nest, resolve, resolve_partial
+from nasrtc.answers import (
+    ANSWERS_FILE,
+    chosen_keys,
+    flatten,
+    nest,
+    read_yaml_mapping,
+    resolve,
+    resolve_partial,
+)
 from nasrtc.answers.rules import rule_for
 from nasrtc.errors import InputError
 from nasrtc.i18n import N_, _
@@ -196,6 +205,37 @@ QUESTIONS: tuple[Question, ...] = (
 
 def applicable(ctx: Context) -> list[Question]:
     return [q for q in QUESTIONS if q.when(ctx)]
+
+
+def in_order(ctx: Context) -> Iterator[Question]:
+    """Applicable questions, re-evaluated after each answer (some depend on others)."""
+    asked: set[str] = set()
+    while True:
+        pending = [q for q in applicable(ctx) if q.key not in asked]
+        if not pending:
+            return
+        asked.add(pending[0].key)
+        yield pending[0]
+
+
+def usable_answers(stack_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    """The flat keys an existing nasrtc.yaml sets, the defaults of a new run. Keys with
+    problems are dropped (and said), so the wizard asks for them again."""
+    path = stack_dir / ANSWERS_FILE
+    if not path.is_file():
+        return {}
+    flat, _dropped = flatten(read_yaml_mapping(path))  # unknown keys dropped: asked again
+    while True:
+        try:
+            resolve(nest(flat))
+            return flat
+        except InputError as exc:
+            bad = {p.key for p in exc.problems}
+            say(_("{path} has problems; asking again for: {keys}").format(
+                path=path, keys=", ".join(sorted(bad))))
+            if not bad & set(flat):
+                return {}
+            flat = {k: v for k, v in flat.items() if k not in bad}
 
 
 def record(ctx: Context, question: Question, value: Any) -> None:

@@ -24,7 +24,7 @@ from tests.integration.readme import commands
 
 pytestmark = pytest.mark.slow
 IMAGE = "nasrtc-test/nasrtc:image-test"
-SYNOLOGY = "### Synology DSM: the container image"
+SYNOLOGY = "### Synology DSM over SSH: the container image"
 DSM_VERSION = 'majorversion="7"\nminorversion="2"\nproductversion="7.2.2"\n'
 
 
@@ -40,6 +40,7 @@ def image(client: Any, pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> s
     (context / "dist").mkdir()
     shutil.copy(pyz, context / "dist" / "nasrtc.pyz")
     shutil.copytree(media_wheels(), context / "dist" / "media")
+    shutil.copytree(web_wheels(), context / "dist" / "web")
     built = subprocess.run(["docker", "build", "-q", "--build-arg", f"BASE={base}", "-t", IMAGE,
                             str(context)], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
@@ -66,6 +67,26 @@ def media_wheels() -> Path:
     if fetched.returncode != 0 or not tag:
         shutil.rmtree(folder, ignore_errors=True)
         message = f"the LiveKit SDK's wheels did not download: {fetched.stderr[-500:]}"
+        if REQUIRE_TOOLS:
+            raise AssertionError(message)
+        pytest.skip(message)
+    return folder
+
+
+def web_wheels() -> Path:
+    """nasrtc[web]'s wheel (waitress, pure Python), fetched on the host, kept between runs."""
+    from tests.helpers import REQUIRE_TOOLS
+
+    folder = REPO / ".venv-test" / "web-wheels"
+    if any(folder.glob("waitress-*.whl")):
+        return folder
+    fetched = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--python-version", "3.11", "--dest", str(folder), "waitress==3.0.2"],
+        capture_output=True, text=True, timeout=300)
+    if fetched.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        message = f"waitress's wheel did not download: {fetched.stderr[-500:]}"
         if REQUIRE_TOOLS:
             raise AssertionError(message)
         pytest.skip(message)

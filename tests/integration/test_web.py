@@ -218,3 +218,24 @@ def test_one_command_at_a_time_and_each_takes_the_stacks_lock(tmp_path: Path) ->
             assert second.status_code == 409 and "Wait a moment" in second.text
         finally:
             os.close(held)
+
+
+def test_a_file_edited_by_hand_is_replaced_only_when_asked(tmp_path: Path) -> None:
+    folder = stack_folder(tmp_path)
+    with running_web("--dir", str(folder)) as web:
+        session = signed_in(web.links[0])
+        summary = walk_wizard(session, web.url, {"domain": "example.org"})
+        session.post(f"{web.url}/write", data=form_fields(summary.text))
+        compose = folder / "compose.yaml"
+        compose.write_text(compose.read_text() + "# my own line\n")
+        again = walk_wizard(session, web.url, {"ports.jwt_http": "8093"})
+        words = text_of(again.text)
+        assert "edited by hand since nasrtc wrote them: compose.yaml" in words
+        refused = session.post(f"{web.url}/write", data=form_fields(again.text))
+        assert "Nothing was written" in text_of(refused.text)
+        assert "# my own line" in compose.read_text() and "8093" not in compose.read_text()
+        forced = session.post(f"{web.url}/write", data=[*form_fields(again.text),
+                                                       ("force", "yes")])
+        assert forced.url.endswith("/stack")
+    assert "8093" in compose.read_text()
+    assert "# my own line" in (folder / "compose.yaml.bak").read_text(), "kept beside it"

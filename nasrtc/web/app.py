@@ -208,6 +208,14 @@ class WebApp:
         except Refused as refused:
             with speaking(language):
                 return self._message(refused.status, refused.title, refused.text, language)
+        except Exception as exc:  # a bug: said in one line, here and in the log
+            self.say(f"nasrtc web: internal error: {exc.__class__.__name__}: {exc}")
+            with speaking(language):
+                return self._message("500 Internal Server Error", _("Something went wrong"), _(
+                    "nasrtc: internal error: {error}").format(
+                        error=exc.__class__.__name__), language, _(
+                    "reload the page; if it happens again, report it with the line nasrtc "
+                    "wrote to its log"))
 
     # -- routing ------------------------------------------------------------------------
 
@@ -466,7 +474,7 @@ class WebApp:
             raise Refused("400 Bad Request", _("No such button"), _(
                 "Start again from the first page."))
         if self.runner is None or self.runner.stack_dir != folder:
-            self.runner = Runner(folder, language)
+            self.runner = Runner(folder)
         if not self.runner.start(name, language):
             raise Refused("409 Conflict", _("Wait a moment"), _(
                 "nasrtc is still running a command for this stack; its output is on the "

@@ -77,9 +77,8 @@ def blot(text: str, secrets: list[str]) -> str:
 class Runner:
     """At most one command at a time; the last one's output stays until the next."""
 
-    def __init__(self, stack_dir: Path, language: str) -> None:
+    def __init__(self, stack_dir: Path) -> None:
         self.stack_dir = stack_dir
-        self.language = language
         self.job: Job | None = None
         self.stack_up = False  # the last Start or Stop that went well was a Start
         self._lock = threading.Lock()

@@ -48,45 +48,40 @@ def image(client: Any, pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> s
 
 
 def media_wheels() -> Path:
-    """nasrtc[media]'s wheels for the base's Python (Debian 12: 3.11) and this CPU, fetched
-    on the host (the image has no pip and trusts no CA here), kept between runs."""
+    """nasrtc[media]'s wheels for the base's Python (Debian 12: 3.11) and this CPU."""
     import platform
 
-    from tests.helpers import REQUIRE_TOOLS
-
-    folder = REPO / ".venv-test" / "media-wheels" / f"cp311-{platform.machine()}"
-    if any(folder.glob("livekit-*.whl")):
-        return folder
     tag = {"x86_64": "x86_64", "aarch64": "aarch64"}.get(platform.machine(), "")
-    fetched = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-         "--python-version", "3.11", "--implementation", "cp", "--dest", str(folder),
+    return wheels_for_the_image(
+        f"media-wheels/cp311-{platform.machine()}", "livekit-*.whl", "the LiveKit SDK's wheels",
+        ["--implementation", "cp",
          *(f"--platform={p}_{tag}" for p in ("manylinux_2_28", "manylinux_2_17",
-                                              "manylinux2014")),
-         "livekit==1.2.1"], capture_output=True, text=True, timeout=600)
-    if fetched.returncode != 0 or not tag:
-        shutil.rmtree(folder, ignore_errors=True)
-        message = f"the LiveKit SDK's wheels did not download: {fetched.stderr[-500:]}"
-        if REQUIRE_TOOLS:
-            raise AssertionError(message)
-        pytest.skip(message)
-    return folder
+                                              "manylinux2014")), "livekit==1.2.1"],
+        possible=bool(tag))
 
 
 def web_wheels() -> Path:
-    """nasrtc[web]'s wheel (waitress, pure Python), fetched on the host, kept between runs."""
+    """nasrtc[web]'s wheel (waitress, pure Python)."""
+    return wheels_for_the_image("web-wheels", "waitress-*.whl", "waitress's wheel",
+                                ["--no-deps", "waitress==3.0.2"])
+
+
+def wheels_for_the_image(name: str, wanted: str, what: str, pip_args: list[str],
+                         possible: bool = True) -> Path:
+    """Wheels for the image's Python (3.11), fetched on the host (the image has no pip and
+    trusts no CA here), kept between runs in .venv-test/<name>."""
     from tests.helpers import REQUIRE_TOOLS
 
-    folder = REPO / ".venv-test" / "web-wheels"
-    if any(folder.glob("waitress-*.whl")):
+    folder = REPO / ".venv-test" / name
+    if any(folder.glob(wanted)):
         return folder
     fetched = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--python-version", "3.11", "--dest", str(folder), "waitress==3.0.2"],
-        capture_output=True, text=True, timeout=300)
-    if fetched.returncode != 0:
+        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+         "--python-version", "3.11", "--dest", str(folder), *pip_args],
+        capture_output=True, text=True, timeout=600)
+    if fetched.returncode != 0 or not possible:
         shutil.rmtree(folder, ignore_errors=True)
-        message = f"waitress's wheel did not download: {fetched.stderr[-500:]}"
+        message = f"{what} did not download: {fetched.stderr[-500:]}"
         if REQUIRE_TOOLS:
             raise AssertionError(message)
         pytest.skip(message)

@@ -1,6 +1,8 @@
-"""Where the tests kill nasrtc for real (NASRTC_FAILPOINT=<name>: SIGKILL at that point),
-to see what a power cut or a closed SSH session leaves and that the next run heals it.
-Unset, a name costs one dictionary lookup."""
+"""Where the tests kill nasrtc for real, to see what a power cut or a closed SSH session
+leaves and that the next run heals it: NASRTC_FAILPOINT=<name> is SIGKILL at that named
+point; NASRTC_FAILPOINT=<kind>:<N> at the Nth counted step of that kind (`file`: each
+file staged, renamed, folder made or synced), so a test can enumerate every step of a
+command, not a sample. Unset, a point costs one dictionary lookup."""
 
 from __future__ import annotations
 
@@ -12,4 +14,17 @@ ENV = "NASRTC_FAILPOINT"
 
 def failpoint(name: str) -> None:
     if os.environ.get(ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_counted: dict[str, int] = {}
+
+
+def step(kind: str) -> None:
+    """One more step of `kind`; the Nth is where NASRTC_FAILPOINT=<kind>:<N> kills."""
+    wanted = os.environ.get(ENV)
+    if not wanted or not wanted.startswith(kind + ":"):
+        return
+    _counted[kind] = _counted.get(kind, 0) + 1
+    if wanted[len(kind) + 1:] == str(_counted[kind]):
         os.kill(os.getpid(), signal.SIGKILL)

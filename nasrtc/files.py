@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nasrtc.errors import NasrtcError
+from nasrtc.failpoint import step
 from nasrtc.i18n import _
 
 TMP_SUFFIX = ".nasrtc-tmp"
@@ -55,6 +56,7 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
                                 "broken link; nothing was written").format(base=base),
                               _("choose another folder, or move that file away")) from None
         os.chmod(base, FOLDER_MODE)  # the umask does not decide this
+        step("file")
     if not base.is_dir():
         raise NasrtcError(_("{base} exists and is not a folder").format(base=base),
                           _("choose another --dir"))
@@ -65,6 +67,8 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
         if not current.exists():
             os.mkdir(current, mode)
             os.chmod(current, mode)
+            sync_folder(current.parent)
+            step("file")
         elif not current.is_dir():
             raise NasrtcError(_("{path} exists and is not a folder").format(path=current),
                               _("move that file away; nasrtc keeps its files in that folder"))
@@ -104,6 +108,7 @@ def _stage(path: Path, data: bytes, mode: int) -> Path:
         tmp.unlink(missing_ok=True)
         raise _write_failed(path, exc) from None
     os.close(fd)
+    step("file")  # staged: complete on disk beside the file, not yet in its place
     return tmp
 
 
@@ -128,6 +133,54 @@ def write_files(files: Iterable[tuple[Path, bytes, int]]) -> None:
         raise
     for tmp, path in staged:
         os.replace(tmp, path)  # rename never follows a link at path: it replaces it
+        step("file")
+    # The renames themselves on disk too: after a power cut each file is the old or the
+    # new one, and a new file is there at all (its folder's entry is synced).
+    for folder in dict.fromkeys(path.parent for _tmp, path in staged):
+        sync_folder(folder)
+
+
+def sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return  # a folder that cannot be opened for reading cannot be synced either
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (a network share) refuse fsync on folders
+    finally:
+        os.close(fd)
+    step("file")
+
+
+def sweep_leftovers(stack_dir: Path, most: int = 10_000) -> list[Path]:
+    """Temporary files a killed run left (staged, never renamed into place) in the stack
+    folder and its folders, removed: under the stack's lock no other run writes them.
+    Links are removed, never followed; folders below the first level are not entered."""
+    removed: list[Path] = []
+    folders = [stack_dir]
+    seen = 0
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > most:
+                return removed
+            if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX) \
+                    and not entry.is_dir(follow_symlinks=False):
+                try:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+                except OSError:
+                    pass
+            elif folder == stack_dir and entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
+    return removed
 
 
 def atomic_write(path: Path, data: bytes, mode: int) -> None:

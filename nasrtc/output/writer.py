@@ -22,6 +22,7 @@ from nasrtc.files import (
     free_backup_name,
     read_no_link,
     set_mode,
+    sweep_leftovers,
     write_files,
 )
 from nasrtc.i18n import _
@@ -98,6 +99,7 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
     edited = hand_edited(stack_dir, artifacts)  # refuses links/folders in files' places
     if edited and not force:
         raise edit_error(stack_dir, edited, command)
+    sweep_leftovers(stack_dir)  # what a killed run staged and never put in place
     old_manifest = read_manifest(stack_dir)
     report = WriteReport()
     manifest: dict[str, str] = dict(old_manifest) if partial else {}

@@ -38,15 +38,25 @@ def written(folder: Path) -> dict[str, bytes]:
             if not rel.endswith(TMP_SUFFIX)}
 
 
-def enumerate_kills(tmp_path: Path, start: Callable[[Path], None], command: list[str],
-                    heal: list[str]) -> int:
-    """Kill `command` at each of its file steps in turn, each time from the same start;
-    returns the number of steps. `heal` is the plain command run after each kill."""
-    reference = tmp_path / "reference"
-    start(reference)
-    done = run_subprocess(*command, "--dir", str(reference))
+def uninterrupted_run(folder: Path, start: Callable[[Path], None], command: list[str],
+                      secrets_from: Path | None = None) -> dict[str, bytes]:
+    """What `command` makes from the start, run through (with the secrets of another
+    folder, for a command that makes new ones)."""
+    start(folder)
+    if secrets_from is not None:
+        shutil.copytree(secrets_from / "secrets", folder / "secrets")
+    done = run_subprocess(*command, "--dir", str(folder))
     assert done.code == 0, done.err
-    uninterrupted = snapshot(reference)
+    return snapshot(folder)
+
+
+def enumerate_kills(tmp_path: Path, start: Callable[[Path], None], command: list[str],
+                    heal: list[str], makes_secrets: bool = False) -> int:
+    """Kill `command` at each of its file steps in turn, each time from the same start;
+    returns the number of steps. `heal` is the plain command run after each kill. When the
+    command makes new secrets, "what an uninterrupted run makes" is with the secrets the
+    healed folder holds (they must be the ones the killed run wrote, if it wrote any)."""
+    uninterrupted = uninterrupted_run(tmp_path / "reference", start, command)
     for point in range(1, MOST_STEPS + 1):
         folder = tmp_path / f"killed-{point}"
         start(folder)
@@ -55,7 +65,8 @@ def enumerate_kills(tmp_path: Path, start: Callable[[Path], None], command: list
                                 env={"NASRTC_FAILPOINT": f"file:{point}"})
         if killed.code != -9:  # it ran through: every step before this one was a kill
             assert killed.code == 0, killed.err
-            assert snapshot(folder) == uninterrupted
+            if not makes_secrets:
+                assert snapshot(folder) == uninterrupted
             assert point > 5, "the command was killed at its steps at all"
             return point - 1
         at_kill = written(folder)
@@ -63,6 +74,12 @@ def enumerate_kills(tmp_path: Path, start: Callable[[Path], None], command: list
         assert healed.code == 0, (point, healed.out, healed.err)
         after = snapshot(folder)
         assert not [rel for rel in after if rel.endswith(TMP_SUFFIX)], (point, sorted(after))
+        if makes_secrets:
+            uninterrupted = uninterrupted_run(tmp_path / f"reference-{point}", start, command,
+                                              secrets_from=folder)
+            for rel in ("secrets/livekit_api_key", "secrets/livekit_api_secret"):
+                if rel in at_kill:
+                    assert at_kill[rel] == after[rel], f"step {point}: the secrets changed"
         assert after == uninterrupted, (point, sorted(
             rel for rel in set(after) | set(uninterrupted)
             if after.get(rel) != uninterrupted.get(rel)))
@@ -74,16 +91,16 @@ def enumerate_kills(tmp_path: Path, start: Callable[[Path], None], command: list
 
 
 def test_a_first_init_killed_at_every_step(tmp_path: Path) -> None:
-    """The secrets are made by the first run: seeded here so that every run makes the same
-    bytes (the secrets land first, so a kill never leaves files with secrets the folder
-    does not hold: the healed files match its secrets/)."""
+    """The first run makes the secrets: they land before any file that holds them, so a
+    kill never leaves a file with a secret the folder does not hold, and the next init
+    keeps the ones that landed."""
     source = answers_file(tmp_path)
 
     def start(folder: Path) -> None:
-        seed_secrets(folder)
+        folder.mkdir(parents=True)
 
     steps = enumerate_kills(tmp_path, start, ["init", "--answers", str(source)],
-                            ["init", "--answers", str(source)])
+                            ["init", "--answers", str(source)], makes_secrets=True)
     print(f"init (first run): {steps} kill points, every one healed by the next init")
 
 

@@ -146,11 +146,14 @@ def _delete_data(stack_dir: Path, folders: list[str]) -> None:
     and removes links inside without following them (it works on file descriptors)."""
     import shutil
 
+    from nasrtc.failpoint import step
+
     for rel in folders:
         path = stack_dir / rel
         try:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
+                step("file")
         except OSError as exc:  # e.g. swapped for a link meanwhile: rmtree stops, unfollowed
             raise NasrtcError(_("could not delete {path}: {reason}").format(
                 path=path, reason=exc.strerror or exc),
@@ -160,13 +163,18 @@ def _delete_data(stack_dir: Path, folders: list[str]) -> None:
 
 def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:
     from nasrtc.engine.state import STATE_FILE
-    from nasrtc.output.writer import MANIFEST, forget
+    from nasrtc.failpoint import step
+    from nasrtc.output.writer import MANIFEST, forget, read_manifest
 
     for rel in going:
         (stack_dir / rel).unlink(missing_ok=True)
+        step("file")
     (stack_dir / STATE_FILE).unlink(missing_ok=True)  # the record of what ran: gone with it
+    step("file")
     if not purge:
-        forget(stack_dir, [rel for rel in going if rel != MANIFEST])
+        # also the records of files already gone: a remove killed before this point
+        vanished = [rel for rel in read_manifest(stack_dir) if not (stack_dir / rel).exists()]
+        forget(stack_dir, [rel for rel in {*going, *vanished} if rel != MANIFEST])
     for folder in sorted({(stack_dir / rel).parent for rel in going}, reverse=True):
         if folder != stack_dir and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # only folders left empty; anything of the user's stays

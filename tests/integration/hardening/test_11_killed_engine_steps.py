@@ -1,0 +1,135 @@
+"""Class 11: `up` and `down` killed (SIGKILL) after each change they make on the engine
+(each create, start, stop, rename, remove, network call: NASRTC_FAILPOINT=engine:N, N from
+1 until the command runs through), and `remove` at each file it deletes (file:N). A GET changes
+nothing, so a kill after one leaves what a kill after the change before it leaves: those
+are the steps (the wait for health included, which is GETs after the last start).
+
+After each kill the next plain command finishes the job: the stack runs with exactly its
+containers (no `-replaced-` copy, no second network), a further `up` recreates nothing;
+or, for `down` and `remove`, nothing of the stack is left on the engine. The dead run's
+lock never makes it wait."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import free_port, snapshot
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+MOST_STEPS = 60
+HEAL_ENV = {"NASRTC_LOCK_WAIT": "0"}
+
+
+def expected(stack: Any) -> list[str]:
+    return [f"{stack.project}-jwt-1", f"{stack.project}-livekit-1"]
+
+
+def networks(stack: Any) -> list[str]:
+    return sorted(n.name for n in stack.client.networks.list(filters={"name": stack.project}))
+
+
+def running_as_it_should(stack: Any, point: int) -> None:
+    names = sorted(stack.containers())
+    assert names == expected(stack), (point, names)
+    assert all(c.status == "running" for c in stack.containers().values()), point
+    assert len(networks(stack)) <= 1, (point, networks(stack))
+    again = stack.nasrtc("up", env=HEAL_ENV)
+    assert again.code == 0 and "nothing was recreated" in again.out, (point, again.out)
+
+
+def files(folder: Any) -> dict[str, bytes]:
+    """The stack folder, less the record of the last `up` (it names that up's containers,
+    new at every up)."""
+    return {rel: data for rel, data in snapshot(folder).items()
+            if rel != ".nasrtc-state.json"}
+
+
+def killed(stack: Any, command: str, point: int, *args: str) -> bool:
+    """Whether `command` died at its `point`th engine change (else it ran through)."""
+    done = stack.nasrtc(command, *args, env={"NASRTC_FAILPOINT": f"engine:{point}"})
+    if done.code == -9:
+        return True
+    assert done.code == 0, (point, done.out, done.err)
+    return False
+
+
+def test_a_first_up_killed_at_every_engine_step(make_stack: Any) -> None:
+    stack = make_stack()
+    for point in range(1, MOST_STEPS + 1):
+        if not killed(stack, "up", point):
+            running_as_it_should(stack, point)
+            break
+        healed = stack.nasrtc("up", env=HEAL_ENV)
+        assert healed.code == 0, (point, healed.out, healed.err)
+        running_as_it_should(stack, point)
+        assert stack.nasrtc("down").code == 0 and not stack.containers()
+    else:
+        raise AssertionError("the enumeration did not end")
+    assert point > 3, "up was killed at its steps at all"
+    print(f"up (first start): {point - 1} kill points, every one healed by the next up")
+
+
+def test_an_up_that_recreates_killed_at_every_engine_step(make_stack: Any) -> None:
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    for point in range(1, MOST_STEPS + 1):
+        stack.set_answer("ports", "rtc_tcp", free_port())  # LiveKit must be recreated
+        if not killed(stack, "up", point):
+            running_as_it_should(stack, point)
+            break
+        healed = stack.nasrtc("up", env=HEAL_ENV)
+        assert healed.code == 0, (point, healed.out, healed.err)
+        running_as_it_should(stack, point)
+    else:
+        raise AssertionError("the enumeration did not end")
+    assert point > 3
+    print(f"up (recreating LiveKit): {point - 1} kill points, every one healed by up")
+
+
+def test_down_killed_at_every_engine_step(make_stack: Any) -> None:
+    stack = make_stack()
+    points = 0
+    assert stack.nasrtc("up").code == 0 and stack.nasrtc("down").code == 0
+    uninterrupted = files(stack.dir)  # what down leaves when it runs through
+    for point in range(1, MOST_STEPS + 1):
+        assert stack.nasrtc("up", env=HEAL_ENV).code == 0
+        if not killed(stack, "down", point):
+            break
+        points += 1
+        healed = stack.nasrtc("down", env=HEAL_ENV)
+        assert healed.code == 0, (point, healed.out, healed.err)
+        assert not stack.containers(), (point, sorted(stack.containers()))
+        assert networks(stack) == [], (point, networks(stack))
+        assert files(stack.dir) == uninterrupted, point
+    else:
+        raise AssertionError("the enumeration did not end")
+    assert points > 2
+    print(f"down: {points} kill points, every one healed by the next down")
+
+
+def test_remove_killed_at_every_file_it_deletes(make_stack: Any) -> None:
+    """remove's engine steps are down's (above); here each file and folder it deletes."""
+    stack = make_stack()
+    answers = str(stack.dir.parent / "answers.yaml")
+    assert stack.nasrtc("remove", "--yes").code == 0
+    uninterrupted = files(stack.dir)  # nasrtc.yaml, secrets/ and the record of nasrtc.yaml
+    points = 0
+    for point in range(1, MOST_STEPS + 1):
+        assert stack.nasrtc("init", "--answers", answers, env=HEAL_ENV).code == 0
+        done = stack.nasrtc("remove", "--yes", env={"NASRTC_FAILPOINT": f"file:{point}"})
+        if done.code != -9:
+            assert done.code == 0, (point, done.out, done.err)
+            break
+        points += 1
+        healed = stack.nasrtc("remove", "--yes", env=HEAL_ENV)
+        assert healed.code == 0, (point, healed.out, healed.err)
+        left = files(stack.dir)
+        assert left == uninterrupted, (point, sorted(
+            rel for rel in set(left) | set(uninterrupted)
+            if left.get(rel) != uninterrupted.get(rel)))
+    else:
+        raise AssertionError("the enumeration did not end")
+    assert points > 5
+    print(f"remove: {points} kill points, every one healed by the next remove")

@@ -119,8 +119,10 @@ fi
 
 status=0
 linted=""
-# The real calls (marker `lab`: namespaces, a second dockerd, the real LiveKit) run once,
-# on the first interpreter after 3.8; 3.8 (DSM's) runs everything else too. Further
+# The real calls (marker `lab`: namespaces, a second dockerd, the real LiveKit), the web
+# page in Chromium (`browser`: `nasrtc web` needs Python 3.9+) and the kill-point
+# enumerations (`once`: minutes each, the same logic on every Python) run once, on the
+# first interpreter after 3.8; 3.8 (DSM's) runs everything else too. Further
 # Pythons leave out the engine's tests as well: the Docker SDK's calls are the same on
 # every version, and the runs above have proven them (with them, that run took 12 minutes).
 lab_python=""
@@ -143,10 +145,11 @@ for python in $NASRTC_PYTHONS; do
     lab_python=$version
   elif [ "$version" = "3.8" ]; then
     # The browser's tests drive `nasrtc web`, which needs Python 3.9+ (waitress, Playwright).
-    select=(-m "not lab and not browser")
-    why=" (without the real calls and the browser: one Python after 3.8 runs them)"
+    select=(-m "not lab and not browser and not once")
+    why=" (without the real calls, the browser and the enumerations: one Python after 3.8"
+    why="$why runs them)"
   else
-    select=(-m "not lab and not engine and not browser")
+    select=(-m "not lab and not engine and not browser and not once")
     why=" (without the real calls, the engine's tests and the browser: Python 3.8 and"
     why="$why $lab_python ran them)"
   fi

@@ -58,10 +58,19 @@ def prepare(stack_dir: Path, force: bool = False) -> tuple[Any, list[str]]:
         return load_stack(stack_dir)[1], []
     from nasrtc.answers import load_stack_answers
     from nasrtc.output.plan import plan_files
-    from nasrtc.output.writer import edit_error, hand_edited, write_artifacts
+    from nasrtc.output.writer import (
+        clear_docker_folders,
+        edit_error,
+        hand_edited,
+        write_artifacts,
+    )
 
     plan = plan_files(stack_dir, load_stack_answers(stack_dir), write_answers_file=False,
                       runtime_only=True)
+    for rel in clear_docker_folders(stack_dir, plan.artifacts):
+        print(_("nasrtc: removed the empty folder Docker had made where {file} belongs (the "
+                "file was missing when a container started); writing the file again")
+              .format(file=rel))
     edited = hand_edited(stack_dir, plan.artifacts)
     if edited and not force:
         raise edit_error(stack_dir, edited, "nasrtc up", _("nothing was started"))

@@ -63,6 +63,13 @@ def check_livekit_keys(ctx: Context) -> Outcome:
 
     path = ctx.stack_dir / "livekit" / "livekit.yaml"
     fix = _("run `{nasrtc} render --force` to rebuild it from nasrtc.yaml")
+    if path.is_dir() and not path.is_symlink():
+        return failed(_("a folder, not the file LiveKit reads (Docker makes one where a "
+                        "mounted file is missing as the container starts)"),
+                      _("`{nasrtc} up` removes the empty folder and writes the file again"))
+    if not path.is_file():
+        return failed(_("missing"), _("run `{nasrtc} up`: it writes the file again from "
+                                      "nasrtc.yaml"))
     if path.stat().st_size > MAX_BYTES:
         return failed(_("{size} bytes: far larger than nasrtc writes it")
                       .format(size=path.stat().st_size), fix)

@@ -209,8 +209,11 @@ def unusable_mounts(stack: Stack, stack_dir: Path) -> list[tuple[str, str]]:
                      "render`").format(key=mount.key) if mount.key
                    else _("run `{nasrtc} render` to write it again"))
             if stat.S_ISDIR(mode) and _is_empty(source):
-                fix = _("remove the empty folder (Docker makes one where a mounted file is "
-                        "missing: `sudo rmdir {path}`), then {fix}").format(path=source, fix=fix)
+                fix = (_("remove the empty folder (Docker makes one where a mounted file is "
+                         "missing: `sudo rmdir {path}`), then {fix}").format(path=source, fix=fix)
+                       if mount.key else  # the person's own file: theirs to put back
+                       _("run `{nasrtc} up`: it removes the empty folder Docker made where "
+                         "the file was missing and writes the file again"))
             problems.append((what.format(service=service.name, path=source), fix))
     return problems
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class WriteReport:
     unchanged: list[str] = field(default_factory=list)
     backed_up: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)  # empty folders Docker made (below)
 
 
 def digest(data: bytes) -> str:
@@ -71,6 +73,24 @@ def edit_error(stack_dir: Path, files: list[str], command: str = "nasrtc render"
                                      foreign=[rel for rel in files if rel not in manifest])
 
 
+def clear_docker_folders(stack_dir: Path, files: Iterable[str]) -> list[str]:
+    """Empty folders where nasrtc's own files belong, removed. Docker makes one when a file
+    it mounts is missing as a container starts (a file deleted, a restore that left it out,
+    a NAS booting with the stack folder not yet there): the folder is Docker's, the place
+    is nasrtc's (its record names the file). Anything else there is refused later."""
+    manifest = read_manifest(stack_dir)
+    cleared = []
+    for rel in files:
+        path = stack_dir / rel
+        if rel in manifest and path.is_dir() and not path.is_symlink():
+            try:
+                path.rmdir()  # only when empty: never what someone put there
+            except OSError:
+                continue
+            cleared.append(rel)
+    return cleared
+
+
 def hand_edited(stack_dir: Path, artifacts: dict[str, Artifact]) -> list[str]:
     """Files that exist, differ from the new text and from what nasrtc last wrote. A link
     in their place is refused before anything is read through it."""
@@ -96,12 +116,13 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
                     command: str = "nasrtc render",
                     also: list[tuple[Path, bytes, int]] | None = None) -> WriteReport:
     """Write every artifact (or, with partial, only these, keeping the rest's records)."""
+    cleared = clear_docker_folders(stack_dir, artifacts)
     edited = hand_edited(stack_dir, artifacts)  # refuses links/folders in files' places
     if edited and not force:
         raise edit_error(stack_dir, edited, command)
     sweep_leftovers(stack_dir)  # what a killed run staged and never put in place
     old_manifest = read_manifest(stack_dir)
-    report = WriteReport()
+    report = WriteReport(cleared=cleared)
     manifest: dict[str, str] = dict(old_manifest) if partial else {}
     pending: list[tuple[Path, bytes, int]] = list(also or [])  # e.g. new secrets
     for rel, artifact in artifacts.items():

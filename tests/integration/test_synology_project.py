@@ -26,7 +26,7 @@ from tests.integration.test_compose_v2 import OLDEST, compose_binary
 from tests.integration.test_image import DSM_VERSION, media_wheels, web_wheels
 from tests.integration.web_server import LINK, form_fields, walk_wizard
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.once]
 PROJECT = REPO / "synology" / "docker-compose.yml"
 # What the zip from the repository holds that the build reads (tests/ and the rest too).
 SOURCE = ("Dockerfile", ".dockerignore", "nasrtc", "profiles", "compose-templates", "tools",

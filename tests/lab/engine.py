@@ -78,6 +78,13 @@ class LabEngine:
         finally:
             client.close()
 
+    def halt(self) -> None:
+        """dockerd stops (its containers with it) and keeps its data: a NAS shutting down,
+        or DSM restarting Container Manager during an update; start() brings it back."""
+        if self.proc is not None:
+            _stop(self.proc, timeout=30)
+            self.proc = None
+
     def stop(self) -> None:
         if self.proc is not None:
             _stop(self.proc, timeout=30)

@@ -22,7 +22,7 @@ import pytest
 from nasrtc.files import TMP_SUFFIX
 from tests.helpers import run_subprocess, seed_secrets, snapshot, write_answers
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.once]
 MOST_STEPS = 300  # a bound: init has about fifty
 HEAL_ENV = {"NASRTC_LOCK_WAIT": "0"}  # a dead run's lock must not make the next one wait
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import free_port, snapshot
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow]
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.once]
 MOST_STEPS = 60
 HEAL_ENV = {"NASRTC_LOCK_WAIT": "0"}
 

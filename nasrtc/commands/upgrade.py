@@ -27,6 +27,7 @@ examples:
 """)
 # The answers as they were before the last upgrade: what --rollback restores.
 BEFORE = ".nasrtc-before-upgrade.yaml"
+UNFINISHED = ".nasrtc-upgrading"  # the upgrade's journal: there from its start to its end
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -48,9 +49,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[str], list[str]]:
+def changes(stack_dir: Path, replace_own: bool, half_done: list[str] | None = None,
+            ) -> tuple[dict[str, Any], list[str], list[str]]:
     """(the answers with the new pins, lines 'image: old -> new' / 'kept: ...', the services
-    whose image changes)."""
+    whose image changes); half_done gets the containers an interrupted run left half-way."""
     from nasrtc.answers import ANSWERS_FILE, load_stack_answers, read_yaml_mapping
     from nasrtc.services import OPTIONAL_SERVICES
     from nasrtc.versions import VERSION_SET, nasrtc_pin
@@ -58,7 +60,7 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
     answers = load_stack_answers(stack_dir)  # the one "no nasrtc.yaml" check
     raw = read_yaml_mapping(stack_dir / ANSWERS_FILE)  # as written: pins stay the user's
     images = dict(raw.get("images") or {})
-    running = _running_images(str(answers["project"]))
+    running = _running_images(str(answers["project"]), half_done)
     lines, upgrades = [], []
     for service, target in VERSION_SET.items():
         if service in OPTIONAL_SERVICES and not answers[f"{service}.enabled"]:
@@ -77,11 +79,16 @@ def changes(stack_dir: Path, replace_own: bool) -> tuple[dict[str, Any], list[st
     return {**raw, "images": images}, lines, upgrades
 
 
-def _running_images(project: str) -> dict[str, str]:
+def _running_images(project: str, half_done: list[str] | None = None) -> dict[str, str]:
+    """The image each service's container has; half_done gets the old containers an
+    upgrade (or up) killed half-way left set aside."""
     from nasrtc.engine.status import status
     from nasrtc.services import ALL_SERVICES
 
-    rows = status(project, ALL_SERVICES)
+    aside: list[str] = []
+    rows = status(project, ALL_SERVICES, set_aside=aside)
+    if half_done is not None:
+        half_done += aside
     return {row.service: row.image for row in rows if row.image}
 
 
@@ -89,21 +96,37 @@ def run(args: argparse.Namespace) -> int:
     stack_dir: Path = args.dir
     if args.rollback:
         return _rollback(args)
-    raw, lines, upgrades = changes(stack_dir, args.replace_own_pins)
+    half_done: list[str] = []
+    if (stack_dir / UNFINISHED).is_file():  # an upgrade that began and did not end
+        half_done.append(_("the upgrade begun before"))
+    raw, lines, upgrades = changes(stack_dir, args.replace_own_pins, half_done)
     plan = _plan(stack_dir, raw)  # bad answers stop here, before anything is written
     files = [rel for rel, state in plan.status().items()
              if state in ("changes", "new") and rel != "nasrtc.yaml"]
     for line in lines:
         print(f"  {line}")
-    if not upgrades and not files:
+    if not upgrades and not files and not half_done:
         print(_("nasrtc: nothing to upgrade: the stack runs the set this nasrtc was tested "
                 "with."))
         return 0
+    if not upgrades and not files:
+        # The pins are written, the containers maybe not there: an upgrade killed half-way.
+        print(_("nasrtc: an interrupted upgrade left the stack half-way ({what}); finishing "
+                "it").format(what=", ".join(sorted(set(half_done)))))
     for rel in files:
         print(f"  {pad(file_state('changes'), 8)} {rel}")
     _confirm(args.yes, _("Upgrade?"))
     before = stack_dir / BEFORE
-    _copy(stack_dir / "nasrtc.yaml", before)
+    if _pins_move(stack_dir, raw) or not before.is_file():
+        # Only answers with the old pins are what --rollback goes back to: after an upgrade
+        # killed once its pins were written, the copy it saved stays.
+        _copy(stack_dir / "nasrtc.yaml", before)
+    # The journal of this upgrade: while it exists, the containers may be half-way, and the
+    # next upgrade finishes the job (or rolls it back), whatever the pins already say.
+    from nasrtc.files import atomic_write
+
+    atomic_write(stack_dir / UNFINISHED, b"nasrtc upgrade began here and has not ended; "
+                 b"`nasrtc upgrade` finishes it\n", 0o644)
     try:
         _apply_and_start(stack_dir, plan, args.force, args.timeout)
     except EngineError as exc:
@@ -111,13 +134,23 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         print(_("nasrtc: putting the previous images back..."), file=sys.stderr)
         _restore(stack_dir, before, args.timeout)
+        (stack_dir / UNFINISHED).unlink(missing_ok=True)
         raise NasrtcError(_("the upgrade was rolled back: the stack runs the previous images "
                             "again (nasrtc.yaml as before)"),
                           _("see the log lines above; `{nasrtc} logs` shows more. Report the "
                             "image that failed, or pin a working one in nasrtc.yaml")) from None
+    (stack_dir / UNFINISHED).unlink(missing_ok=True)
     _local_checks(stack_dir)
     print(_("nasrtc: upgraded; `{nasrtc} upgrade --rollback` goes back."))
     return 0
+
+
+def _pins_move(stack_dir: Path, raw: dict[str, Any]) -> bool:
+    """Whether the new answers pin other images than nasrtc.yaml does now."""
+    from nasrtc.answers import ANSWERS_FILE, read_yaml_mapping
+
+    written = read_yaml_mapping(stack_dir / ANSWERS_FILE).get("images") or {}
+    return bool(raw.get("images") != written)
 
 
 def _plan(stack_dir: Path, raw: dict[str, Any]) -> Any:

@@ -66,12 +66,12 @@ def _up_lines(folder: str, wait: bool) -> list[Any] | None:
 
 
 def _status_rows(folder: str) -> list[Any] | None:
-    from nasrtc.engine.state import current_state
+    from nasrtc.engine.state import UPGRADE_JOURNAL, current_state
     from nasrtc.engine.status import inspected_light, rows
 
     state = current_state(folder)
-    if state is None:
-        return None
+    if state is None or os.path.exists(os.path.join(folder, UPGRADE_JOURNAL)):
+        return None  # an upgrade that did not end: the full path says so
     aside: list[str] = []
     found = inspected_light(str(state["project"]), 10, aside)
     if found is None or aside:

@@ -35,4 +35,9 @@ def run(args: argparse.Namespace) -> int:
         print(_("note: an interrupted `{nasrtc} up` left {names} aside (stopped); "
                 "`{nasrtc} up` puts it right, `{nasrtc} down` removes it").format(
             names=", ".join(left)))
+    from nasrtc.engine.state import UPGRADE_JOURNAL
+
+    if (args.dir / UPGRADE_JOURNAL).is_file() and not args.json:
+        print(_("note: an interrupted `{nasrtc} upgrade` began here and did not end; "
+                "`{nasrtc} upgrade` finishes it (or rolls it back)"))
     return 0

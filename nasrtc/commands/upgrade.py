@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nasrtc.commands._common import FORMATTER, add_dir, file_state
+from nasrtc.engine.state import UPGRADE_JOURNAL as UNFINISHED  # the upgrade's journal
 from nasrtc.errors import EngineError, NasrtcError, usage_error
 from nasrtc.i18n import N_, _, pad
 
@@ -27,7 +28,6 @@ examples:
 """)
 # The answers as they were before the last upgrade: what --rollback restores.
 BEFORE = ".nasrtc-before-upgrade.yaml"
-UNFINISHED = ".nasrtc-upgrading"  # the upgrade's journal: there from its start to its end
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ import json
 import os
 
 STATE_FILE = ".nasrtc-state.json"
+UPGRADE_JOURNAL = ".nasrtc-upgrading"  # an upgrade's, from its start to its end
 FORMAT = 3  # 3: the addresses `up` reports, not its English lines
 # Everything the stack's containers are made from; a change to any sends `up` the full way.
 INPUTS = ("nasrtc.yaml", ".nasrtc-manifest.json", "compose.yaml", ".env",

@@ -91,3 +91,25 @@ def test_a_failing_upgrade_killed_at_every_step_ends_rolled_back(
                                kinds=("engine",))
     assert points > 3
     print(f"upgrade rolled back: {points} kill points, every one ended rolled back")
+
+
+def test_status_names_an_upgrade_that_did_not_end(make_stack: Any, client: Any,
+                                                  tmp_path: Path) -> None:
+    """The journal: there from the upgrade's start to its end; status (past the quick
+    lane) says so, and the next upgrade finishes the job and removes it."""
+    client.images.get(images.LIVEKIT).tag(*NEWER.split(":"))
+    stack = make_stack()
+    assert stack.nasrtc("up").code == 0
+    assert stack.nasrtc("status").code == 0  # the quick lane's record is there
+    env = version_set(tmp_path, NEWER)
+    killed = stack.nasrtc("upgrade", "--yes", env={**env, "NASRTC_FAILPOINT": "engine:1"})
+    assert killed.code == -9
+    journal = stack.dir / ".nasrtc-upgrading"
+    assert journal.is_file()
+    said = stack.nasrtc("status")
+    assert "an interrupted `nasrtc upgrade` began here" in said.out, said.out
+    finished = stack.nasrtc("upgrade", "--yes", env=env)
+    assert finished.code == 0, finished.out + finished.err
+    assert not journal.exists()
+    assert "interrupted" not in stack.nasrtc("status").out
+    settled(stack, NEWER, "after the journal")

@@ -10,6 +10,7 @@ import json
 
 from nasrtc.engine.labels import ONEOFF, PROJECT
 from nasrtc.engine.light import LightEngine, by_service, connect_light, quote, set_aside_copies
+from nasrtc.failpoint import step
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: `down` comes here, typing costs
 if TYPE_CHECKING:
@@ -127,22 +128,29 @@ class SdkCalls:
         return dict(self.api.inspect_container(container_id))
 
     def create_container(self, body: dict[str, Any], name: str) -> str:
-        return str(self.api.create_container_from_config(body, name=name)["Id"])
+        created = str(self.api.create_container_from_config(body, name=name)["Id"])
+        step("engine")  # a change made: where a test may kill, as on the light transport
+        return created
 
     def start(self, container_id: str) -> None:
         self.api.start(container_id)
+        step("engine")
 
     def restart(self, container_id: str, timeout: int) -> None:
         self.api.restart(container_id, timeout=timeout)
+        step("engine")
 
     def stop(self, container_id: str, timeout: int) -> None:
         self.api.stop(container_id, timeout=timeout)
+        step("engine")
 
     def rename(self, container_id: str, name: str) -> None:
         self.api.rename(container_id, name)
+        step("engine")
 
     def remove_container(self, container_id: str) -> None:
         self.api.remove_container(container_id, force=True)
+        step("engine")
 
     def logs(self, container_id: str, tail: int) -> str:
         return bytes(self.api.logs(container_id, tail=tail)).decode("utf-8", "replace")
@@ -151,13 +159,16 @@ class SdkCalls:
         return list(self.api.networks(filters=filters))
 
     def create_network(self, name: str, labels: dict[str, str]) -> str:
-        return str(self.api.create_network(name, driver="bridge", labels=labels)["Id"])
+        created = str(self.api.create_network(name, driver="bridge", labels=labels)["Id"])
+        step("engine")
+        return created
 
     def inspect_network(self, network_id: str) -> dict[str, Any]:
         return dict(self.api.inspect_network(network_id))
 
     def remove_network(self, network_id: str) -> None:
         self.api.remove_network(network_id)
+        step("engine")
 
 
 def inspected(calls: Calls, project: str,

@@ -67,9 +67,13 @@ def sdk_down(project: str) -> DownResult:
     with engine_errors():
         from concurrent.futures import ThreadPoolExecutor
 
+        from nasrtc.failpoint import step
+
         def stop_and_remove(container: Any) -> str:
             container.stop(timeout=STOP_TIMEOUT)
+            step("engine")
             container.remove()
+            step("engine")
             return str(container.name)
 
         # The stack's services only (with copies an interrupted `up` set aside).

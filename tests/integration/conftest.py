@@ -4,8 +4,12 @@ uses the engine is marked `engine`, so `pytest -m "not engine"` starts no contai
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,3 +126,40 @@ def pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            timeout=600)
     assert built.returncode == 0, built.stdout + built.stderr[-3000:]
     return target
+
+
+@pytest.fixture
+def tcp_engine() -> Iterator[str]:
+    """The engine at a tcp:// address (as on a NAS managed from another machine): a
+    forwarder to the real socket. nasrtc then talks to it through the Docker SDK."""
+    socket_path = (os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")[7:]
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            engine = socket.socket(socket.AF_UNIX)
+            engine.connect(socket_path)
+            for source, target in ((client, engine), (engine, client)):
+                threading.Thread(target=pipe, args=(source, target), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()

@@ -3,15 +3,12 @@ images (tests/standin_images.py). Skipped without an engine, except in CI."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -258,43 +255,6 @@ def test_architecture_mismatch(make_stack: Any, client: Any) -> None:
     assert result.code == 4
     assert f"image {image} is built for {images.foreign_arch(client)}" in result.err
     assert stack.containers() == {}
-
-
-@pytest.fixture
-def tcp_engine() -> Iterator[str]:
-    """The engine at a tcp:// address (as on a NAS managed from another machine): a
-    forwarder to the real socket. nasrtc then talks to it through the Docker SDK."""
-    socket_path = (os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")[7:]
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def pipe(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, target):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def serve() -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            engine = socket.socket(socket.AF_UNIX)
-            engine.connect(socket_path)
-            for source, target in ((client, engine), (engine, client)):
-                threading.Thread(target=pipe, args=(source, target), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
 
 
 def test_a_tcp_engine_address_makes_the_same_stack(make_stack: Any, tcp_engine: str) -> None:

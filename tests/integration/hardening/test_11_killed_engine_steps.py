@@ -71,6 +71,35 @@ def test_a_first_up_killed_at_every_engine_step(make_stack: Any) -> None:
     print(f"up (first start): {point - 1} kill points, every one healed by the next up")
 
 
+def test_up_and_down_over_the_sdk_killed_at_every_engine_step(
+        make_stack: Any, tcp_engine: str) -> None:
+    """The same over the Docker SDK's transport (an engine at a tcp:// address, as on a NAS
+    managed from another machine): up, then down, killed at each engine change."""
+    stack = make_stack()
+    sdk = {"DOCKER_HOST": tcp_engine}
+    points = {"up": 0, "down": 0}
+    for command in ("up", "down"):
+        for point in range(1, MOST_STEPS + 1):
+            if command == "down":
+                assert stack.nasrtc("up", env=sdk).code == 0
+            done = stack.nasrtc(command, env={**sdk, "NASRTC_FAILPOINT": f"engine:{point}"})
+            if done.code != -9:
+                assert done.code == 0, (command, point, done.out, done.err)
+                break
+            points[command] += 1
+            healed = stack.nasrtc(command, env={**sdk, **HEAL_ENV})
+            assert healed.code == 0, (command, point, healed.out, healed.err)
+            if command == "up":
+                running_as_it_should(stack, point)
+                assert stack.nasrtc("down", env=sdk).code == 0
+            else:
+                assert not stack.containers() and networks(stack) == [], (command, point)
+        else:
+            raise AssertionError("the enumeration did not end")
+    assert points["up"] > 3 and points["down"] > 2, points
+    print(f"over the SDK: up {points['up']}, down {points['down']} kill points, all healed")
+
+
 def test_an_up_that_recreates_killed_at_every_engine_step(make_stack: Any) -> None:
     stack = make_stack()
     assert stack.nasrtc("up").code == 0

@@ -36,6 +36,7 @@ from nasrtc.engine.spec import (
 )
 from nasrtc.errors import EngineError, NasrtcError
 from nasrtc.failpoint import failpoint
+from nasrtc.failpoint import step as counted_step
 from nasrtc.host.ports import Owner, busy
 from nasrtc.i18n import N_, _
 from nasrtc.invocation import command
@@ -89,6 +90,7 @@ def _pull(client: Any, image: str, progress: Any) -> None:
             if "error" in event:
                 raise NasrtcError(str(event["error"]))
             progress(image, event)
+            counted_step("pull")  # a test may kill while the engine pulls
         client.images.get(image)
     except NasrtcError as exc:
         raise _pull_failed(image, exc.message) from None

@@ -11,11 +11,15 @@ lock never makes it wait."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import docker
 import pytest
 
 from tests.helpers import free_port, snapshot
+from tests.integration import standin_images as images
+from tests.integration.registry import local_registry
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.once]
 MOST_STEPS = 60
@@ -98,6 +102,36 @@ def test_up_and_down_over_the_sdk_killed_at_every_engine_step(
             raise AssertionError("the enumeration did not end")
     assert points["up"] > 3 and points["down"] > 2, points
     print(f"over the SDK: up {points['up']}, down {points['down']} kill points, all healed")
+
+
+def test_an_up_killed_while_it_pulls(make_stack: Any, client: Any) -> None:
+    """A missing image pulled from a registry (a local one serving the stand-in): `up`
+    killed at each of the pull's progress events (pull:N); the next `up` pulls what is
+    still missing and starts the stack."""
+    with local_registry() as registry:
+        served = registry.add(client, images.LIVEKIT, "served/livekit")
+        stack = make_stack(images={"livekit": served})
+        points = 0
+        try:
+            for point in range(1, MOST_STEPS + 1):
+                with contextlib.suppress(docker.errors.ImageNotFound):
+                    client.images.remove(served, force=True)
+                if not killed(stack, "up", point):
+                    running_as_it_should(stack, point)
+                    break
+                points += 1
+                healed = stack.nasrtc("up", env=HEAL_ENV)
+                assert healed.code == 0, (point, healed.out, healed.err)
+                running_as_it_should(stack, point)
+                assert stack.nasrtc("down").code == 0
+            else:
+                raise AssertionError("the enumeration did not end")
+        finally:
+            stack.cleanup()
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                client.images.remove(served, force=True)
+    assert points >= 2, "the pull was killed at its steps at all"
+    print(f"up while pulling: {points} kill points, every one healed by the next up")
 
 
 def test_an_up_that_recreates_killed_at_every_engine_step(make_stack: Any) -> None:

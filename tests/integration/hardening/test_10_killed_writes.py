@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,3 +150,36 @@ def test_a_rotation_killed_at_every_step_is_finished_by_render(tmp_path: Path) -
         shutil.rmtree(folder)
     assert points > 5
     print(f"init --rotate-secrets: {points} kill points, every one healed by render")
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "ess"])
+def test_an_export_killed_at_every_step(tmp_path: Path, target: str) -> None:
+    """export writes its folder the same way (all or nothing per file, a record of them):
+    killed at each step, the next export leaves the folder as an uninterrupted one."""
+    source = answers_file(tmp_path)
+    ready = tmp_path / "ready"
+    seed_secrets(ready)
+    assert run_subprocess("init", "--dir", str(ready), "--answers", str(source)).code == 0
+
+    def export(place: Path, **env: str) -> Any:
+        return run_subprocess("export", "--dir", str(ready), "--to", target, "--output",
+                              str(place), env=env or None)
+
+    assert export(tmp_path / "reference").code == 0
+    uninterrupted = snapshot(tmp_path / "reference")
+    for point in range(1, MOST_STEPS + 1):
+        place = tmp_path / f"out-{point}"
+        done = export(place, NASRTC_FAILPOINT=f"file:{point}")
+        if done.code != -9:
+            assert done.code == 0 and snapshot(place) == uninterrupted, done.err
+            break
+        at_kill = written(place)
+        healed = export(place, **HEAL_ENV)
+        assert healed.code == 0, (point, healed.err)
+        after = snapshot(place)
+        assert after == uninterrupted, (point, sorted(set(after) ^ set(uninterrupted)))
+        assert [rel for rel, data in at_kill.items() if data != after.get(rel)] == [], point
+    else:
+        raise AssertionError("the enumeration did not end")
+    assert point > 3
+    print(f"export --to {target}: {point - 1} kill points, every one healed by export")

@@ -150,8 +150,10 @@ def page_language(request: Request) -> str:
 
 
 def _local_path(text: str) -> str:
-    """A path on this page to go back to (never another site: no '//', no scheme)."""
-    if text.startswith("/") and not text.startswith("//") and "\\" not in text \
+    """A path on this page to go back to, never another site: letters, digits and / . _ -
+    only (browsers drop tabs and newlines, so "/\t/evil" would become "//evil")."""
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-")
+    if text.startswith("/") and not text.startswith("//") and set(text) <= allowed \
             and len(text) < 200:
         return text
     return "/"

@@ -78,7 +78,8 @@ def test_the_browsers_language_then_the_switch() -> None:
 
 def test_back_links_stay_on_this_page() -> None:
     assert _local_path("/wizard") == "/wizard"
-    for outside in ("//evil.example/", "https://evil.example/", "\\\\evil", "evil", ""):
+    for outside in ("//evil.example/", "https://evil.example/", "\\\\evil", "evil", "",
+                    "/\t/evil.example", "/\n/evil.example", "/\\evil.example"):
         assert _local_path(outside) == "/", outside
 
 

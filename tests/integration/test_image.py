@@ -22,7 +22,7 @@ from tests.integration import standin_images as images
 from tests.integration.debian_image import debian_python_image
 from tests.integration.readme import commands
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.once]  # the same on every Python of the run
 IMAGE = "nasrtc-test/nasrtc:image-test"
 SYNOLOGY = "### Synology DSM over SSH: the container image"
 DSM_VERSION = 'majorversion="7"\nminorversion="2"\nproductversion="7.2.2"\n'

@@ -18,7 +18,7 @@ from tests.helpers import REPO, REQUIRE_TOOLS
 from tests.integration import standin_images as images
 from tests.integration.debian_image import MIRROR
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.once]  # the same on every Python of the run
 
 
 def python38() -> str:

@@ -19,7 +19,7 @@ from tests.helpers import REPO
 from tests.integration.debian_image import debian_python_image
 from tests.integration.readme import commands
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.once]  # the same on every Python of the run
 RUNTIME = ("docker", "pyyaml", "questionary", "jinja2", "requests")
 BUILD = ("hatchling",)  # pip builds `.` in isolation with the backend pyproject names
 

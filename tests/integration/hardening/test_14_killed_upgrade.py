@@ -73,6 +73,7 @@ def enumerate_upgrade(stack: Any, env: dict[str, str], lands_on: str, code: int,
     return points
 
 
+@pytest.mark.exhaustive  # 20 points, nine minutes: NASRTC_EXHAUSTIVE=1 tests/run.sh
 def test_an_upgrade_killed_at_every_step_is_finished_by_the_next(
         make_stack: Any, client: Any, tmp_path: Path) -> None:
     client.images.get(images.LIVEKIT).tag(*NEWER.split(":"))
@@ -82,6 +83,7 @@ def test_an_upgrade_killed_at_every_step_is_finished_by_the_next(
     print(f"upgrade: {points} kill points, every one finished by the next upgrade")
 
 
+@pytest.mark.exhaustive  # 10 points, two minutes and a half
 def test_a_failing_upgrade_killed_at_every_step_ends_rolled_back(
         make_stack: Any, tmp_path: Path) -> None:
     """The new image crashes: upgrade puts the previous images back (exit 1); killed in the

@@ -56,7 +56,7 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
                                 "broken link; nothing was written").format(base=base),
                               _("choose another folder, or move that file away")) from None
         os.chmod(base, FOLDER_MODE)  # the umask does not decide this
-        step("file")
+        sync_folder(base.parent)  # its entry on disk too (a counted step)
     if not base.is_dir():
         raise NasrtcError(_("{base} exists and is not a folder").format(base=base),
                           _("choose another --dir"))
@@ -67,8 +67,7 @@ def ensure_folder(base: Path, folder: Path, mode: int = FOLDER_MODE) -> None:
         if not current.exists():
             os.mkdir(current, mode)
             os.chmod(current, mode)
-            sync_folder(current.parent)
-            step("file")
+            sync_folder(current.parent)  # a counted step
         elif not current.is_dir():
             raise NasrtcError(_("{path} exists and is not a folder").format(path=current),
                               _("move that file away; nasrtc keeps its files in that folder"))

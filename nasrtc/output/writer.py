@@ -42,7 +42,6 @@ class WriteReport:
     unchanged: list[str] = field(default_factory=list)
     backed_up: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
-    cleared: list[str] = field(default_factory=list)  # empty folders Docker made (below)
 
 
 def digest(data: bytes) -> str:
@@ -77,7 +76,8 @@ def clear_docker_folders(stack_dir: Path, files: Iterable[str]) -> list[str]:
     """Empty folders where nasrtc's own files belong, removed. Docker makes one when a file
     it mounts is missing as a container starts (a file deleted, a restore that left it out,
     a NAS booting with the stack folder not yet there): the folder is Docker's, the place
-    is nasrtc's (its record names the file). Anything else there is refused later."""
+    is nasrtc's (its record names the file). Anything else there is refused later. `up`
+    clears the files its containers read; every other command refuses any folder there."""
     manifest = read_manifest(stack_dir)
     cleared = []
     for rel in files:
@@ -116,13 +116,12 @@ def write_artifacts(stack_dir: Path, artifacts: dict[str, Artifact], force: bool
                     command: str = "nasrtc render",
                     also: list[tuple[Path, bytes, int]] | None = None) -> WriteReport:
     """Write every artifact (or, with partial, only these, keeping the rest's records)."""
-    cleared = clear_docker_folders(stack_dir, artifacts)
     edited = hand_edited(stack_dir, artifacts)  # refuses links/folders in files' places
     if edited and not force:
         raise edit_error(stack_dir, edited, command)
     sweep_leftovers(stack_dir)  # what a killed run staged and never put in place
     old_manifest = read_manifest(stack_dir)
-    report = WriteReport(cleared=cleared)
+    report = WriteReport()
     manifest: dict[str, str] = dict(old_manifest) if partial else {}
     pending: list[tuple[Path, bytes, int]] = list(also or [])  # e.g. new secrets
     for rel, artifact in artifacts.items():

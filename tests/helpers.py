@@ -161,3 +161,20 @@ class EngineStack:
             container.remove(force=True)
         for network in self.client.networks.list(filters={"name": self.project}):
             network.remove()
+
+
+def engine_says_healthy(container: Any, within: float = 45.0) -> bool:
+    """Whether the engine's own health check calls the container healthy within `within`
+    seconds. `up` returns once the check passes when nasrtc runs it, before the engine's
+    first scheduled run (an interval after the start): this is the engine's later word."""
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        container.reload()
+        status = ((container.attrs.get("State") or {}).get("Health") or {}).get("Status")
+        if status == "healthy":
+            return True
+        if status == "unhealthy" or time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)

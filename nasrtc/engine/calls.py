@@ -14,7 +14,7 @@ from nasrtc.failpoint import step
 
 TYPE_CHECKING = False  # see pyproject's mypy always_true: `down` comes here, typing costs
 if TYPE_CHECKING:
-    from typing import Any, Union
+    from typing import Any, Callable, Union
 
     Calls = Union["LightCalls", "SdkCalls"]
 
@@ -69,6 +69,17 @@ class LightCalls:
         if status != 200:
             raise OSError(f"no log for container {container_id[:12]} ({status})")
         return demultiplex(answer).decode("utf-8", "replace")
+
+    def run_check(self, container_id: str, command: list[str], timeout: float) -> int | None:
+        """`command` run in the container (as its health check runs): its exit code, or
+        None when it has not ended within `timeout`. Not counted as a change: it changes
+        nothing of the stack."""
+        created = self.engine.call("POST", f"/containers/{quote(container_id)}/exec",
+                                   body={"Cmd": command, "AttachStdout": False,
+                                         "AttachStderr": False})
+        exec_id = quote(str(created["Id"]))
+        self.engine.call("POST", f"/exec/{exec_id}/start", body={"Detach": True})
+        return _exit_code(lambda: self.engine.get(f"/exec/{exec_id}/json"), timeout)
 
     def networks(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
         found = self.engine.get("/networks", filters=json.dumps(filters))
@@ -155,6 +166,11 @@ class SdkCalls:
     def logs(self, container_id: str, tail: int) -> str:
         return bytes(self.api.logs(container_id, tail=tail)).decode("utf-8", "replace")
 
+    def run_check(self, container_id: str, command: list[str], timeout: float) -> int | None:
+        created = self.api.exec_create(container_id, command, stdout=False, stderr=False)
+        self.api.exec_start(created["Id"], detach=True)
+        return _exit_code(lambda: self.api.exec_inspect(created["Id"]), timeout)
+
     def networks(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self.api.networks(filters=filters))
 
@@ -169,6 +185,22 @@ class SdkCalls:
     def remove_network(self, network_id: str) -> None:
         self.api.remove_network(network_id)
         step("engine")
+
+
+def _exit_code(inspect: Callable[[], Any], timeout: float) -> int | None:
+    """The exit code of an exec once it has ended (polled: the engine has no wait for
+    execs), or None at the deadline."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = inspect()
+        if isinstance(found, dict) and found.get("Running") is False \
+                and isinstance(found.get("ExitCode"), int):
+            return int(found["ExitCode"])
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
 
 
 def inspected(calls: Calls, project: str,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from nasrtc.engine import health_probe
 from nasrtc.engine.calls import engine_calls, inspected, remove_idle_networks
 from nasrtc.engine.client import connect, explain
 from nasrtc.engine.compose_hash import dialect_for
@@ -492,6 +493,7 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
     deadline = time.monotonic() + timeout
     pending = {r.service: r for r in results}
     announced = False
+    probed: dict[str, float] = {}  # when each container's check was last run here
     restarts = {service: details.get("RestartCount", 0)
                 for service, details in inspected(calls, stack.project).items()}
     while pending:
@@ -514,6 +516,12 @@ def _wait(calls: Calls, stack: Stack, results: list[ServiceResult], timeout: flo
             elif health == "unhealthy":
                 raise _crashed(calls, details, service,
                                _("is running but its health check fails"))
+            elif state.get("Status") == "running" and health == "starting" \
+                    and time.monotonic() - probed.get(service, 0.0) >= health_probe.EVERY:
+                probed[service] = time.monotonic()
+                if health_probe.passes(calls, details):  # the engine's own check is later
+                    result.health = "healthy"
+                    del pending[service]
         if not pending:
             return
         if time.monotonic() > deadline:

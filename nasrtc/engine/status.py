@@ -63,30 +63,37 @@ def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
 def inspected_light(project: str, timeout: float, set_aside: list[str] | None = None,
                     ) -> dict[str, dict[str, Any]] | None:
     from nasrtc.engine.calls import LightCalls, inspected
+    from nasrtc.engine.health_probe import settle_starting
     from nasrtc.engine.light import connect_light
 
     engine = connect_light(timeout)
     if engine is None:
         return None
+    calls = LightCalls(engine)
     try:
-        return inspected(LightCalls(engine), project, set_aside)
+        found = inspected(calls, project, set_aside)
     except (OSError, ValueError):
         return None  # the SDK path gives the failure its explanation
+    settle_starting(calls, found)
+    return found
 
 
 def _inspected_sdk(project: str, timeout: float,
                    set_aside: list[str] | None = None) -> dict[str, dict[str, Any]]:
     from nasrtc.engine.calls import SdkCalls, inspected
     from nasrtc.engine.client import connect, explain
+    from nasrtc.engine.health_probe import settle_starting
     from nasrtc.errors import NasrtcError
 
-    client = connect(timeout)
+    calls = SdkCalls(connect(timeout))
     try:
-        return inspected(SdkCalls(client), project, set_aside)
+        found = inspected(calls, project, set_aside)
     except NasrtcError:
         raise
     except Exception as exc:
         raise explain(exc) from None
+    settle_starting(calls, found)
+    return found
 
 
 def shown_services(found: dict[str, Any]) -> list[str]:

@@ -1,0 +1,65 @@
+"""A container's own health check, run by `up` as soon as the container runs, instead of
+waiting for the engine's first scheduled one: Docker runs that one an `interval` after the
+start (10 s for LiveKit, 30 s in the auth service's image), while the services answer
+within a second or two. A check passing here is the same command in the same container,
+so `up` need not wait longer; a check failing here proves nothing (the service may still be
+starting), so only the engine's own "unhealthy" makes `up` fail. Engines from 25 on could
+do this themselves (`start_interval`), but DSM's and Debian 12's are older."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # see pyproject's mypy always_true
+if TYPE_CHECKING:
+    from typing import Any
+
+    from nasrtc.engine.calls import Calls
+
+LONGEST = 10.0  # seconds one run may take here, whatever the check's own timeout says
+EVERY = 1.0  # seconds between two runs for the same container: a NAS CPU is small
+
+
+def check_command(details: dict[str, Any]) -> list[str] | None:
+    """The command Docker runs for the container's health check (from its inspection:
+    the check of the compose file, else the image's), or None when it has none."""
+    check = (details.get("Config") or {}).get("Healthcheck") or {}
+    test = check.get("Test") if isinstance(check, dict) else None
+    if not isinstance(test, list) or not all(isinstance(part, str) for part in test):
+        return None
+    if len(test) > 1 and test[0] == "CMD":
+        return list(test[1:])
+    if len(test) == 2 and test[0] == "CMD-SHELL":
+        return ["/bin/sh", "-c", test[1]]
+    return None  # NONE, or nothing Docker would run
+
+
+def check_timeout(details: dict[str, Any]) -> float:
+    check = (details.get("Config") or {}).get("Healthcheck") or {}
+    nanoseconds = check.get("Timeout") if isinstance(check, dict) else None
+    if isinstance(nanoseconds, int) and not isinstance(nanoseconds, bool) and nanoseconds > 0:
+        return min(nanoseconds / 1e9, LONGEST)
+    return LONGEST  # Docker's default is 30 s
+
+
+def passes(calls: Calls, details: dict[str, Any]) -> bool:
+    """Whether the container's health check passes now, run once in it."""
+    command = check_command(details)
+    if command is None:
+        return False
+    try:
+        return calls.run_check(str(details["Id"]), command, check_timeout(details)) == 0
+    except Exception:  # any failure proves nothing: the engine's own check decides
+        return False
+
+
+def settle_starting(calls: Calls, found: dict[str, dict[str, Any]]) -> None:
+    """Inspections (by service) of running containers whose health is still "starting":
+    their check run once here, and "healthy" where it passes, so that `status` says what
+    `up` said a moment before (the engine's own first check may be 30 s away)."""
+    for details in found.values():
+        state = details.get("State") if isinstance(details, dict) else None
+        if not isinstance(state, dict):
+            continue
+        health = state.get("Health")
+        if isinstance(health, dict) and state.get("Status") == "running" \
+                and health.get("Status") == "starting" and passes(calls, details):
+            health["Status"] = "healthy"

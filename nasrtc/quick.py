@@ -73,7 +73,10 @@ def _status_rows(folder: str) -> list[Any] | None:
     if state is None or os.path.exists(os.path.join(folder, UPGRADE_JOURNAL)):
         return None  # an upgrade that did not end: the full path says so
     aside: list[str] = []
-    found = inspected_light(str(state["project"]), 10, aside)
+    services = state["services"]  # a forged record's word is checked against the engine's
+    passed = {name: record.get("passed") for name, record in services.items()
+              if isinstance(record, dict)} if isinstance(services, dict) else {}
+    found = inspected_light(str(state["project"]), 10, aside, passed)
     if found is None or aside:
         return None  # an interrupted `up` left a copy: the full path says so
     return rows(found)

@@ -117,7 +117,10 @@ def _full(args: argparse.Namespace) -> int:
         # --no-wait does not look at the state again: nothing to put in brackets then.
         print(service_line(item.service, item.action, (item.state, item.health)))
     print("\n".join(where_it_answers(addresses_of(stack))))
-    record_up(args.dir, stack)  # the next `up` checks it against the engine
+    # The next `up` checks it against the engine; `status` believes the health checks up
+    # saw pass until the engine's own first one has run.
+    record_up(args.dir, stack, {item.service for item in result.services
+                                if item.health == "healthy"})
     return 0
 
 

@@ -189,10 +189,12 @@ class SdkCalls:
 
 def _exit_code(inspect: Callable[[], Any], timeout: float) -> int | None:
     """The exit code of an exec once it has ended (polled: the engine has no wait for
-    execs), or None at the deadline."""
+    execs), or None at the deadline. A check such as LiveKit's ends within milliseconds:
+    the first polls come soon, later ones less often."""
     import time
 
     deadline = time.monotonic() + timeout
+    pause = 0.002
     while True:
         found = inspect()
         if isinstance(found, dict) and found.get("Running") is False \
@@ -200,7 +202,8 @@ def _exit_code(inspect: Callable[[], Any], timeout: float) -> int | None:
             return int(found["ExitCode"])
         if time.monotonic() > deadline:
             return None
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def inspected(calls: Calls, project: str,

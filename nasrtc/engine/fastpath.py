@@ -5,6 +5,7 @@ written. Anything else (or any doubt) returns None and `up` takes the full path.
 
 from __future__ import annotations
 
+from nasrtc.engine.health_probe import run_of
 from nasrtc.engine.labels import CONFIG_HASH
 from nasrtc.engine.light import by_service, connect_light, set_aside_copies, written_since
 from nasrtc.engine.state import current_state
@@ -53,8 +54,8 @@ def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list
         if details is None:
             return None
         health = ((details.get("State") or {}).get("Health") or {}).get("Status", "")
-        if health == "starting" and "starting" not in healthy:
-            health = "healthy" if _check_passes(engine, details) else health
+        if health == "starting" and record.get("passed") == run_of(details):
+            health = "healthy"  # up saw its check pass; the engine's first is to come
         if health not in healthy:
             return None  # starting or unhealthy: the full path waits and explains
         if written_since([str(path) for path in record["mounted"]],
@@ -62,14 +63,6 @@ def _check(engine: Any, state: dict[str, Any], healthy: tuple[str, ...]) -> list
             return None
         lines.append(service_line(service, "unchanged", ("running", health)))
     return lines + where_it_answers(state["addresses"])
-
-
-def _check_passes(engine: Any, details: dict[str, Any]) -> bool:
-    """The engine's first health check may be seconds away after an `up`: run it now."""
-    from nasrtc.engine.calls import LightCalls
-    from nasrtc.engine.health_probe import passes
-
-    return passes(LightCalls(engine), details)
 
 
 # What `up` did to each service, in words (lifecycle's actions).
@@ -103,8 +96,10 @@ def where_it_answers(addresses: dict[str, str]) -> list[str]:
               "mobile data).")]
 
 
-def record_up(stack_dir: Path, stack: Any) -> None:
-    """After a successful full `up`: what runs now, for the next one's quick answer."""
+def record_up(stack_dir: Path, stack: Any, healthy: set[str] | frozenset[str] = frozenset(),
+              ) -> None:
+    """After a successful full `up`: what runs now, for the next one's quick answer; for
+    each service in `healthy`, the container (and its start) whose health check passed."""
     from nasrtc.engine.spec import read_at_start
     from nasrtc.engine.state import write_state
 
@@ -126,4 +121,7 @@ def record_up(stack_dir: Path, stack: Any) -> None:
             "hash": str((summary.get("Labels") or {}).get(CONFIG_HASH)),
             "image": service.image,
             "mounted": [str(path) for path in read_at_start(folder, service)]}
+        details = engine.inspect(str(summary.get("Id"))) if service.name in healthy else None
+        if details is not None:
+            services[service.name]["passed"] = run_of(details)
     write_state(str(stack_dir), stack.project, services, addresses_of(stack))

@@ -51,15 +51,21 @@ def passes(calls: Calls, details: dict[str, Any]) -> bool:
         return False
 
 
-def settle_starting(calls: Calls, found: dict[str, dict[str, Any]]) -> None:
-    """Inspections (by service) of running containers whose health is still "starting":
-    their check run once here, and "healthy" where it passes, so that `status` says what
-    `up` said a moment before (the engine's own first check may be 30 s away)."""
-    for details in found.values():
+def run_of(details: dict[str, Any]) -> list[str]:
+    """One run of a container: its id and when it started (a restart is another run)."""
+    return [str(details.get("Id")), str((details.get("State") or {}).get("StartedAt"))]
+
+
+def vouch_for_starting(found: dict[str, dict[str, Any]], passed: dict[str, Any]) -> None:
+    """Inspections (by service) of running containers the engine still calls "starting":
+    "healthy" where the record of the last `up` says it saw this very run's check pass
+    (`passed`: service -> run_of), so that `status` says what `up` said a moment before
+    (the engine's own first check may be 30 s away). Nothing is run: `status` only reads."""
+    for service, details in found.items():
         state = details.get("State") if isinstance(details, dict) else None
         if not isinstance(state, dict):
             continue
         health = state.get("Health")
         if isinstance(health, dict) and state.get("Status") == "running" \
-                and health.get("Status") == "starting" and passes(calls, details):
+                and health.get("Status") == "starting" and passed.get(service) == run_of(details):
             health["Status"] = "healthy"

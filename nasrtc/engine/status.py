@@ -61,20 +61,20 @@ def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
 
 
 def inspected_light(project: str, timeout: float, set_aside: list[str] | None = None,
-                    ) -> dict[str, dict[str, Any]] | None:
+                    passed: dict[str, Any] | None = None) -> dict[str, dict[str, Any]] | None:
+    """`passed`: the checks the last `up` saw pass (health_probe.vouch_for_starting)."""
     from nasrtc.engine.calls import LightCalls, inspected
-    from nasrtc.engine.health_probe import settle_starting
+    from nasrtc.engine.health_probe import vouch_for_starting
     from nasrtc.engine.light import connect_light
 
     engine = connect_light(timeout)
     if engine is None:
         return None
-    calls = LightCalls(engine)
     try:
-        found = inspected(calls, project, set_aside)
+        found = inspected(LightCalls(engine), project, set_aside)
     except (OSError, ValueError):
         return None  # the SDK path gives the failure its explanation
-    settle_starting(calls, found)
+    vouch_for_starting(found, passed or {})
     return found
 
 
@@ -82,18 +82,15 @@ def _inspected_sdk(project: str, timeout: float,
                    set_aside: list[str] | None = None) -> dict[str, dict[str, Any]]:
     from nasrtc.engine.calls import SdkCalls, inspected
     from nasrtc.engine.client import connect, explain
-    from nasrtc.engine.health_probe import settle_starting
     from nasrtc.errors import NasrtcError
 
-    calls = SdkCalls(connect(timeout))
+    client = connect(timeout)
     try:
-        found = inspected(calls, project, set_aside)
+        return inspected(SdkCalls(client), project, set_aside)
     except NasrtcError:
         raise
     except Exception as exc:
         raise explain(exc) from None
-    settle_starting(calls, found)
-    return found
 
 
 def shown_services(found: dict[str, Any]) -> list[str]:

@@ -32,29 +32,22 @@ def test_its_timeout_is_bounded() -> None:
     assert health_probe.check_timeout(inspected(["CMD", "x"], True)) == health_probe.LONGEST
 
 
-class Calls:
-    def __init__(self, code: int | None = None, error: Exception | None = None) -> None:
-        self.code, self.error = code, error
-        self.ran: list[tuple[str, list[str]]] = []
-
-    def run_check(self, container_id: str, command: list[str], timeout: float) -> int | None:
-        self.ran.append((container_id, command))
-        if self.error:
-            raise self.error
-        return self.code
-
-
-def test_only_a_passing_check_settles_a_starting_container() -> None:
-    found = {"livekit": {**inspected(["CMD", "wget"]),
-                         "State": {"Status": "running", "Health": {"Status": "starting"}}},
-             "jwt": {**inspected(["CMD", "check"]),
-                     "State": {"Status": "exited", "Health": {"Status": "starting"}}}}
-    health_probe.settle_starting(Calls(1), found)  # type: ignore[arg-type]
-    assert found["livekit"]["State"]["Health"]["Status"] == "starting"
-    health_probe.settle_starting(Calls(error=OSError("gone")), found)  # type: ignore[arg-type]
-    assert found["livekit"]["State"]["Health"]["Status"] == "starting"
-    calls = Calls(0)
-    health_probe.settle_starting(calls, found)  # type: ignore[arg-type]
-    assert found["livekit"]["State"]["Health"]["Status"] == "healthy"
-    assert found["jwt"]["State"]["Health"]["Status"] == "starting"  # not running: not run
-    assert calls.ran == [("abc", ["wget"])]
+def test_a_starting_container_is_healthy_only_for_the_run_up_saw_pass() -> None:
+    def found() -> dict[str, Any]:
+        return {"livekit": {**inspected(["CMD", "wget"]), "State": {
+            "Status": "running", "StartedAt": "2026-12-03T10:00:00Z",
+            "Health": {"Status": "starting"}}}}
+    seen = found()
+    this_run = health_probe.run_of(seen["livekit"])
+    health_probe.vouch_for_starting(seen, {"livekit": this_run})
+    assert seen["livekit"]["State"]["Health"]["Status"] == "healthy"
+    restarted = found()
+    restarted["livekit"]["State"]["StartedAt"] = "2026-12-03T10:05:00Z"  # another run
+    for record in ({"livekit": this_run}, {}, {"jwt": this_run}):
+        again = restarted if record else found()
+        health_probe.vouch_for_starting(again, record)
+        assert again["livekit"]["State"]["Health"]["Status"] == "starting", record
+    unhealthy = found()
+    unhealthy["livekit"]["State"]["Health"]["Status"] = "unhealthy"  # the engine's word wins
+    health_probe.vouch_for_starting(unhealthy, {"livekit": this_run})
+    assert unhealthy["livekit"]["State"]["Health"]["Status"] == "unhealthy"

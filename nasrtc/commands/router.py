@@ -30,7 +30,8 @@ STATES = {
     "already": N_("already forwarded to this NAS by another rule, left as it is"),
     "conflict": N_("taken by something else, left alone"), "refused": N_("refused"),
     "removed": N_("removed"), "gone": N_("gone"), "expired": N_("expired"),
-    "changed": N_("now someone else's, left alone"), "present": N_("in place")}
+    "changed": N_("now someone else's, left alone"), "present": N_("in place"),
+    "interrupted": N_("asked for by a `router open` that was interrupted")}
 GOOD = {"mapped", "kept", "already", "removed", "present"}
 
 
@@ -97,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
             _("switch UPnP or NAT-PMP on in the router, or forward the ports by hand "
               "(`{nasrtc} checklist`, section Router)"))
     want, wide = mappings.wanted(stack)
+    # Recorded before the router is asked: killed in between, `router close` still finds
+    # (and `router open` finishes) what the router may have made.
+    record = mappings.intend(router, stack.project, want, record)
+    mappings.write_state(args.dir, record)
     rows, record = mappings.open_ports(router, stack.project, want, record)
     mappings.write_state(args.dir, record)
     return _report(args, stack, router, rows, wide)
@@ -146,7 +151,9 @@ def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
             wide: list[str]) -> int:
     from nasrtc.invocation import command
 
-    ok = all(row.state in GOOD for row in rows)
+    # Closing, a mapping the router no longer has is what was wanted.
+    good = GOOD | {"gone"} if args.action == "close" else GOOD
+    ok = all(row.state in good for row in rows)
     if args.json:
         print(json.dumps({"method": router.method if router else None,
                           "router": (router.upnp.name if router and router.upnp else
@@ -165,7 +172,12 @@ def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
         print("  " + _("{ports}: too many ports to map one by one; forward this range by hand")
               .format(ports=item))
     again = command(f"router open --dir {args.dir.resolve()}", stack.profile.sudo)
-    if any(row.state in ("gone", "expired") for row in rows):
+    if any(row.state == "interrupted" for row in rows):
+        print(_("fix: an interrupted `router open` may have made these: run `{command}` to "
+                "finish it, or `{close}` to delete them").format(
+                    command=again, close=command(f"router close --dir {args.dir.resolve()}",
+                                                 stack.profile.sudo)))
+    elif args.action != "close" and any(row.state in ("gone", "expired") for row in rows):
         print(_("fix: the router forgot them (a restart does that): run `{command}`")
               .format(command=again))
     elif any(row.state in ("conflict", "refused") for row in rows):

@@ -2,16 +2,21 @@
 the ports of nasrtc's router checklist, to the NAS's LAN address, through UPnP IGD,
 NAT-PMP or PCP. What nasrtc made is recorded in the stack folder; only those mappings
 are ever renewed or deleted, and a UPnP mapping only while its description is still
-nasrtc's and it still points at this NAS."""
+nasrtc's and it still points at this NAS. The record is written before the router is
+asked too (each new mapping `pending`, with the PCP nonce it will be made with), so a
+`router open` killed half-way leaves nothing on the router that `router close` cannot
+find and delete."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from nasrtc.failpoint import step
 from nasrtc.reach import local, natpmp, pcp, upnp
 
 STATE_FILE = "router-mappings.json"
@@ -25,6 +30,10 @@ EPOCH_SLACK = 2           # seconds, as RFC 6886 3.6 allows in its epoch check
 MAPPED, KEPT, ALREADY, CONFLICT, REFUSED, TOO_WIDE = \
     "mapped", "kept", "already", "conflict", "refused", "too-wide"
 REMOVED, GONE, EXPIRED, CHANGED, PRESENT = "removed", "gone", "expired", "changed", "present"
+INTERRUPTED = "interrupted"  # asked for by a `router open` that did not end
+# PCP answers to a delete that mean "no mapping of yours here": NOT_AUTHORIZED (another's,
+# not to be touched) and NO_RESOURCES (none at all, in miniupnpd's words).
+NOT_THERE = {"pcp": (2, 8)}
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Made:
     made_at: float      # unix time
     epoch: int = -1     # NAT-PMP/PCP epoch when made
     nonce: str = ""     # PCP
+    pending: bool = False  # about to be asked for: the router may or may not have it
 
     @property
     def expires(self) -> float:
@@ -148,7 +158,8 @@ def _sound(made: Made) -> bool:
         return False
     if not isinstance(made.made_at, (int, float)) or isinstance(made.made_at, bool):
         return False
-    if not isinstance(made.description, str) or not isinstance(made.nonce, str):
+    if not isinstance(made.description, str) or not isinstance(made.nonce, str) \
+            or not isinstance(made.pending, bool):
         return False
     try:
         nonce_ok = made.method != "pcp" or len(bytes.fromhex(made.nonce)) == 12
@@ -165,6 +176,7 @@ def write_state(stack_dir: Path, made: list[Made]) -> None:
     if not made:
         if path.exists() and not path.is_symlink():
             path.unlink()
+            step("file")
         return
     atomic_write(path, (json.dumps([asdict(m) for m in made], indent=2) + "\n").encode(), 0o644)
 
@@ -172,26 +184,45 @@ def write_state(stack_dir: Path, made: list[Made]) -> None:
 # ------------------------------------------------------------------ open, status, close
 
 
+def intend(router: Router, project: str, want: list[Wanted],
+           record: list[Made]) -> list[Made]:
+    """The record with each mapping about to be asked for that it lacks, as pending (for
+    PCP with the nonce it will be asked with: only that nonce can delete it later)."""
+    have = {(m.protocol, m.port) for m in record}
+    now = time.time()
+    return record + [
+        Made(item.protocol, item.port, router.method,
+             description(project, item.protocol, item.port), 0, now, epoch=router.epoch,
+             nonce=os.urandom(12).hex() if router.method == "pcp" else "", pending=True)
+        for item in want if (item.protocol, item.port) not in have]
+
+
 def open_ports(router: Router, project: str, want: list[Wanted],
                record: list[Made]) -> tuple[list[Row], list[Made]]:
+    """Each wanted mapping asked for; the record as it is after: what was made replaces
+    what was recorded, and a pending entry the router did not take is dropped."""
     rows: list[Row] = []
     kept = {(m.protocol, m.port): m for m in record}
     for item in want:
         text = description(project, item.protocol, item.port)
+        key = (item.protocol, item.port)
         try:
-            row, made = _open_one(router, item, text, kept.get((item.protocol, item.port)))
+            row, made = _open_one(router, item, text, kept.get(key))
         except (upnp.UpnpError, upnp.BadReply, natpmp.NatPmpError, pcp.PcpError,
                 OSError) as error:
             row, made = Row(item.protocol, item.port, REFUSED, str(error)), None
         rows.append(row)
         if made:
-            kept[(item.protocol, item.port)] = made
+            kept[key] = made
+        elif key in kept and kept[key].pending:
+            del kept[key]
     return rows, list(kept.values())
 
 
 def _open_one(router: Router, item: Wanted, text: str,
               before: Made | None) -> tuple[Row, Made | None]:
     now = time.time()
+    renewed = KEPT if before and not before.pending else MAPPED
     if router.method == "upnp":
         assert router.upnp is not None
         entry = upnp.mapping(router.upnp, item.protocol, item.port)
@@ -208,31 +239,36 @@ def _open_one(router: Router, item: Wanted, text: str,
         lease = UPNP_V2_LEASE if router.upnp.version == 2 else 0
         granted = upnp.add_mapping(router.upnp, item.protocol, item.port, router.lan_ip, text,
                                    lease)
+        step("router")  # a change made on the router: where a test may kill
         return (Row(item.protocol, item.port, KEPT if entry else MAPPED, "", granted),
                 Made(item.protocol, item.port, "upnp", text, granted, now))
     if router.method == "nat-pmp":
         got = natpmp.map_port(router.gateway, item.protocol, item.port, item.port, LIFETIME,
                               router.lan_ip)
+        step("router")
         if got is None:
             return Row(item.protocol, item.port, REFUSED, "no answer"), None
         if got.external_port != item.port:
             natpmp.map_port(router.gateway, item.protocol, item.port, 0, 0, router.lan_ip)
+            step("router")
             return Row(item.protocol, item.port, CONFLICT,
                        f"external port {got.external_port}"), None
-        return (Row(item.protocol, item.port, KEPT if before else MAPPED, "", got.lifetime),
+        return (Row(item.protocol, item.port, renewed, "", got.lifetime),
                 Made(item.protocol, item.port, "nat-pmp", text, got.lifetime, now,
                      epoch=router.epoch))
     nonce = bytes.fromhex(before.nonce) if before and before.method == "pcp" else None
     got_pcp = pcp.map_port(router.gateway, router.lan_ip, item.protocol, item.port,
                            item.port, LIFETIME, nonce)
+    step("router")
     if got_pcp is None:
         return Row(item.protocol, item.port, REFUSED, "no answer"), None
     if got_pcp.external_port != item.port:
         pcp.map_port(router.gateway, router.lan_ip, item.protocol, item.port, 0, 0,
                      bytes.fromhex(got_pcp.nonce))
+        step("router")
         return Row(item.protocol, item.port, CONFLICT,
                    f"external port {got_pcp.external_port}"), None
-    return (Row(item.protocol, item.port, KEPT if before else MAPPED, "", got_pcp.lifetime),
+    return (Row(item.protocol, item.port, renewed, "", got_pcp.lifetime),
             Made(item.protocol, item.port, "pcp", text, got_pcp.lifetime, now,
                  epoch=router.epoch, nonce=got_pcp.nonce))
 
@@ -242,6 +278,9 @@ def status(router: Router | None, record: list[Made]) -> list[Row]:
     rows = []
     now = time.time()
     for made in record:
+        if made.pending:
+            rows.append(Row(made.protocol, made.port, INTERRUPTED))
+            continue
         left = None if not made.lease else max(0, int(made.expires - now))
         if router is None or router.method != made.method:
             if made.lease and made.expires <= now:
@@ -296,8 +335,16 @@ def close_ports(router: Router | None, record: list[Made]) -> tuple[list[Row], l
             continue
         try:
             rows.append(_close_one(router, made))
-        except (upnp.UpnpError, upnp.BadReply, natpmp.NatPmpError, pcp.PcpError,
-                OSError) as error:
+        except (natpmp.NatPmpError, pcp.PcpError) as error:
+            if made.pending or error.code in NOT_THERE.get(made.method, ()):
+                # The router has no such mapping of nasrtc's: never made (a killed open) or
+                # deleted already (a killed close). miniupnpd answers so, where RFC 6887
+                # says success.
+                rows.append(Row(made.protocol, made.port, GONE, str(error)))
+            else:
+                rows.append(Row(made.protocol, made.port, REFUSED, str(error)))
+                left.append(made)
+        except (upnp.UpnpError, upnp.BadReply, OSError) as error:
             rows.append(Row(made.protocol, made.port, REFUSED, str(error)))
             left.append(made)
     return rows, left
@@ -310,10 +357,10 @@ def _close_one(router: Router, made: Made) -> Row:
             return not_ours
         assert router.upnp is not None
         upnp.delete_mapping(router.upnp, made.protocol, made.port)
-        return Row(made.protocol, made.port, REMOVED)
-    if made.method == "nat-pmp":
+    elif made.method == "nat-pmp":
         natpmp.map_port(router.gateway, made.protocol, made.port, 0, 0, router.lan_ip)
     else:
         pcp.map_port(router.gateway, router.lan_ip, made.protocol, made.port, 0, 0,
                      bytes.fromhex(made.nonce))
+    step("router")
     return Row(made.protocol, made.port, REMOVED)

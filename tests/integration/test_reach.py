@@ -52,10 +52,12 @@ class Line:
     lab: Lab
     folder: Path  # a stack nasrtc init wrote for example.org
 
-    def nasrtc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def nasrtc(self, *args: str, check: bool = True,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """nasrtc on the NAS, discovery on: its packets can only reach the lab."""
         env = {**os.environ, "NASRTC_LANG": "en", "PYTHONPATH": str(REPO),
-               "NASRTC_DISCOVERY": "on", "NASRTC_PUBLIC_IP_URL": "http://127.0.0.1:9/"}
+               "NASRTC_DISCOVERY": "on", "NASRTC_PUBLIC_IP_URL": "http://127.0.0.1:9/",
+               **(env or {})}
         done = subprocess.run([*self.lab.spaces["nas"].exec_prefix(), sys.executable, "-m",
                                "nasrtc", *args], capture_output=True, text=True, env=env,
                               timeout=120, stdin=subprocess.DEVNULL)
@@ -74,8 +76,8 @@ class Line:
         rows = rows["checks"] if isinstance(rows, dict) else rows
         return next(row for row in rows if row["name"] == name)
 
-    def router_cmd(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.nasrtc("router", *args, "--dir", str(self.folder))
+    def router_cmd(self, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+        return self.nasrtc("router", *args, "--dir", str(self.folder), **options)
 
 
 @contextmanager

@@ -210,6 +210,9 @@ def _write_wizard_answers(args: argparse.Namespace, answers: Any) -> int:
     if blocked and not args.force:
         raise edit_error(answers.stack_dir, blocked, "nasrtc init")
     if all(state == "unchanged" for state in status.values()) and not plan.pending_secrets:
+        if not plan.recorded():  # only nasrtc's own record is behind (a killed run)
+            apply_plan(plan, force=args.force, force_files=frozenset({ANSWERS_FILE}),
+                       command="nasrtc init")
         print("\n" + _("Everything is up to date; nothing to write."))
         return 0
     print()

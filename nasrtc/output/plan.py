@@ -12,7 +12,14 @@ from nasrtc.errors import NasrtcError, usage_error
 from nasrtc.files import ensure_folder
 from nasrtc.i18n import N_, _
 from nasrtc.output.render import PUBLIC, Artifact, render_all, render_runtime
-from nasrtc.output.writer import WriteReport, edit_error, hand_edited, write_artifacts
+from nasrtc.output.writer import (
+    WriteReport,
+    digest,
+    edit_error,
+    hand_edited,
+    read_manifest,
+    write_artifacts,
+)
 from nasrtc.secret_store import SECRETS_DIR, secret_files
 from nasrtc.stack import SecretsFrom, Stack, stack_for
 
@@ -41,6 +48,13 @@ class Plan:
             else:
                 out[rel] = "edited" if rel in edited else "changes"
         return out
+
+    def recorded(self) -> bool:
+        """Whether nasrtc's record of written files names each file with what it holds
+        (a run killed after its last file and before the record leaves it behind)."""
+        manifest = read_manifest(self.stack_dir)
+        return all(manifest.get(rel) == digest(artifact.text.encode("utf-8"))
+                   for rel, artifact in self.artifacts.items())
 
     def stale_runtime_files(self) -> list[str]:
         """Runtime files missing or different from what the answers render."""

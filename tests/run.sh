@@ -139,22 +139,17 @@ for python in $NASRTC_PYTHONS; do
     "$venv/bin/mypy" || status=1
     linted=yes
   fi
-  # The longest kill-point enumerations (marker `exhaustive`: the upgrade's, the SDK
-  # transport's, 15 minutes together) only with NASRTC_EXHAUSTIVE=1: CI's time is bounded.
-  also=" and not exhaustive"
-  [ "${NASRTC_EXHAUSTIVE:-}" = "1" ] && also=""
-  select=(-m "not exhaustive")
-  [ -z "$also" ] && select=()
+  select=()
   why=""
   if [ -z "$lab_python" ] && [ "$version" != "3.8" ]; then
     lab_python=$version
   elif [ "$version" = "3.8" ]; then
     # The browser's tests drive `nasrtc web`, which needs Python 3.9+ (waitress, Playwright).
-    select=(-m "not lab and not browser and not once$also")
+    select=(-m "not lab and not browser and not once")
     why=" (without the real calls, the browser and the enumerations: one Python after 3.8"
     why="$why runs them)"
   else
-    select=(-m "not lab and not engine and not browser and not once$also")
+    select=(-m "not lab and not engine and not browser and not once")
     why=" (without the real calls, the engine's tests and the browser: Python 3.8 and"
     why="$why $lab_python ran them)"
   fi

@@ -75,7 +75,6 @@ def test_a_first_up_killed_at_every_engine_step(make_stack: Any) -> None:
     print(f"up (first start): {point - 1} kill points, every one healed by the next up")
 
 
-@pytest.mark.exhaustive  # the same steps as the light transport's, two minutes
 def test_up_and_down_over_the_sdk_killed_at_every_engine_step(
         make_stack: Any, tcp_engine: str) -> None:
     """The same over the Docker SDK's transport (an engine at a tcp:// address, as on a NAS

@@ -73,7 +73,6 @@ def enumerate_upgrade(stack: Any, env: dict[str, str], lands_on: str, code: int,
     return points
 
 
-@pytest.mark.exhaustive  # 20 points, nine minutes: NASRTC_EXHAUSTIVE=1 tests/run.sh
 def test_an_upgrade_killed_at_every_step_is_finished_by_the_next(
         make_stack: Any, client: Any, tmp_path: Path) -> None:
     client.images.get(images.LIVEKIT).tag(*NEWER.split(":"))
@@ -83,7 +82,6 @@ def test_an_upgrade_killed_at_every_step_is_finished_by_the_next(
     print(f"upgrade: {points} kill points, every one finished by the next upgrade")
 
 
-@pytest.mark.exhaustive  # 10 points, two minutes and a half
 def test_a_failing_upgrade_killed_at_every_step_ends_rolled_back(
         make_stack: Any, tmp_path: Path) -> None:
     """The new image crashes: upgrade puts the previous images back (exit 1); killed in the
@@ -93,6 +91,18 @@ def test_a_failing_upgrade_killed_at_every_step_ends_rolled_back(
                                kinds=("engine",))
     assert points > 3
     print(f"upgrade rolled back: {points} kill points, every one ended rolled back")
+
+
+def test_an_upgrade_over_the_sdk_killed_at_every_engine_step(
+        make_stack: Any, client: Any, tcp_engine: str, tmp_path: Path) -> None:
+    """The same recreate over the Docker SDK's transport (an engine at a tcp:// address):
+    its file steps are those above; here each change it makes on the engine."""
+    client.images.get(images.LIVEKIT).tag(*NEWER.split(":"))
+    stack = make_stack()
+    env = {**version_set(tmp_path, NEWER), "DOCKER_HOST": tcp_engine}
+    points = enumerate_upgrade(stack, env, NEWER, 0, kinds=("engine",))
+    assert points > 3
+    print(f"upgrade over the SDK: {points} kill points, every one finished by the next")
 
 
 def test_status_names_an_upgrade_that_did_not_end(make_stack: Any, client: Any,

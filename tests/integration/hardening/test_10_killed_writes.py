@@ -183,3 +183,34 @@ def test_an_export_killed_at_every_step(tmp_path: Path, target: str) -> None:
         raise AssertionError("the enumeration did not end")
     assert point > 3
     print(f"export --to {target}: {point - 1} kill points, every one healed by export")
+
+
+def test_a_checklist_written_to_a_file_killed_at_every_step(tmp_path: Path) -> None:
+    """`checklist --output` writes one file, anywhere the user names: killed at each step,
+    the file is absent or whole, and the next run leaves it whole with no staged copy."""
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    assert run_subprocess("init", "--dir", str(stack), "--answers",
+                          str(answers_file(tmp_path))).code == 0
+    printed = tmp_path / "print"
+    printed.mkdir()
+    target = printed / "checklist.html"
+    command = ["checklist", "--dir", str(stack), "--offline", "--format", "html",
+               "--output", str(target)]
+    assert run_subprocess(*command).code == 0
+    whole = target.read_bytes()
+    for point in range(1, MOST_STEPS + 1):
+        target.unlink()
+        killed = run_subprocess(*command, env={"NASRTC_FAILPOINT": f"file:{point}"})
+        if killed.code != -9:
+            assert killed.code == 0, killed.err
+            break
+        assert not target.exists() or target.read_bytes() == whole, point
+        healed = run_subprocess(*command, env=HEAL_ENV)
+        assert healed.code == 0, (point, healed.err)
+        assert target.read_bytes() == whole, point
+        assert sorted(p.name for p in printed.iterdir()) == ["checklist.html"], point
+    else:
+        raise AssertionError("the enumeration did not end")
+    assert point > 1
+    print(f"checklist --output: {point - 1} kill points, every one healed by the next run")

@@ -1,8 +1,10 @@
 """Where the tests kill nasrtc for real, to see what a power cut or a closed SSH session
 leaves and that the next run heals it: NASRTC_FAILPOINT=<name> is SIGKILL at that named
 point; NASRTC_FAILPOINT=<kind>:<N> at the Nth counted step of that kind (`file`: each
-file staged, renamed, folder made or synced), so a test can enumerate every step of a
-command, not a sample. Unset, a point costs one dictionary lookup."""
+file staged, renamed, deleted, folder made or synced; `engine`: each change on the Docker
+engine; `pull`: each progress event of a pull; `router`: each mapping made or deleted on
+the router), so a test can enumerate every step of a command, not a sample. Unset, a
+point costs one dictionary lookup."""
 
 from __future__ import annotations
 

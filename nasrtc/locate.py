@@ -43,6 +43,8 @@ def remember(stack_dir: Path) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(str(stack_dir.resolve()) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())  # after a power cut: the old name or the new, not empty
         os.replace(tmp, memory)
     except OSError:
         pass  # a read-only home: --dir (or the current folder) still works

@@ -89,9 +89,7 @@ def run(args: argparse.Namespace) -> int:
         from nasrtc.commands.router import close_recorded
 
         close_recorded(stack_dir)
-    _delete(stack_dir, going, args.purge)
-    if args.purge:
-        _delete_data(stack_dir, list(data))
+    _delete(stack_dir, going, args.purge, list(data) if args.purge else [])
     print((_("nasrtc: {project} is removed.") if args.purge else
            _("nasrtc: {project} is removed; `{nasrtc} init` in this folder brings it back."))
           .format(project=project))
@@ -122,8 +120,9 @@ def _what_goes(stack_dir: Path, purge: bool) -> tuple[list[str], list[str]]:
                    *(name for name, _env, _what in TURN_AUTH_SECRETS.values())]
         going += [f"{SECRETS_DIR}/{name}" for name in secrets
                   if (stack_dir / SECRETS_DIR / name).is_file()]
-        if (stack_dir / MANIFEST).is_file():
-            going.append(MANIFEST)
+        # The answers even when the record no longer names them (a purge killed after it).
+        going += [rel for rel in (*KEPT, MANIFEST) if rel not in going
+                  and (stack_dir / rel).is_file() and not (stack_dir / rel).is_symlink()]
     return going, edited
 
 
@@ -161,20 +160,29 @@ def _delete_data(stack_dir: Path, folders: list[str]) -> None:
                   "is the service's data").format(path=path)) from None
 
 
-def _delete(stack_dir: Path, going: list[str], purge: bool) -> None:
+def _delete(stack_dir: Path, going: list[str], purge: bool, data: list[str]) -> None:
+    """The files, then (purge) the services' data, then (purge) the record of files and
+    the answers: while nasrtc.yaml is there, a purge killed half-way is finished by the
+    next one (without it, nasrtc no longer knows the folder as a stack)."""
     from nasrtc.engine.state import STATE_FILE
     from nasrtc.failpoint import step
     from nasrtc.output.writer import MANIFEST, forget, read_manifest
 
+    last = [rel for rel in (MANIFEST, *KEPT) if rel in going] if purge else []
     for rel in going:
-        (stack_dir / rel).unlink(missing_ok=True)
-        step("file")
+        if rel not in last:
+            (stack_dir / rel).unlink(missing_ok=True)
+            step("file")
     (stack_dir / STATE_FILE).unlink(missing_ok=True)  # the record of what ran: gone with it
     step("file")
     if not purge:
         # also the records of files already gone: a remove killed before this point
         vanished = [rel for rel in read_manifest(stack_dir) if not (stack_dir / rel).exists()]
         forget(stack_dir, [rel for rel in {*going, *vanished} if rel != MANIFEST])
+    _delete_data(stack_dir, data)
     for folder in sorted({(stack_dir / rel).parent for rel in going}, reverse=True):
         if folder != stack_dir and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # only folders left empty; anything of the user's stays
+    for rel in last:
+        (stack_dir / rel).unlink(missing_ok=True)
+        step("file")

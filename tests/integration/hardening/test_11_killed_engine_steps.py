@@ -172,22 +172,37 @@ def test_down_killed_at_every_engine_step(make_stack: Any) -> None:
     print(f"down: {points} kill points, every one healed by the next down")
 
 
-def test_remove_killed_at_every_file_it_deletes(make_stack: Any) -> None:
-    """remove's engine steps are down's (above); here each file and folder it deletes."""
-    stack = make_stack()
+@pytest.mark.parametrize("purge", [(), ("--purge",)], ids=["keep", "purge"])
+def test_remove_killed_at_every_file_it_deletes(make_stack: Any, purge: tuple[str, ...]) -> None:
+    """remove's engine steps are down's (above); here each file and folder it deletes
+    (with --purge also the answers, the secrets and Redis's data)."""
+    stack = make_stack(redis={"enabled": True}) if purge else make_stack()
     answers = str(stack.dir.parent / "answers.yaml")
-    assert stack.nasrtc("remove", "--yes").code == 0
+    if purge:  # Redis's data folder, as its container would have left it
+        (stack.dir / "redis").mkdir(mode=0o700, exist_ok=True)
+        (stack.dir / "redis" / "dump.rdb").write_bytes(b"REDIS0011")
+    assert stack.nasrtc("remove", "--yes", *purge).code == 0
     uninterrupted = files(stack.dir)  # nasrtc.yaml, secrets/ and the record of nasrtc.yaml
     points = 0
     for point in range(1, MOST_STEPS + 1):
         assert stack.nasrtc("init", "--answers", answers, env=HEAL_ENV).code == 0
-        done = stack.nasrtc("remove", "--yes", env={"NASRTC_FAILPOINT": f"file:{point}"})
+        if purge:
+            (stack.dir / "redis").mkdir(mode=0o700, exist_ok=True)
+            (stack.dir / "redis" / "dump.rdb").write_bytes(b"REDIS0011")
+        done = stack.nasrtc("remove", "--yes", *purge,
+                            env={"NASRTC_FAILPOINT": f"file:{point}"})
         if done.code != -9:
             assert done.code == 0, (point, done.out, done.err)
             break
         points += 1
-        healed = stack.nasrtc("remove", "--yes", env=HEAL_ENV)
-        assert healed.code == 0, (point, healed.out, healed.err)
+        answers_gone = not (stack.dir / "nasrtc.yaml").exists()
+        healed = stack.nasrtc("remove", "--yes", *purge, env=HEAL_ENV)
+        if answers_gone:
+            # The answers go last: killed after them, nothing of the stack was left, and
+            # the next remove says there is no stack here.
+            assert healed.code == 1 and "no nasrtc.yaml" in healed.err, (point, healed.err)
+        else:
+            assert healed.code == 0, (point, healed.out, healed.err)
         left = files(stack.dir)
         assert left == uninterrupted, (point, sorted(
             rel for rel in set(left) | set(uninterrupted)
@@ -195,4 +210,4 @@ def test_remove_killed_at_every_file_it_deletes(make_stack: Any) -> None:
     else:
         raise AssertionError("the enumeration did not end")
     assert points > 5
-    print(f"remove: {points} kill points, every one healed by the next remove")
+    print(f"remove{''.join(' ' + word for word in purge)}: {points} kill points, every one healed by the next")

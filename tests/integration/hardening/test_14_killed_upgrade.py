@@ -105,6 +105,37 @@ def test_an_upgrade_over_the_sdk_killed_at_every_engine_step(
     print(f"upgrade over the SDK: {points} kill points, every one finished by the next")
 
 
+def test_a_rollback_killed_at_every_step_is_finished_by_the_next(
+        make_stack: Any, client: Any, tmp_path: Path) -> None:
+    """`upgrade --rollback` (the saved answers back, LiveKit recreated on the old image)
+    killed at each file and engine step; the next `--rollback` finishes it."""
+    client.images.get(images.LIVEKIT).tag(*NEWER.split(":"))
+    stack = make_stack()
+    env = version_set(tmp_path, NEWER)
+    assert stack.nasrtc("up").code == 0
+    points = 0
+    for kind in ("file", "engine"):
+        for point in range(1, MOST_STEPS + 1):
+            moved = stack.nasrtc("upgrade", "--yes", env=env)
+            assert moved.code == 0, (kind, point, moved.out, moved.err)
+            settled(stack, NEWER, f"{kind}:{point} (upgraded)")
+            done = stack.nasrtc("upgrade", "--rollback", "--yes",
+                                env={**env, "NASRTC_FAILPOINT": f"{kind}:{point}"})
+            if done.code != -9:
+                assert done.code == 0, (kind, point, done.out, done.err)
+                settled(stack, images.LIVEKIT, f"{kind}:{point} (ran through)")
+                break
+            points += 1
+            healed = stack.nasrtc("upgrade", "--rollback", "--yes",
+                                  env={**env, "NASRTC_LOCK_WAIT": "0"})
+            assert healed.code == 0, (kind, point, healed.out, healed.err)
+            settled(stack, images.LIVEKIT, f"{kind}:{point}")
+        else:
+            raise AssertionError("the enumeration did not end")
+    assert points > 3
+    print(f"upgrade --rollback: {points} kill points, every one finished by the next")
+
+
 def test_status_names_an_upgrade_that_did_not_end(make_stack: Any, client: Any,
                                                   tmp_path: Path) -> None:
     """The journal: there from the upgrade's start to its end; status (past the quick

@@ -19,14 +19,32 @@ def failpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+PAUSE = "NASRTC_PAUSEPOINT"  # <kind>:<N>:<file>: at that step, make <file>, wait while it is
+PAUSE_LONGEST = 120  # seconds
+
 _counted: dict[str, int] = {}
 
 
 def step(kind: str) -> None:
-    """One more step of `kind`; the Nth is where NASRTC_FAILPOINT=<kind>:<N> kills."""
-    wanted = os.environ.get(ENV)
-    if not wanted or not wanted.startswith(kind + ":"):
+    """One more step of `kind`; the Nth is where NASRTC_FAILPOINT=<kind>:<N> kills, and
+    where NASRTC_PAUSEPOINT=<kind>:<N>:<file> waits (while a test stops the engine under
+    it, say) until <file>, which it makes, is gone."""
+    wanted, paused = os.environ.get(ENV), os.environ.get(PAUSE)
+    if not (wanted and wanted.startswith(kind + ":")) \
+            and not (paused and paused.startswith(kind + ":")):
         return
     _counted[kind] = _counted.get(kind, 0) + 1
-    if wanted[len(kind) + 1:] == str(_counted[kind]):
+    if wanted and wanted == f"{kind}:{_counted[kind]}":
         os.kill(os.getpid(), signal.SIGKILL)
+    if paused and paused.startswith(f"{kind}:{_counted[kind]}:"):
+        _pause(paused.split(":", 2)[2])
+
+
+def _pause(marker: str) -> None:
+    import time
+
+    with open(marker, "x"):
+        pass
+    deadline = time.monotonic() + PAUSE_LONGEST
+    while os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)

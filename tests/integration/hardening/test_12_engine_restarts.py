@@ -3,13 +3,16 @@ during an update) and the NAS reboots (the engine stops with the stack running a
 again). A dockerd of the test's own, in a sealed network namespace of its own (the lab's
 engine: nothing reaches this machine's network), so that it can be stopped and started.
 
-- `up` whose engine goes away mid-way ends with a clear message (exit 4, no traceback);
-  once the engine is back, the next `up` finishes: exactly the stack's containers, running.
+- `up` and `upgrade` whose engine goes away mid-way (stopped while nasrtc waits at a
+  chosen step: NASRTC_PAUSEPOINT) end with a clear message (exit 4, no traceback); once the
+  engine is back, the next `up` (`upgrade`) finishes: exactly the stack's containers,
+  running, on the images they should be.
 - After a reboot the stack comes back by itself (restart policies); `status` says so,
   `up` (the quick lane) recreates nothing, and Redis's data is still there."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,16 +36,18 @@ class Nas:
     def __init__(self, lab: Lab, space: Namespace, engine: LabEngine) -> None:
         self.lab, self.space, self.engine = lab, space, engine
 
-    def nasrtc(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    def nasrtc(self, *args: str, timeout: float = 240,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """nasrtc on the NAS: in its namespace, talking to its engine."""
         env = {**os.environ, "DOCKER_HOST": self.engine.host, "NASRTC_LOCK_WAIT": "0",
-               "PYTHONPATH": str(REPO)}
+               "PYTHONPATH": str(REPO), **(env or {})}
         return subprocess.run([*self.space.exec_prefix(), sys.executable, "-m", "nasrtc",
                                *args], capture_output=True, text=True, timeout=timeout,
                               env=env, stdin=subprocess.DEVNULL)
 
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        env = {**os.environ, "DOCKER_HOST": self.engine.host, "PYTHONPATH": str(REPO)}
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        env = {**os.environ, "DOCKER_HOST": self.engine.host, "PYTHONPATH": str(REPO),
+               **(env or {})}
         return subprocess.Popen([*self.space.exec_prefix(), sys.executable, "-m", "nasrtc",
                                  *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, stdin=subprocess.DEVNULL)
@@ -94,29 +99,68 @@ def wait_for(what: Any, timeout: float, every: float = 0.2) -> bool:
     return bool(what())
 
 
-def test_the_engine_going_away_during_up_is_said_and_the_next_up_finishes(
-        nas: Nas, tmp_path: Path) -> None:
-    folder, source, project = stack_folder(tmp_path)
-    assert nas.nasrtc("init", "--dir", str(folder), "--answers", source).returncode == 0
-    running = nas.popen("up", "--dir", str(folder))
+def engine_away_at(nas: Nas, tmp_path: Path, step: str, *command: str,
+                   env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`command` started; at its engine step `step` it waits while the engine is stopped;
+    then it goes on without one. Its exit code and output; the engine is started again."""
+    marker = tmp_path / "paused"
+    running = nas.popen(*command, env={**(env or {}),
+                                       "NASRTC_PAUSEPOINT": f"engine:{step}:{marker}"})
     try:
-        assert wait_for(lambda: any(c.status == "running"
-                                    for c in nas.containers(project).values()), 60), \
-            "up started a container"
-        nas.engine.halt()  # mid-up: it waits for health now, or starts the second service
+        assert wait_for(marker.exists, 60), "the command reached its pause point"
+        nas.engine.halt()
+        marker.unlink()
         out, err = running.communicate(timeout=120)
     finally:
         if running.poll() is None:
             running.kill()
         if nas.engine.proc is None:
             nas.engine.start()
-    assert running.returncode == 4, (running.returncode, out, err)
+    return running.returncode, out, err
+
+
+def test_the_engine_going_away_during_up_is_said_and_the_next_up_finishes(
+        nas: Nas, tmp_path: Path) -> None:
+    folder, source, project = stack_folder(tmp_path)
+    assert nas.nasrtc("init", "--dir", str(folder), "--answers", source).returncode == 0
+    # Step 4: the network and both containers made, one started.
+    code, out, err = engine_away_at(nas, tmp_path, "4", "up", "--dir", str(folder))
+    assert code == 4, (code, out, err)
     assert "Docker engine" in err and "Traceback" not in err + out, err
     healed = nas.nasrtc("up", "--dir", str(folder))
     assert healed.returncode == 0, healed.stdout + healed.stderr
     found = nas.containers(project)
     assert sorted(found) == [f"{project}-jwt-1", f"{project}-livekit-1"], sorted(found)
     assert all(c.status == "running" for c in found.values())
+    again = nas.nasrtc("up", "--dir", str(folder))
+    assert again.returncode == 0 and "nothing was recreated" in again.stdout, again.stdout
+    assert nas.nasrtc("down", "--dir", str(folder)).returncode == 0
+
+
+def test_the_engine_going_away_during_upgrade_is_said_and_the_next_upgrade_finishes(
+        nas: Nas, client: Any, tmp_path: Path) -> None:
+    newer = "nasrtc-test/livekit:7-after"
+    nas.engine.load(client, images.LIVEKIT, tag_as=newer)
+    versions = tmp_path / "versions.json"
+    versions.write_text(json.dumps({"livekit": newer, "jwt": images.JWT, "earlier": [
+        {"livekit": images.LIVEKIT, "jwt": images.JWT}]}))
+    env = {"NASRTC_VERSION_SET": str(versions)}
+    folder, source, project = stack_folder(tmp_path)
+    assert nas.nasrtc("init", "--dir", str(folder), "--answers", source).returncode == 0
+    assert nas.nasrtc("up", "--dir", str(folder)).returncode == 0
+    # Step 2: LiveKit's old container stopped and set aside; the new one not yet made.
+    code, out, err = engine_away_at(nas, tmp_path, "2", "upgrade", "--yes", "--dir",
+                                    str(folder), env=env)
+    assert code == 4, (code, out, err)
+    assert "Docker engine" in err and "Traceback" not in err + out, err
+    said = nas.nasrtc("status", "--dir", str(folder))
+    assert "interrupted `nasrtc upgrade`" in said.stdout, said.stdout
+    healed = nas.nasrtc("upgrade", "--yes", "--dir", str(folder), env=env)
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    found = nas.containers(project)
+    assert sorted(found) == [f"{project}-jwt-1", f"{project}-livekit-1"], sorted(found)
+    assert found[f"{project}-livekit-1"].attrs["Config"]["Image"] == newer
+    assert f"livekit: {newer}" in (folder / "nasrtc.yaml").read_text()
     again = nas.nasrtc("up", "--dir", str(folder))
     assert again.returncode == 0 and "nothing was recreated" in again.stdout, again.stdout
     assert nas.nasrtc("down", "--dir", str(folder)).returncode == 0

@@ -66,6 +66,7 @@ def _up_lines(folder: str, wait: bool) -> list[Any] | None:
 
 
 def _status_rows(folder: str) -> list[Any] | None:
+    from nasrtc.engine.health_probe import passed_in
     from nasrtc.engine.state import UPGRADE_JOURNAL, current_state
     from nasrtc.engine.status import inspected_light, rows
 
@@ -73,10 +74,7 @@ def _status_rows(folder: str) -> list[Any] | None:
     if state is None or os.path.exists(os.path.join(folder, UPGRADE_JOURNAL)):
         return None  # an upgrade that did not end: the full path says so
     aside: list[str] = []
-    services = state["services"]  # a forged record's word is checked against the engine's
-    passed = {name: record.get("passed") for name, record in services.items()
-              if isinstance(record, dict)} if isinstance(services, dict) else {}
-    found = inspected_light(str(state["project"]), 10, aside, passed)
+    found = inspected_light(str(state["project"]), 10, aside, passed_in(state))
     if found is None or aside:
         return None  # an interrupted `up` left a copy: the full path says so
     return rows(found)

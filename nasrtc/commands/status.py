@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from nasrtc.engine.status import print_rows, status
 
     left: list[str] = []
-    print_rows(status(known_project(args.dir), set_aside=left), args.json)
+    print_rows(status(known_project(args.dir), set_aside=left, stack_dir=str(args.dir)),
+               args.json)
     if left and not args.json:
         print(_("note: an interrupted `{nasrtc} up` left {names} aside (stopped); "
                 "`{nasrtc} up` puts it right, `{nasrtc} down` removes it").format(

@@ -48,7 +48,8 @@ class Context:
 
             self._containers = status(self.stack.project,
                                       tuple(service.name for service in self.stack.services),
-                                      timeout=self.net.timeout)  # a hung engine too
+                                      timeout=self.net.timeout,  # a hung engine too
+                                      stack_dir=str(self.stack_dir))
         return self._containers
 
 

@@ -63,30 +63,39 @@ def row(service: str, details: dict[str, Any] | None) -> ServiceStatus:
 def inspected_light(project: str, timeout: float, set_aside: list[str] | None = None,
                     passed: dict[str, Any] | None = None) -> dict[str, dict[str, Any]] | None:
     """`passed`: the checks the last `up` saw pass (health_probe.vouch_for_starting)."""
-    from nasrtc.engine.calls import LightCalls, inspected
     from nasrtc.engine.health_probe import vouch_for_starting
+
+    got = _light(project, timeout, set_aside)
+    if got is None:
+        return None
+    vouch_for_starting(got[1], passed or {})
+    return got[1]
+
+
+def _light(project: str, timeout: float, set_aside: list[str] | None,
+           ) -> tuple[Any, dict[str, dict[str, Any]]] | None:
+    from nasrtc.engine.calls import LightCalls, inspected
     from nasrtc.engine.light import connect_light
 
     engine = connect_light(timeout)
     if engine is None:
         return None
+    calls = LightCalls(engine)
     try:
-        found = inspected(LightCalls(engine), project, set_aside)
+        return calls, inspected(calls, project, set_aside)
     except (OSError, ValueError):
         return None  # the SDK path gives the failure its explanation
-    vouch_for_starting(found, passed or {})
-    return found
 
 
-def _inspected_sdk(project: str, timeout: float,
-                   set_aside: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def _sdk(project: str, timeout: float, set_aside: list[str] | None = None,
+         ) -> tuple[Any, dict[str, dict[str, Any]]]:
     from nasrtc.engine.calls import SdkCalls, inspected
     from nasrtc.engine.client import connect, explain
     from nasrtc.errors import NasrtcError
 
-    client = connect(timeout)
+    calls = SdkCalls(connect(timeout))
     try:
-        return inspected(SdkCalls(client), project, set_aside)
+        return calls, inspected(calls, project, set_aside)
     except NasrtcError:
         raise
     except Exception as exc:
@@ -107,13 +116,23 @@ def rows(found: dict[str, dict[str, Any]],
 
 
 def status(project: str, services: tuple[str, ...] | None = None,
-           timeout: float = 60, set_aside: list[str] | None = None) -> list[ServiceStatus]:
-    """The rows; `set_aside` gets what an interrupted `up` left (inspected)."""
-    found = inspected_light(project, timeout, set_aside)
-    if found is None:
+           timeout: float = 60, set_aside: list[str] | None = None,
+           stack_dir: str | None = None) -> list[ServiceStatus]:
+    """The rows; `set_aside` gets what an interrupted `up` left (inspected). With the
+    stack's folder, a container the engine still calls "starting" (its first check may be
+    30 s away) is "healthy" where the last `up` saw this run's check pass, or where its
+    check passes when run now (health_probe), as `up` would say."""
+    got = _light(project, timeout, set_aside)
+    if got is None:
         if set_aside is not None:
             del set_aside[:]  # the SDK's listing says it again
-        found = _inspected_sdk(project, timeout, set_aside)
+        got = _sdk(project, timeout, set_aside)
+    calls, found = got
+    if stack_dir is not None:
+        from nasrtc.engine import health_probe
+
+        health_probe.vouch_for_starting(found, health_probe.passed_at(stack_dir))
+        health_probe.check_starting(calls, found)
     return rows(found, services)
 
 

@@ -56,18 +56,27 @@ def run_of(details: dict[str, Any]) -> list[str]:
     return [str(details.get("Id")), str((details.get("State") or {}).get("StartedAt"))]
 
 
+def _starting(found: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any],
+                                                             dict[str, Any]]]:
+    """(service, inspection, its health) of each running container the engine still calls
+    "starting"."""
+    out = []
+    for service, details in found.items():
+        state = details.get("State") if isinstance(details, dict) else None
+        health = state.get("Health") if isinstance(state, dict) else None
+        if isinstance(state, dict) and isinstance(health, dict) \
+                and state.get("Status") == "running" and health.get("Status") == "starting":
+            out.append((service, details, health))
+    return out
+
+
 def vouch_for_starting(found: dict[str, dict[str, Any]], passed: dict[str, Any]) -> None:
     """Inspections (by service) of running containers the engine still calls "starting":
     "healthy" where the record of the last `up` says it saw this very run's check pass
     (`passed`: service -> run_of), so that `status` says what `up` said a moment before
     (the engine's own first check may be 30 s away). Nothing is run: `status` only reads."""
-    for service, details in found.items():
-        state = details.get("State") if isinstance(details, dict) else None
-        if not isinstance(state, dict):
-            continue
-        health = state.get("Health")
-        if isinstance(health, dict) and state.get("Status") == "running" \
-                and health.get("Status") == "starting" and passed.get(service) == run_of(details):
+    for service, details, health in _starting(found):
+        if passed.get(service) == run_of(details):
             health["Status"] = "healthy"
 
 
@@ -98,15 +107,8 @@ def check_starting(calls: Calls, found: dict[str, dict[str, Any]]) -> None:
         if passes(calls, details):
             health["Status"] = "healthy"
 
-    threads = []
-    for details in found.values():
-        state = details.get("State") if isinstance(details, dict) else None
-        if not isinstance(state, dict):
-            continue
-        health = state.get("Health")
-        if isinstance(health, dict) and state.get("Status") == "running" \
-                and health.get("Status") == "starting":
-            threads.append(threading.Thread(target=settle, args=(details, health), daemon=True))
+    threads = [threading.Thread(target=settle, args=(details, health), daemon=True)
+               for _service, details, health in _starting(found)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -129,9 +129,11 @@ class NasSynapse:
         text = text.replace("port: 8008", f"port: {SYNAPSE_PORT}").replace("    - ::1\n", "")
         text = text.replace('trusted_key_servers:\n  - server_name: "matrix.org"',
                             "trusted_key_servers: []")
-        # Every test's caller logs in twice: the lab is no place for login rate limits.
+        # Every test's caller logs in twice and creates a room: the lab is no place for
+        # those rate limits (Synapse lets an account create 10 rooms, then one a minute).
         limits = ("rc_login:\n  address: {per_second: 100, burst_count: 1000}\n"
-                  "  account: {per_second: 100, burst_count: 1000}\n")
+                  "  account: {per_second: 100, burst_count: 1000}\n"
+                  "rc_room_creation: {per_second: 100, burst_count: 1000}\n")
         self.config.write_text(text + "\n" + limits + homeserver_yaml)
 
     def start(self) -> NasSynapse:

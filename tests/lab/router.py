@@ -122,6 +122,30 @@ table ip6 home6 {{
   }}
 }}
 """)
+    forget_connections(router)
+
+
+# Deletes every connection the router tracks (ctnetlink IPCTNL_MSG_CT_DELETE, no
+# attributes: the whole table), as a router reloading its firewall does; no conntrack tool
+# needed. Kept connections keep the NAT decided under the old rules: a relay's packets
+# to the public address, tracked while NAT loopback was off, were still not forwarded to
+# the NAS once it was on (UDP entries live 30-120 s, and the relay reuses its few ports).
+_FLUSH_CONNTRACK = """
+import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+s.settimeout(5)
+for family in (socket.AF_INET, socket.AF_INET6):
+    body = struct.pack("BBH", family, 0, 0)  # nfgenmsg
+    s.send(struct.pack("=IHHII", 16 + len(body), (1 << 8) | 2, 0x1 | 0x4, 1, 0) + body)
+    reply = s.recv(4096)
+    error = struct.unpack_from("=i", reply, 16)[0]
+    if error not in (0, -2):  # ENOENT: nothing was tracked
+        raise SystemExit(f"conntrack flush: errno {-error}")
+"""
+
+
+def forget_connections(space: Namespace) -> None:
+    space.run("python3", "-c", _FLUSH_CONNTRACK)
 
 
 def restrict_callers(carrier: Namespace, only_443: bool, no_udp: bool = False) -> None:

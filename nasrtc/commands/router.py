@@ -115,7 +115,15 @@ def _each_method(args: argparse.Namespace, stack: Any, record: list[Any]) -> int
     rows: list[Any] = []
     kept: list[Any] = []
     router = None
-    for asked, mine in mappings.by_method(_lan_for_discovery(stack), record, args.via):
+    try:
+        lan = _lan_for_discovery(stack)
+    except NasrtcError as exc:
+        if args.action != "status":
+            raise
+        # Without the router, nasrtc's record still says what it made and, above all,
+        # what an interrupted `router open` may have left.
+        return _report(args, stack, None, mappings.status(None, record), [], unasked=exc)
+    for asked, mine in mappings.by_method(lan, record, args.via):
         router = asked or router
         if args.action == "status":
             rows += mappings.status(asked, mine)
@@ -148,7 +156,8 @@ def close_recorded(stack_dir: Any) -> int:
 
 
 def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
-            wide: list[str]) -> int:
+            wide: list[str], unasked: NasrtcError | None = None) -> int:
+    """`unasked`: why the router was not asked (the rows are nasrtc's record alone)."""
     from nasrtc.invocation import command
 
     # Closing, a mapping the router no longer has is what was wanted.
@@ -159,15 +168,21 @@ def _report(args: argparse.Namespace, stack: Any, router: Any, rows: list[Any],
                           "router": (router.upnp.name if router and router.upnp else
                                      router.gateway if router else None),
                           "mappings": [asdict(row) for row in rows],
+                          "router_not_asked": unasked.message if unasked else None,
                           "too_wide": wide}, indent=2))
         return 0 if ok else 1
-    via = router.method if router else _("no router answered")
+    via = (router.method if router else
+           _("the router was not asked: {reason}").format(reason=unasked.message) if unasked else
+           _("no router answered"))
     print(_("nasrtc: router mappings of {project} ({via}):").format(project=stack.project,
                                                                    via=via))
     for row in rows:
         detail = ", ".join(part for part in (row.detail, lease_words(row.lease)) if part)
         print(f"  {row.protocol.upper()} {row.port}: {_(STATES.get(row.state, row.state))}"
               + (f" ({detail})" if detail else ""))
+    if unasked and unasked.fix:
+        print(_("note: these rows are nasrtc's record; to ask the router: {fix}")
+              .format(fix=unasked.fix))
     for item in wide:
         print("  " + _("{ports}: too many ports to map one by one; forward this range by hand")
               .format(ports=item))

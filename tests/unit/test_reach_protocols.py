@@ -1200,3 +1200,40 @@ def test_a_resolver_that_never_answers_holds_the_stun_probe_only_briefly(
         assert time.monotonic() - started < 2.0
     finally:
         release.set()
+
+
+# ------------------------------------------------------------------ `router` without the router
+
+
+def test_router_status_with_discovery_off_still_names_an_interrupted_open(
+        cli: Any, tmp_path: Path) -> None:
+    """Discovery off (tests/conftest.py), nothing is sent: `router status` still shows
+    nasrtc's record, names what an interrupted `router open` may have left, says the
+    router was not asked and how to ask it; `router close` refuses and keeps the record."""
+    from dataclasses import replace
+
+    from tests.helpers import write_answers
+
+    stack = tmp_path / "stack"
+    answers = write_answers(tmp_path, {"domain": "example.org", "project": "calls",
+                                       "network": {"lan_ip": "192.168.1.10"}})
+    assert cli("init", "--dir", str(stack), "--answers", str(answers)).code == 0
+    record = [made("tcp", 443), replace(made("udp", 7882), pending=True)]
+    mappings.write_state(stack, record)
+
+    said = cli("router", "status", "--dir", str(stack))
+    assert said.code == 1, said.out + said.err
+    assert "the router was not asked: discovery is off" in said.out
+    assert "TCP 443: in place (not confirmed)" in said.out
+    assert "UDP 7882: asked for by a `router open` that was interrupted" in said.out
+    assert "to ask the router: unset NASRTC_DISCOVERY" in said.out
+    assert "router close --dir" in said.out  # how to undo it, once the router is asked
+
+    shown = json.loads(cli("router", "status", "--dir", str(stack), "--json").out)
+    assert shown["router_not_asked"].startswith("discovery is off")
+    assert {(row["port"], row["state"]) for row in shown["mappings"]} == {
+        (443, "present"), (7882, "interrupted")}
+
+    refused = cli("router", "close", "--dir", str(stack))
+    assert refused.code == 1 and "discovery is off" in refused.err, refused.out + refused.err
+    assert mappings.read_state(stack) == record
